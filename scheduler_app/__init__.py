@@ -1,0 +1,53 @@
+"""Lien: tutors open slots, families book them, everyone joins a signed Jitsi room."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: defaults, environment, test overrides, then each concern."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(settings.default_settings(app.instance_path))
+    app.config.from_mapping(settings.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    settings.validate(app.config, debug=app.debug, testing=app.testing)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from . import db, errors, i18n, security
+
+    db.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin
+    from .auth.routes import bp as auth
+    from .bookings.routes import bp as bookings
+    from .join.routes import bp as join
+    from .main.routes import bp as main
+    from .slots.routes import bp as slots
+
+    for blueprint in (main, auth, slots, bookings, join, admin):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

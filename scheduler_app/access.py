@@ -1,0 +1,46 @@
+"""Who may see what: role checks, and loading objects only for those they belong to."""
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from . import db
+from .models import Booking, Slot
+from .services.booking import may_act_for
+
+
+def role_required(*roles: str):
+    """Only logged-in people with one of these roles; others get 403."""
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def guarded(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def own_slot(slot_id: int) -> Slot:
+    """A slot of the current tutor's (any slot for a coordinator): 404 if none, 403 if not theirs."""
+    slot = db.session().get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    if current_user.role != "coordinator" and slot.tutor_id != current_user.id:
+        abort(403)
+    return slot
+
+
+def own_booking(booking_id: int) -> Booking:
+    """A booking the current person may act on: the student's, their parent's, or a coordinator."""
+    booking = db.session().get(Booking, booking_id)
+    if booking is None:
+        abort(404)
+    if not may_act_for(current_user, booking.student, db.session()):
+        abort(403)
+    return booking

@@ -1,0 +1,57 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..catalogue import LEVELS, SUBJECTS, language_choices
+from ..forms import email_format, optional, password_length, phone_format
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes: easier on a phone and with a screen reader than a list box."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _name_field(label):
+    return StringField(
+        label,
+        validators=[
+            DataRequired(_l("Écrivez le prénom et le nom.")),
+            Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
+        ],
+    )
+
+
+class TutorForm(FlaskForm):
+    name = _name_field(_l("Prénom et nom"))
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez l'adresse e-mail du tuteur.")), email_format])
+    phone = TelField(_l("Téléphone portable"), validators=[optional, phone_format])
+    password = PasswordField(
+        _l("Mot de passe provisoire"),
+        description=_l("Donnez-le au tuteur ; il pourra le changer."),
+        validators=[DataRequired(_l("Choisissez un mot de passe provisoire.")), password_length],
+    )
+    subjects = CheckboxesField(_l("Matières"), choices=list(SUBJECTS.items()))
+    levels = CheckboxesField(_l("Niveaux"), choices=list(LEVELS.items()))
+    languages = CheckboxesField(_l("Langues parlées"), default=["fr"])
+    bio = TextAreaField(_l("Présentation courte"), validators=[Length(max=1000, message=_l("Écrivez au plus 1000 caractères."))])
+
+    def fill_choices(self) -> None:
+        self.languages.choices = language_choices()
+
+
+class FamilyForm(FlaskForm):
+    parent_name = _name_field(_l("Parent : prénom et nom"))
+    parent_phone = TelField(_l("Parent : téléphone portable"), validators=[optional, phone_format])
+    parent_email = EmailField(_l("Parent : adresse e-mail (facultatif)"), validators=[optional, email_format])
+    parent_password = PasswordField(
+        _l("Mot de passe provisoire (facultatif)"),
+        description=_l("Seulement si le parent veut se connecter ; sinon il recevra ses liens par message."),
+        validators=[optional, password_length],
+    )
+    child_1 = _name_field(_l("Enfant : prénom et nom"))
+    child_2 = StringField(_l("Deuxième enfant (facultatif)"), validators=[Length(max=120)])
+    child_3 = StringField(_l("Troisième enfant (facultatif)"), validators=[Length(max=120)])

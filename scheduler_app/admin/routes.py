@@ -1,0 +1,92 @@
+"""The centre's staff: people (tutors and families)."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import db
+from ..access import role_required
+from ..forms import e164, show_service_error
+from ..models import User
+from ..services import ServiceError
+from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor
+from .forms import FamilyForm, TutorForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@role_required("coordinator")
+def people():
+    db_session = db.session()
+    tutors = db_session.scalars(
+        select(User).where(User.role == "tutor").options(selectinload(User.tutor_profile)).order_by(User.name)
+    ).all()
+    parents = db_session.scalars(
+        select(User).where(User.role == "parent").options(selectinload(User.children)).order_by(User.name)
+    ).all()
+    return render_template("admin/people.html", tutors=tutors, parents=parents)
+
+
+@bp.route("/tutors/new", methods=["GET", "POST"])
+@role_required("coordinator")
+def new_tutor():
+    form = TutorForm()
+    form.fill_choices()
+    if form.validate_on_submit():
+        try:
+            tutor = create_tutor(
+                db.session(),
+                NewTutor(
+                    name=form.name.data,
+                    role="tutor",
+                    email=form.email.data,
+                    phone=e164(form.phone.data),
+                    password=form.password.data,
+                    timezone=current_app.config["TIMEZONE"],
+                    subjects=form.subjects.data or [],
+                    levels=form.levels.data or [],
+                    languages=form.languages.data or ["fr"],
+                    bio=form.bio.data or "",
+                ),
+            )
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(name)s est maintenant tuteur.", name=tutor.name), "success")
+            return redirect(url_for("admin.people"))
+    return render_template("admin/tutor_new.html", form=form)
+
+
+@bp.route("/families/new", methods=["GET", "POST"])
+@role_required("coordinator")
+def new_family():
+    form = FamilyForm()
+    if form.validate_on_submit():
+        zone = current_app.config["TIMEZONE"]
+        children = [
+            NewPerson(name=name, role="student", timezone=zone)
+            for name in (form.child_1.data, form.child_2.data, form.child_3.data)
+            if name and name.strip()
+        ]
+        try:
+            parent = create_family(
+                db.session(),
+                NewPerson(
+                    name=form.parent_name.data,
+                    role="parent",
+                    email=form.parent_email.data,
+                    phone=e164(form.parent_phone.data),
+                    password=form.parent_password.data,
+                    timezone=zone,
+                ),
+                children,
+            )
+        except ServiceError as error:
+            error.field = {"email": "parent_email"}.get(error.field, error.field)
+            show_service_error(form, error)
+        else:
+            flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
+            return redirect(url_for("admin.people"))
+    return render_template("admin/family_new.html", form=form)

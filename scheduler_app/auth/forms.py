@@ -1,0 +1,44 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from ..forms import email_format, optional, password_length, phone_format
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail."))])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Écrivez votre mot de passe."))])
+    remember = BooleanField(_l("Rester connecté sur cet appareil"))
+
+
+class RegisterForm(FlaskForm):
+    role = RadioField(
+        _l("Je suis"),
+        choices=[("student", _l("Élève")), ("parent", _l("Parent"))],
+        validators=[DataRequired(_l("Choisissez élève ou parent."))],
+    )
+    name = StringField(
+        _l("Prénom et nom"),
+        validators=[
+            DataRequired(_l("Écrivez votre prénom et votre nom.")),
+            Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
+        ],
+    )
+    email = EmailField(
+        _l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail.")), email_format]
+    )
+    phone = TelField(_l("Téléphone portable (pour les rappels par SMS)"), validators=[optional, phone_format])
+    password = PasswordField(
+        _l("Mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length]
+    )
+    confirm = PasswordField(
+        _l("Le même mot de passe, encore une fois"),
+        validators=[
+            DataRequired(_l("Écrivez le mot de passe une deuxième fois.")),
+            EqualTo("password", _l("Les deux mots de passe ne sont pas pareils. Écrivez-les à nouveau.")),
+        ],
+    )
+    locale = RadioField(
+        _l("Langue des messages"), choices=[("fr", "Français"), ("en", "English")], default="fr"
+    )

@@ -1,0 +1,44 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..catalogue import LEVELS, SUBJECTS, language_choices
+
+
+class SlotFilterForm(FlaskForm):
+    """The slot browser's filters: a GET form, so no CSRF token (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    activity = SelectField(_l("Activité"), coerce=str, default="")
+    subject = SelectField(_l("Matière"), default="")
+    level = SelectField(_l("Niveau"), default="")
+    language = SelectField(_l("Langue parlée par le tuteur"), default="")
+    day = DateField(_l("Jour"), validators=[Optional()])
+
+    def fill_choices(self, activities) -> None:
+        self.activity.choices = [("", _l("Toutes"))] + [(str(a.id), a.name) for a in activities]
+        self.subject.choices = [("", _l("Toutes"))] + list(SUBJECTS.items())
+        self.level.choices = [("", _l("Tous"))] + list(LEVELS.items())
+        self.language.choices = [("", _l("Toutes"))] + language_choices()
+
+
+class BookForm(FlaskForm):
+    student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])
+    topic = TextAreaField(
+        _l("Sur quoi avez-vous besoin d'aide ?"),
+        description=_l("Une phrase suffit, par exemple : « les fractions » ou « un dossier de la CAF »."),
+        validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))],
+    )
+
+
+class ChildForm(FlaskForm):
+    name = StringField(
+        _l("Prénom et nom de l'enfant"),
+        validators=[
+            DataRequired(_l("Écrivez le prénom et le nom de l'enfant.")),
+            Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
+        ],
+    )

@@ -1,0 +1,144 @@
+"""Families: browse slots, book, see and cancel their sessions."""
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import db
+from ..access import own_booking, role_required
+from ..clock import now_utc
+from ..forms import show_service_error
+from ..i18n import viewer_zone
+from ..models import Activity, Slot
+from ..services import ServiceError
+from ..services.accounts import add_child
+from ..services.booking import SlotTaken, book_slot, cancel_booking
+from ..services.sessions import SlotFilter, bookings_for, browse_slots, links_for, students_in_care
+from .forms import BookForm, ChildForm, SlotFilterForm
+
+bp = Blueprint("bookings", __name__)
+
+FAMILY = ("student", "parent")
+
+
+def _active_activities():
+    return db.session().scalars(select(Activity).where(Activity.active).order_by(Activity.id)).all()
+
+
+def _filter_from(form: SlotFilterForm) -> SlotFilter:
+    day_start = day_end = None
+    if form.day.data:
+        zone = viewer_zone()
+        day_start = datetime.combine(form.day.data, datetime.min.time(), zone)
+        day_end = datetime.combine(form.day.data + timedelta(days=1), datetime.min.time(), zone)
+    return SlotFilter(
+        activity_id=int(form.activity.data) if (form.activity.data or "").isdigit() else None,
+        subject=form.subject.data or "",
+        level=form.level.data or "",
+        language=form.language.data or "",
+        day_start=day_start,
+        day_end=day_end,
+    )
+
+
+@bp.route("/slots")
+@role_required(*FAMILY, "coordinator")
+def browse():
+    form = SlotFilterForm(request.args)
+    form.fill_choices(_active_activities())
+    chosen = _filter_from(form) if form.validate() else SlotFilter()
+    slots = browse_slots(db.session(), now_utc(), chosen)
+    return render_template("bookings/browse.html", form=form, slots=slots)
+
+
+def _alternatives(slot: Slot):
+    """Other free slots like the one that was just taken."""
+    similar = browse_slots(db.session(), now_utc(), SlotFilter(activity_id=slot.activity_id))
+    return [other for other in similar if other.id != slot.id][:5]
+
+
+@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@role_required(*FAMILY)
+def book(slot_id: int):
+    db_session = db.session()
+    slot = db_session.get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    students = students_in_care(db_session, current_user)
+    if not students:
+        flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
+        return redirect(url_for("bookings.add_child_page"))
+    form = BookForm()
+    form.student_id.choices = [(student.id, student.name) for student in students]
+    if current_user.role == "student":
+        form.student_id.data = current_user.id
+    if form.validate_on_submit():
+        student = next(s for s in students if s.id == form.student_id.data)
+        try:
+            booking = book_slot(db_session, slot.id, student, current_user, form.topic.data or "")
+        except SlotTaken as error:
+            return render_template(
+                "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot)
+            )
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            return redirect(url_for("bookings.session_page", booking_id=booking.id, booked=1))
+    return render_template("bookings/book.html", form=form, slot=slot)
+
+
+@bp.route("/sessions")
+@role_required(*FAMILY)
+def my_sessions():
+    db_session = db.session()
+    now = now_utc()
+    bookings = bookings_for(db_session, current_user, now - timedelta(hours=12))
+    links = links_for(db_session, current_user, {booking.slot_id for booking in bookings})
+    return render_template(
+        "bookings/sessions.html",
+        bookings=bookings,
+        links=links,
+        now=now,
+        children=students_in_care(db_session, current_user) if current_user.role == "parent" else [],
+    )
+
+
+@bp.route("/sessions/<int:booking_id>")
+@role_required(*FAMILY, "coordinator")
+def session_page(booking_id: int):
+    booking = own_booking(booking_id)
+    links = links_for(db.session(), current_user, [booking.slot_id])
+    return render_template(
+        "bookings/session.html",
+        booking=booking,
+        token=links.get((booking.slot_id, booking.id)),
+        just_booked=request.args.get("booked") == "1",
+        now=now_utc(),
+    )
+
+
+@bp.route("/sessions/<int:booking_id>/cancel", methods=["POST"])
+@role_required(*FAMILY, "coordinator")
+def cancel(booking_id: int):
+    booking = own_booking(booking_id)
+    try:
+        cancel_booking(db.session(), booking)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
+    return redirect(url_for("bookings.my_sessions"))
+
+
+@bp.route("/children/new", methods=["GET", "POST"])
+@role_required("parent")
+def add_child_page():
+    form = ChildForm()
+    if form.validate_on_submit():
+        child = add_child(db.session(), current_user, form.name.data)
+        flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
+        return redirect(url_for("bookings.browse"))
+    return render_template("bookings/add_child.html", form=form)

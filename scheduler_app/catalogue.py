@@ -1,0 +1,44 @@
+"""The subjects, levels and languages that slots and tutors are described with."""
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+SUBJECTS = {
+    "maths": _l("Mathématiques"),
+    "francais": _l("Français"),
+    "anglais": _l("Anglais"),
+    "histoire-geo": _l("Histoire-géographie"),
+    "sciences": _l("Sciences (SVT, physique-chimie)"),
+    "methode": _l("Méthode et organisation"),
+    "numerique": _l("Aide numérique et démarches"),
+    "autre": _l("Autre"),
+}
+
+LEVELS = {
+    "primaire": _l("École primaire"),
+    "college": _l("Collège"),
+    "lycee": _l("Lycée"),
+    "adulte": _l("Adulte / famille"),
+}
+
+# Languages a tutor may speak: ISO 639-1 codes, named by Babel in the viewer's language.
+LANGUAGE_CODES = ("fr", "en", "ar", "es", "pt", "tr", "ro", "ru", "uk", "zh", "ta", "wo", "ff", "bm")
+
+
+def language_name(code: str) -> str:
+    """A language's name in the viewer's language ("arabe", "Arabic")."""
+    name = Locale.parse(str(get_locale())).languages.get(code, code)
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in LANGUAGE_CODES]
+
+
+def subject_name(key: str) -> str:
+    return str(SUBJECTS.get(key, key))
+
+
+def level_name(key: str) -> str:
+    return str(LEVELS.get(key, key))

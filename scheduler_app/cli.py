@@ -1,0 +1,51 @@
+"""Lien's commands: `flask --app scheduler_app db upgrade`, `... demo`."""
+
+import click
+from flask.cli import with_appcontext
+
+from . import db as database
+from . import schema
+
+
+@click.group("db", help="Database schema migrations.")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def upgrade(revision: str):
+    """Bring the database schema up to date."""
+    schema.upgrade(database.engine(), revision)
+    click.echo(f"Database at revision {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def downgrade(revision: str):
+    """Take the database schema back to an earlier revision."""
+    schema.downgrade(database.engine(), revision)
+    click.echo(f"Database at revision {revision}.")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def revision(message: str):
+    """Write a new migration from the models (for developers)."""
+    schema.make_revision(database.engine(), message)
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Load demo people, slots and bookings (running it again adds nothing twice)."""
+    from .demo import load_demo
+
+    counts = load_demo(database.new_session())
+    click.echo("Demo data: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
+
+
+commands = [db_group, demo]

@@ -1,0 +1,77 @@
+"""Configuration read from the environment, with defaults that work on a laptop."""
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The placeholder that marks an unset secret: accepted in debug and tests only.
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+ENVIRONMENT_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "TIMEZONE",
+    "JITSI_DOMAIN",
+    "JITSI_APP_ID",
+    "JITSI_APP_SECRET",
+    "JITSI_JAAS_TENANT",
+    "JITSI_KID",
+    "JITSI_PRIVATE_KEY_FILE",
+    "RATELIMIT_STORAGE_URI",
+    "PUBLIC_URL",
+)
+
+
+def default_settings(instance_path: str) -> dict:
+    """Defaults for every setting; the environment and test overrides come on top."""
+    return {
+        "SECRET_KEY": DEV_SECRET_KEY,
+        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "lien.sqlite3"),
+        "TIMEZONE": "Europe/Paris",
+        "JITSI_DOMAIN": "meet.jit.si",
+        "JITSI_APP_ID": None,
+        "JITSI_APP_SECRET": None,
+        "JITSI_JAAS_TENANT": None,
+        "JITSI_KID": None,
+        "JITSI_PRIVATE_KEY_FILE": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_LOGIN": "10 per minute;100 per hour",
+        "RATELIMIT_JOIN": "30 per minute",
+        "PUBLIC_URL": None,
+        "DEMO_MODE": os.environ.get("LIEN_DEMO") == "1",
+        # How long before the start a join link opens (the session page says so).
+        "JOIN_OPENS_MINUTES": 15,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "LANGUAGES": ("fr", "en"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def from_environment() -> dict:
+    """The settings given by environment variables (only those that are set)."""
+    found = {key: os.environ[key] for key in ENVIRONMENT_KEYS if os.environ.get(key)}
+    if "JITSI_PRIVATE_KEY_FILE" in found:
+        found["JITSI_PRIVATE_KEY"] = Path(found["JITSI_PRIVATE_KEY_FILE"]).read_text()
+    return found
+
+
+def validate(config: dict, *, debug: bool, testing: bool) -> None:
+    """Refuse to start on a setting that cannot work, saying which and why."""
+    if config["SECRET_KEY"] == DEV_SECRET_KEY and not (debug or testing):
+        raise RuntimeError(
+            "SECRET_KEY is not set. Lien signs sessions and forms with it, so it refuses to "
+            "run outside debug mode with the development placeholder. Set SECRET_KEY to a long "
+            "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise RuntimeError(
+            f"TIMEZONE={config['TIMEZONE']!r} is not a known time zone (e.g. Europe/Paris)."
+        ) from error

@@ -1,0 +1,55 @@
+"""Pieces shared by the forms of several blueprints."""
+
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Email, Length, Optional, Regexp
+
+from .services import ServiceError
+
+PASSWORD_MIN = 10
+
+email_format = Email(message=_l("Écrivez une adresse e-mail complète, par exemple nom@exemple.fr."))
+password_length = Length(
+    min=PASSWORD_MIN,
+    max=200,
+    message=_l("Choisissez un mot de passe d'au moins %(min)d caractères.", min=PASSWORD_MIN),
+)
+phone_format = Regexp(
+    r"^\+?[0-9 .\-]{6,20}$",
+    message=_l("Écrivez un numéro de téléphone avec des chiffres seulement, par exemple 06 12 34 56 78."),
+)
+optional = Optional()
+
+
+def safe_next(target: str | None) -> str | None:
+    """A `next` URL only if it stays on this site (a path, not //elsewhere or a scheme)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def show_service_error(form, error: ServiceError) -> None:
+    """Put a rule's message next to its field, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+def e164(phone: str | None, default_country: str = "33") -> str | None:
+    """A French-style number (06 12 34 56 78) as E.164 (+33612345678); others kept with +."""
+    if not phone:
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0"):
+        return "+" + default_country + digits[1:]
+    return "+" + digits

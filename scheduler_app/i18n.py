@@ -1,0 +1,65 @@
+"""Languages, time zones, and dates as people say them."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import Flask, current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .catalogue import language_name, level_name, subject_name
+from .extensions import babel
+
+# Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00").
+PATTERNS = {
+    "fr": {"when": "EEEE d MMMM, HH 'h' mm", "day": "EEEE d MMMM", "time": "HH 'h' mm"},
+    "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a"},
+}
+
+
+def select_locale() -> str:
+    """The page language: set for this request, else the account's, else a chosen one, else
+    the browser's, else French."""
+    languages = current_app.config["LANGUAGES"]
+    if g.get("locale") in languages:
+        return g.locale
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def select_timezone() -> str:
+    """The viewer's time zone: set for this request, else the account's, else the centre's."""
+    if g.get("timezone"):
+        return g.timezone
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["TIMEZONE"]
+
+
+def viewer_zone() -> ZoneInfo:
+    return ZoneInfo(select_timezone())
+
+
+def say(moment: datetime | None, form: str = "when") -> str:
+    """A UTC moment as the viewer reads it, in their zone and language."""
+    if moment is None:
+        return ""
+    locale = str(get_locale())
+    pattern = PATTERNS.get(locale, PATTERNS["fr"])[form]
+    return babel_format_datetime(moment, pattern, tzinfo=viewer_zone(), locale=locale)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters["when"] = say
+    app.jinja_env.filters["day"] = lambda moment: say(moment, "day")
+    app.jinja_env.filters["clock"] = lambda moment: say(moment, "time")
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["subject_name"] = subject_name
+    app.jinja_env.globals["level_name"] = level_name
+    app.jinja_env.filters["subject_name"] = subject_name
+    app.jinja_env.filters["language_name"] = language_name

@@ -1,0 +1,57 @@
+"""/j/<token>: one link per person and session that opens the video room, no password."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, session
+
+from rooms import JitsiSettings
+
+from .. import db
+from ..clock import now_utc
+from ..extensions import limiter
+from ..services.join import answer, find_link
+
+bp = Blueprint("join", __name__)
+
+
+def _join_limit() -> str:
+    return current_app.config["RATELIMIT_JOIN"]
+
+
+def jitsi_settings() -> JitsiSettings:
+    """The Jitsi set-up from the configuration, checked once per app."""
+    settings = current_app.extensions.get("lien_jitsi")
+    if settings is None:
+        settings = JitsiSettings.from_mapping(current_app.config)
+        settings.validate()
+        current_app.extensions["lien_jitsi"] = settings
+    return settings
+
+
+@bp.route("/j/<token>")
+@limiter.limit(_join_limit)
+def join(token: str):
+    link = find_link(db.session(), token)
+    if link is None:
+        abort(404)
+    # The page speaks the link holder's language and time unless this browser chose otherwise.
+    g.locale = session.get("locale") or link.user.locale
+    g.timezone = link.user.timezone
+    now = now_utc()
+    result = answer(
+        link,
+        now=now,
+        opens_before=timedelta(minutes=current_app.config["JOIN_OPENS_MINUTES"]),
+        jitsi=jitsi_settings(),
+    )
+    if result.state == "open":
+        response = redirect(result.url, code=303)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    seconds_left = max(0, int((result.opens_at - now).total_seconds()))
+    response = current_app.make_response(
+        render_template("join/wait.html", result=result, slot=link.slot, seconds_left=seconds_left)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,270 @@
+"""Lien's tables. Times are stored in UTC and come back timezone-aware on every database.
+
+Integrity rules live in the schema (named constraints, partial unique indexes, and on
+PostgreSQL exclusion constraints added by the migration), so a race cannot break them.
+"""
+
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .clock import now_utc
+
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC; SQLite gives naive values back, so UTC is put back on."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("Lien stores aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+ROLES = ("student", "parent", "tutor", "coordinator")
+
+
+def new_secret() -> str:
+    """A URL-safe secret with 192 bits of randomness (join links, feed URLs, login keys)."""
+    return secrets.token_urlsafe(24)
+
+
+class User(Base):
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role"),
+        CheckConstraint("locale IN ('fr', 'en')", name="locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the login session's identity: changing it (new password) logs out every device.
+    login_key: Mapped[str] = mapped_column(String(64), default=new_secret)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    tutor_profile: Mapped["TutorProfile | None"] = relationship(back_populates="user")
+    children: Mapped[list["User"]] = relationship(
+        secondary="guardianship",
+        primaryjoin="User.id == Guardianship.parent_id",
+        secondaryjoin="User.id == Guardianship.student_id",
+        order_by="User.name",
+        viewonly=True,
+    )
+
+    def set_password(self, password: str) -> None:
+        """Store an Argon2id hash of the password and log out every other session."""
+        self.password_hash = _hasher.hash(password)
+        self.login_key = new_secret()
+
+    def check_password(self, password: str) -> bool:
+        """True when the password matches the stored hash."""
+        if not self.password_hash:
+            return False
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    # Flask-Login's protocol: the session holds the login key, not the bare id.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.login_key}"
+
+
+class Guardianship(Base):
+    """A parent (or guardian) looks after a student."""
+
+    __tablename__ = "guardianship"
+
+    parent_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+
+
+class TutorProfile(Base):
+    """What a tutor teaches. Lists are stored as ",a,b," so a LIKE '%,a,%' filter is exact."""
+
+    __tablename__ = "tutor_profile"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    subjects: Mapped[str] = mapped_column(String(255), default=",")
+    levels: Mapped[str] = mapped_column(String(255), default=",")
+    languages: Mapped[str] = mapped_column(String(255), default=",fr,")
+    bio: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship(back_populates="tutor_profile")
+
+    @staticmethod
+    def pack(values) -> str:
+        return "," + ",".join(values) + "," if values else ","
+
+    @staticmethod
+    def unpack(packed: str) -> list[str]:
+        return [value for value in packed.split(",") if value]
+
+
+class Activity(Base):
+    """Homework help, family mediation, …: what a slot is for."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=45)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Slot(Base):
+    """A time a tutor offers. `booked` counts live bookings; the schema keeps it <= capacity."""
+
+    __tablename__ = "slot"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("status IN ('open', 'cancelled')", name="status"),
+        Index("ix_slot_status_starts_at", "status", "starts_at"),
+        Index("ix_slot_tutor_id_starts_at", "tutor_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+    subject: Mapped[str] = mapped_column(String(40), default="")
+    level: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    room_name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tutor: Mapped[User] = relationship()
+    activity: Mapped[Activity] = relationship()
+
+    @property
+    def places_left(self) -> int:
+        return self.capacity - self.booked
+
+
+class Booking(Base):
+    """A student's place in a slot. The slot's times are copied here so that PostgreSQL can
+    refuse, by an exclusion constraint, a student holding two sessions at the same time."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('confirmed', 'cancelled', 'attended', 'absent')", name="status"
+        ),
+        # One live booking per student per slot; a cancelled one may be booked again.
+        Index(
+            "uq_booking_live_student_slot",
+            "slot_id",
+            "student_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+        Index("ix_booking_student_id_starts_at", "student_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(20), default="confirmed")
+    topic: Mapped[str] = mapped_column(String(500), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # RFC 5545 SEQUENCE of this session's invitation: grows with every change.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    slot: Mapped[Slot] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id])
+
+
+class JoinToken(Base):
+    """A person's own link to one session (/j/<token>): opens the room without a password.
+
+    Students and parents hold one per booking; the tutor holds one per slot (booking_id NULL).
+    """
+
+    __tablename__ = "join_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    slot: Mapped[Slot] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    user: Mapped[User] = relationship()

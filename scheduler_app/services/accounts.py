@@ -1,0 +1,127 @@
+"""Creating people: self-registration, and the coordinator's tutors and families."""
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import write_transaction
+from ..models import Guardianship, TutorProfile, User
+from . import ServiceError
+
+
+def normalise_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def find_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+@dataclass
+class NewPerson:
+    name: str
+    role: str
+    email: str | None = None
+    phone: str | None = None
+    password: str | None = None
+    locale: str = "fr"
+    timezone: str = "Europe/Paris"
+
+
+def _user_from(person: NewPerson) -> User:
+    user = User(
+        name=person.name.strip(),
+        role=person.role,
+        email=normalise_email(person.email),
+        phone=(person.phone or "").strip() or None,
+        locale=person.locale,
+        timezone=person.timezone,
+    )
+    if person.password:
+        user.set_password(person.password)
+    return user
+
+
+def _email_taken() -> ServiceError:
+    return ServiceError(
+        _l("Un compte existe déjà avec cette adresse e-mail. Connectez-vous, ou utilisez une autre adresse."),
+        field="email",
+    )
+
+
+def register(db: Session, person: NewPerson) -> User:
+    """Create a student or parent account from the sign-up form."""
+    if person.role not in ("student", "parent"):
+        raise ServiceError(_l("Choisissez élève ou parent."), field="role")
+    try:
+        with write_transaction(db):
+            if person.email and find_by_email(db, person.email):
+                raise _email_taken()
+            user = _user_from(person)
+            db.add(user)
+    except IntegrityError as error:
+        raise _email_taken() from error
+    return user
+
+
+@dataclass
+class NewTutor(NewPerson):
+    subjects: list[str] = field(default_factory=list)
+    levels: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=lambda: ["fr"])
+    bio: str = ""
+
+
+def create_tutor(db: Session, tutor: NewTutor) -> User:
+    """A coordinator adds a tutor with what they teach."""
+    try:
+        with write_transaction(db):
+            if tutor.email and find_by_email(db, tutor.email):
+                raise _email_taken()
+            user = _user_from(tutor)
+            user.role = "tutor"
+            user.tutor_profile = TutorProfile(
+                subjects=TutorProfile.pack(tutor.subjects),
+                levels=TutorProfile.pack(tutor.levels),
+                languages=TutorProfile.pack(tutor.languages),
+                bio=tutor.bio.strip(),
+            )
+            db.add(user)
+    except IntegrityError as error:
+        raise _email_taken() from error
+    return user
+
+
+def create_family(db: Session, parent: NewPerson, children: list[NewPerson]) -> User:
+    """A coordinator adds a parent and their children, linked."""
+    try:
+        with write_transaction(db):
+            if parent.email and find_by_email(db, parent.email):
+                raise _email_taken()
+            parent_user = _user_from(parent)
+            parent_user.role = "parent"
+            db.add(parent_user)
+            db.flush()
+            for child in children:
+                student = _user_from(child)
+                student.role = "student"
+                db.add(student)
+                db.flush()
+                db.add(Guardianship(parent_id=parent_user.id, student_id=student.id))
+    except IntegrityError as error:
+        raise _email_taken() from error
+    return parent_user
+
+
+def add_child(db: Session, parent: User, name: str) -> User:
+    """A parent adds their child, who can then be booked for and joins by link."""
+    with write_transaction(db):
+        student = User(name=name.strip(), role="student", locale=parent.locale, timezone=parent.timezone)
+        db.add(student)
+        db.flush()
+        db.add(Guardianship(parent_id=parent.id, student_id=student.id))
+    return student

@@ -1,0 +1,144 @@
+"""Booking and cancelling: never past capacity, never twice, never two sessions at once.
+
+The capacity rule is a guarded counter (`UPDATE slot SET booked = booked + 1 WHERE booked <
+capacity`), which holds under any number of concurrent requests on both databases: on SQLite
+because writers queue (BEGIN IMMEDIATE), on PostgreSQL because the UPDATE locks the slot's row
+and re-checks the guard. The other two rules are a partial unique index and, on PostgreSQL, an
+exclusion constraint; SQLite's queued writers make the checks below exact there.
+"""
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..clock import now_utc
+from ..db import write_transaction
+from ..models import Booking, Guardianship, JoinToken, Slot, User
+from . import ServiceError
+
+TOPIC_MAX = 500
+
+
+class SlotTaken(ServiceError):
+    """Someone else took the last place first."""
+
+    def __init__(self):
+        super().__init__(_l("Ce créneau vient d'être pris par quelqu'un d'autre."))
+
+
+def may_act_for(actor: User, student: User, db: Session) -> bool:
+    """A student acts for themself; a parent for their children; a coordinator for anyone."""
+    if actor.role == "coordinator" or actor.id == student.id:
+        return True
+    if actor.role != "parent":
+        return False
+    link = db.get(Guardianship, (actor.id, student.id))
+    return link is not None
+
+
+def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: str = "") -> Booking:
+    """Give the student a place in the slot, or raise a ServiceError that says why not."""
+    if student.role != "student":
+        raise ServiceError(_l("Seul un élève peut réserver une place."))
+    if not may_act_for(booked_by, student, db):
+        raise ServiceError(_l("Vous ne pouvez pas réserver pour cette personne."))
+    topic = topic.strip()[:TOPIC_MAX]
+    try:
+        with write_transaction(db):
+            now = now_utc()
+            taken = db.execute(
+                update(Slot)
+                .where(
+                    Slot.id == slot_id,
+                    Slot.status == "open",
+                    Slot.starts_at > now,
+                    Slot.booked < Slot.capacity,
+                )
+                .values(booked=Slot.booked + 1)
+                .execution_options(synchronize_session=False)
+            )
+            slot = db.get(Slot, slot_id, populate_existing=True)
+            if taken.rowcount != 1:
+                raise _why_not_bookable(slot, now)
+            if _holds_place(db, slot, student):
+                raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
+            if _has_session_during(db, slot, student):
+                raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là."))
+            booking = Booking(
+                slot_id=slot.id,
+                student_id=student.id,
+                booked_by_id=booked_by.id,
+                topic=topic,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+            )
+            db.add(booking)
+            db.flush()
+            db.add_all(
+                JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
+                for person in [student, *_parents_of(db, student)]
+            )
+    except IntegrityError as error:
+        # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
+        raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error
+    return booking
+
+
+def _why_not_bookable(slot: Slot | None, now) -> ServiceError:
+    if slot is None or slot.status != "open":
+        return ServiceError(_l("Ce créneau n'est plus proposé."))
+    if slot.starts_at <= now:
+        return ServiceError(_l("Ce créneau a déjà commencé."))
+    return SlotTaken()
+
+
+def _holds_place(db: Session, slot: Slot, student: User) -> bool:
+    return db.scalar(
+        select(Booking.id).where(
+            Booking.slot_id == slot.id,
+            Booking.student_id == student.id,
+            Booking.status != "cancelled",
+        )
+    ) is not None
+
+
+def _has_session_during(db: Session, slot: Slot, student: User) -> bool:
+    return db.scalar(
+        select(Booking.id).where(
+            Booking.student_id == student.id,
+            Booking.status != "cancelled",
+            Booking.starts_at < slot.ends_at,
+            Booking.ends_at > slot.starts_at,
+        )
+    ) is not None
+
+
+def _parents_of(db: Session, student: User) -> list[User]:
+    return list(
+        db.scalars(
+            select(User)
+            .join(Guardianship, Guardianship.parent_id == User.id)
+            .where(Guardianship.student_id == student.id)
+        )
+    )
+
+
+def cancel_booking(db: Session, booking: Booking) -> Booking:
+    """Cancel a booking before its session starts; the place becomes free again."""
+    with write_transaction(db):
+        db.refresh(booking)
+        if booking.status != "confirmed":
+            raise ServiceError(_l("Cette séance est déjà annulée."))
+        if booking.starts_at <= now_utc():
+            raise ServiceError(_l("Cette séance a déjà commencé : elle ne peut plus être annulée."))
+        booking.status = "cancelled"
+        booking.cancelled_at = now_utc()
+        booking.sequence += 1
+        db.execute(
+            update(Slot)
+            .where(Slot.id == booking.slot_id, Slot.booked > 0)
+            .values(booked=Slot.booked - 1)
+            .execution_options(synchronize_session=False)
+        )
+    return booking

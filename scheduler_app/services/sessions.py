@@ -1,0 +1,119 @@
+"""What each person sees of their sessions, loaded in a constant number of queries."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+
+from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
+
+BROWSE_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class SlotFilter:
+    activity_id: int | None = None
+    subject: str = ""
+    level: str = ""
+    language: str = ""
+    day_start: datetime | None = None  # the chosen day, as a UTC interval in the viewer's zone
+    day_end: datetime | None = None
+
+
+def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slot]:
+    """Future open slots with a free place, soonest first, matching the filters."""
+    query: Select = (
+        select(Slot)
+        .join(Slot.tutor)
+        .join(Slot.activity)
+        .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
+        .where(Slot.status == "open", Slot.starts_at > now, Slot.booked < Slot.capacity)
+        .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(BROWSE_LIMIT)
+    )
+    if chosen.activity_id:
+        query = query.where(Slot.activity_id == chosen.activity_id)
+    if chosen.subject:
+        query = query.where(Slot.subject == chosen.subject)
+    if chosen.level:
+        query = query.where(Slot.level == chosen.level)
+    if chosen.language:
+        query = query.where(TutorProfile.languages.contains(f",{chosen.language},"))
+    if chosen.day_start and chosen.day_end:
+        query = query.where(Slot.starts_at >= chosen.day_start, Slot.starts_at < chosen.day_end)
+    return db.scalars(query).unique().all()
+
+
+def students_in_care(db: Session, person: User) -> list[User]:
+    """The students a person may book for: themself, or a parent's children."""
+    if person.role == "student":
+        return [person]
+    if person.role == "parent":
+        return list(
+            db.scalars(
+                select(User)
+                .join(Guardianship, Guardianship.student_id == User.id)
+                .where(Guardianship.parent_id == person.id)
+                .order_by(User.name)
+            )
+        )
+    return []
+
+
+def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking]:
+    """The bookings a student or parent sees (their own, or their children's) from `since`."""
+    students = select(Guardianship.student_id).where(Guardianship.parent_id == person.id)
+    return db.scalars(
+        select(Booking)
+        .where(
+            or_(Booking.student_id == person.id, Booking.student_id.in_(students)),
+            Booking.ends_at > since,
+        )
+        .options(
+            joinedload(Booking.slot).joinedload(Slot.tutor),
+            joinedload(Booking.slot).joinedload(Slot.activity),
+            joinedload(Booking.student),
+        )
+        .order_by(Booking.starts_at, Booking.id)
+    ).all()
+
+
+def tutor_slots(db: Session, tutor: User, since: datetime) -> Sequence[Slot]:
+    """A tutor's slots from `since`, each with its bookings and their students."""
+    return db.scalars(
+        select(Slot)
+        .where(Slot.tutor_id == tutor.id, Slot.ends_at > since)
+        .options(joinedload(Slot.activity))
+        .order_by(Slot.starts_at, Slot.id)
+    ).all()
+
+
+def bookings_of_slots(db: Session, slots: Sequence[Slot]) -> dict[int, list[Booking]]:
+    """The live bookings of these slots, by slot id, in one query."""
+    grouped: dict[int, list[Booking]] = {slot.id: [] for slot in slots}
+    if not slots:
+        return grouped
+    rows = db.scalars(
+        select(Booking)
+        .where(Booking.slot_id.in_(grouped), Booking.status != "cancelled")
+        .options(joinedload(Booking.student))
+        .order_by(Booking.created_at)
+    )
+    for booking in rows:
+        grouped[booking.slot_id].append(booking)
+    return grouped
+
+
+def links_for(db: Session, person: User, slot_ids) -> dict[tuple[int, int | None], str]:
+    """The person's join tokens for these slots, by (slot id, booking id)."""
+    if not slot_ids:
+        return {}
+    rows = db.execute(
+        select(JoinToken.slot_id, JoinToken.booking_id, JoinToken.token).where(
+            JoinToken.user_id == person.id, JoinToken.slot_id.in_(list(slot_ids))
+        )
+    )
+    return {(slot_id, booking_id): token for slot_id, booking_id, token in rows}

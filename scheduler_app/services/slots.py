@@ -1,0 +1,135 @@
+"""Opening and cancelling slots: a tutor's times never overlap and never lie in the past."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rooms import new_room_name
+
+from ..clock import now_utc
+from ..db import write_transaction
+from ..models import Activity, Booking, JoinToken, Slot, User
+from . import ServiceError
+from .localtime import local_to_utc
+
+MAX_SLOTS_AT_ONCE = 60
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """What a tutor asks for: one slot, several back to back, repeated some weeks."""
+
+    activity_id: int
+    day: date
+    start_time: time
+    duration_minutes: int
+    capacity: int = 1
+    subject: str = ""
+    level: str = ""
+    in_a_row: int = 1
+    weeks: int = 1
+
+
+def plan_times(plan: SlotPlan, tz: str, now: datetime) -> list[tuple[datetime, datetime]]:
+    """The UTC intervals a plan asks for, or a ServiceError saying what to change."""
+    if plan.capacity < 1:
+        raise ServiceError(_l("Il faut au moins une place."), field="capacity")
+    if plan.duration_minutes < 5:
+        raise ServiceError(_l("Une séance dure au moins 5 minutes."), field="duration_minutes")
+    if plan.in_a_row < 1 or plan.weeks < 1:
+        raise ServiceError(_l("Indiquez au moins une séance."), field="in_a_row")
+    if plan.in_a_row * plan.weeks > MAX_SLOTS_AT_ONCE:
+        raise ServiceError(
+            _l("Pas plus de %(count)s créneaux à la fois.", count=MAX_SLOTS_AT_ONCE), field="weeks"
+        )
+    length = timedelta(minutes=plan.duration_minutes)
+    times = []
+    for week in range(plan.weeks):
+        first = local_to_utc(plan.day + timedelta(weeks=week), plan.start_time, tz)
+        for index in range(plan.in_a_row):
+            starts_at = first + index * length
+            times.append((starts_at, starts_at + length))
+    if times[0][0] <= now:
+        raise ServiceError(_l("Ce moment est déjà passé : choisissez une date à venir."), field="day")
+    return times
+
+
+def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
+    """Open the slots of a plan for a tutor, all or none."""
+    times = plan_times(plan, tz, now_utc())
+    try:
+        with write_transaction(db):
+            activity = db.get(Activity, plan.activity_id)
+            if activity is None or not activity.active:
+                raise ServiceError(_l("Choisissez une activité de la liste."), field="activity_id")
+            if _overlaps(db, tutor.id, times):
+                raise ServiceError(
+                    _l("Vous avez déjà un créneau qui chevauche celui-ci."), field="start_time"
+                )
+            slots = [
+                Slot(
+                    tutor_id=tutor.id,
+                    activity_id=activity.id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    capacity=plan.capacity,
+                    subject=plan.subject,
+                    level=plan.level,
+                    room_name=new_room_name(),
+                )
+                for starts_at, ends_at in times
+            ]
+            db.add_all(slots)
+            db.flush()
+            db.add_all(JoinToken(slot_id=slot.id, user_id=tutor.id) for slot in slots)
+    except IntegrityError as error:
+        # PostgreSQL's exclusion constraint: another request opened an overlapping slot first.
+        raise ServiceError(
+            _l("Vous avez déjà un créneau qui chevauche celui-ci."), field="start_time"
+        ) from error
+    return slots
+
+
+def _overlaps(db: Session, tutor_id: int, times) -> bool:
+    """True when the times overlap each other or one of the tutor's open slots."""
+    ordered = sorted(times)
+    for (_, previous_end), (next_start, _) in zip(ordered, ordered[1:]):
+        if next_start < previous_end:
+            return True
+    existing = db.scalars(
+        select(Slot).where(
+            Slot.tutor_id == tutor_id,
+            Slot.status == "open",
+            Slot.starts_at < ordered[-1][1],
+            Slot.ends_at > ordered[0][0],
+        )
+    ).all()
+    return any(
+        slot.starts_at < end and start < slot.ends_at for slot in existing for start, end in times
+    )
+
+
+def cancel_slot(db: Session, slot: Slot) -> list[Booking]:
+    """Cancel a slot that has not started; its bookings are cancelled with it (returned)."""
+    with write_transaction(db):
+        db.refresh(slot)
+        if slot.status != "open":
+            raise ServiceError(_l("Ce créneau est déjà annulé."))
+        if slot.starts_at <= now_utc():
+            raise ServiceError(_l("Ce créneau a déjà commencé : il ne peut plus être annulé."))
+        now = now_utc()
+        bookings = db.scalars(
+            select(Booking).where(Booking.slot_id == slot.id, Booking.status == "confirmed")
+        ).all()
+        for booking in bookings:
+            booking.status = "cancelled"
+            booking.cancelled_at = now
+            booking.sequence += 1
+        slot.status = "cancelled"
+        slot.cancelled_at = now
+        slot.booked = 0
+    return list(bookings)

@@ -1,0 +1,135 @@
+"""Fixtures: a fresh app and database per test, on SQLite and on PostgreSQL.
+
+LIEN_TEST_DATABASES chooses the databases (default "sqlite,postgresql"); LIEN_TEST_POSTGRES_URL
+points at a PostgreSQL server whose database Lien may wipe (default: lien_test on localhost).
+"""
+
+import os
+import re
+import shutil
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scheduler_app import clock, create_app
+from scheduler_app import db as database
+from scheduler_app.db import make_engine
+from scheduler_app.models import Base
+from scheduler_app.schema import upgrade
+
+DATABASES = [name for name in os.environ.get("LIEN_TEST_DATABASES", "sqlite,postgresql").split(",") if name]
+POSTGRES_URL = os.environ.get(
+    "LIEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/lien_test"
+)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "lien.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """The PostgreSQL test database, created if missing and migrated from empty once."""
+    url = make_url(POSTGRES_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+def _wipe_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables if table.name != "activity")
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text("DELETE FROM activity WHERE id > 2"))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "lien.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    _wipe_postgres(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "JITSI_DOMAIN": "meet.example.org",
+            "JITSI_APP_ID": "lien-test",
+            "JITSI_APP_SECRET": "test-jitsi-secret-that-is-long-enough",
+            "TIMEZONE": "Europe/Paris",
+            "DEMO_MODE": False,
+        }
+    )
+    app.instance_path = str(tmp_path)
+    yield app
+    database.engine_of(app).dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A session of the test's own, for arranging data and checking results."""
+    with app.app_context():
+        session = database.new_session()
+        yield session
+        session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen_clock():
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def frozen_clock():
+    """Freeze Lien's clock; call it with a datetime to move time."""
+
+    def move(moment: datetime) -> datetime:
+        clock.set_now(moment)
+        return moment
+
+    move(datetime.now(UTC).replace(microsecond=0))
+    return move
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page's form carries, as a browser would send it back."""
+    match = CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
