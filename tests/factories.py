@@ -78,3 +78,9 @@ def logout(client):
 
     page = client.get("/sessions", follow_redirects=True)
     client.post("/logout", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def look_again(db: Session) -> None:
+    """Forget what the test's session has seen: end its read snapshot and reload objects."""
+    db.rollback()
+    db.expire_all()
