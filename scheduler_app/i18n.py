@@ -4,7 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -24,6 +24,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if g.get("locale") in languages:
         return g.locale
+    if not has_request_context():
+        return languages[0]
     if current_user and current_user.is_authenticated:
         return current_user.locale
     if session.get("locale") in languages:
@@ -35,6 +37,8 @@ def select_timezone() -> str:
     """The viewer's time zone: set for this request, else the account's, else the centre's."""
     if g.get("timezone"):
         return g.timezone
+    if not has_request_context():
+        return current_app.config["TIMEZONE"]
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["TIMEZONE"]

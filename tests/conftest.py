@@ -95,11 +95,14 @@ def app(database_url, tmp_path):
 
 @pytest.fixture
 def db(app):
-    """A session of the test's own, for arranging data and checking results."""
-    with app.app_context():
-        session = database.new_session()
-        yield session
-        session.close()
+    """A session of the test's own, for arranging data and checking results.
+
+    No app context stays pushed: requests made by the test client must each get their own,
+    as in production (a pushed context would share `g`, and so the logged-in user, between them).
+    """
+    session = app.extensions["lien_sessions"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture

@@ -1,0 +1,107 @@
+"""/j/<token>: a personal link that opens the signed room around session time, no password."""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from factories import make_family, make_slot, make_tutor
+from scheduler_app.models import JoinToken
+from scheduler_app.services.booking import book_slot, cancel_booking
+from rooms import JitsiSettings, verify_token
+
+SETTINGS = JitsiSettings(domain="meet.example.org", app_id="lien-test", app_secret="test-jitsi-secret-that-is-long-enough")
+
+
+@pytest.fixture
+def booked(db, frozen_clock):
+    """Adam's session with Karim on Wednesday at 14:00 Paris time, booked by his mother."""
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))  # Wed 13 Jan, 13:00 UTC
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, adam, parent, "fractions")
+    links = {link.user_id: link.token for link in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    return {"slot": slot, "booking": booking, "tutor": tutor, "parent": parent, "student": adam, "links": links}
+
+
+def test_early_the_link_shows_the_day_and_time_and_a_countdown(client, booked, frozen_clock):
+    frozen_clock(booked["slot"].starts_at - timedelta(hours=2))
+    page = client.get(f"/j/{booked['links'][booked['student'].id]}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "mercredi 13 janvier, 14 h 00" in html  # 13:00 UTC is 14:00 in Paris in winter
+    assert "à partir de 13 h 45" in html  # the room opens 15 minutes before
+    assert 'id="countdown"' in html and 'data-seconds="6300"' in html
+    assert 'http-equiv="refresh"' in html  # without JavaScript the page comes back by itself
+
+
+def test_in_the_window_the_link_redirects_to_the_room_with_a_fresh_valid_token(client, booked, frozen_clock):
+    now = frozen_clock(booked["slot"].starts_at - timedelta(minutes=10))
+    response = client.get(f"/j/{booked['links'][booked['student'].id]}")
+    assert response.status_code == 303
+    url = urlsplit(response.headers["Location"])
+    room = booked["slot"].room_name
+    assert (url.scheme, url.netloc, url.path) == ("https", "meet.example.org", f"/{room}")
+    token = parse_qs(url.query)["jwt"][0]
+    claims = verify_token(SETTINGS, token, room, now=now)
+    assert claims["context"]["user"]["name"] == "Adam Haddou"
+    assert claims["context"]["user"]["moderator"] is False
+    assert claims["exp"] >= int(booked["slot"].ends_at.timestamp())
+    with pytest.raises(jwt.InvalidTokenError):
+        verify_token(SETTINGS, token, "anotherroomname2345234523452345", now=now)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_tutor_enters_as_moderator_and_the_parent_as_a_guest(client, booked, frozen_clock):
+    now = frozen_clock(booked["slot"].starts_at + timedelta(minutes=5))
+    claims = {}
+    for who in ("tutor", "parent"):
+        location = client.get(f"/j/{booked['links'][booked[who].id]}").headers["Location"]
+        token = parse_qs(urlsplit(location).query)["jwt"][0]
+        claims[who] = verify_token(SETTINGS, token, booked["slot"].room_name, now=now)
+    assert claims["tutor"]["context"]["user"]["moderator"] is True
+    assert claims["parent"]["context"]["user"]["moderator"] is False
+    assert claims["parent"]["context"]["user"]["name"] == "Fatima Haddou"
+
+
+def test_after_the_end_the_link_says_the_session_is_over(client, booked, frozen_clock):
+    frozen_clock(booked["slot"].ends_at + timedelta(seconds=1))
+    page = client.get(f"/j/{booked['links'][booked['student'].id]}")
+    assert page.status_code == 200
+    assert "Cette séance est terminée" in page.get_data(as_text=True)
+
+
+def test_a_cancelled_booking_kills_its_links_but_not_the_tutors(client, db, booked, frozen_clock):
+    cancel_booking(db, booked["booking"])
+    frozen_clock(booked["slot"].starts_at)
+    for who in ("student", "parent"):
+        page = client.get(f"/j/{booked['links'][booked[who].id]}")
+        assert page.status_code == 200 and "Cette séance est annulée" in page.get_data(as_text=True)
+    assert client.get(f"/j/{booked['links'][booked['tutor'].id]}").status_code == 303
+
+
+def test_a_made_up_link_is_not_found(client, booked):
+    assert client.get("/j/not-a-real-token").status_code == 404
+
+
+def test_every_person_has_their_own_unguessable_link(booked):
+    tokens = list(booked["links"].values())
+    assert len(tokens) == 3 == len(set(tokens))
+    assert all(len(token) >= 32 for token in tokens)
+
+
+def test_the_join_page_speaks_the_link_holders_language(client, db, booked, frozen_clock):
+    booked["parent"].locale = "en"
+    db.commit()
+    frozen_clock(booked["slot"].starts_at - timedelta(hours=2))
+    html = client.get(f"/j/{booked['links'][booked['parent'].id]}").get_data(as_text=True)
+    assert "Wednesday 13 January, 2:00" in html
+
+
+def test_join_links_are_throttled(client, app, booked):
+    app.config["RATELIMIT_JOIN"] = "5 per minute"
+    codes = [client.get(f"/j/{booked['links'][booked['student'].id]}").status_code for _ in range(7)]
+    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
