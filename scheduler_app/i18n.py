@@ -11,9 +11,10 @@ from flask_login import current_user
 from .catalogue import language_name, level_name, subject_name
 from .extensions import babel
 
-# Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00").
+# Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00"); no-break
+# spaces keep "14 h 00" on one line on a narrow phone.
 PATTERNS = {
-    "fr": {"when": "EEEE d MMMM, HH 'h' mm", "day": "EEEE d MMMM", "time": "HH 'h' mm"},
+    "fr": {"when": "EEEE d MMMM, H\u00a0'h'\u00a0mm", "day": "EEEE d MMMM", "time": "H\u00a0'h'\u00a0mm"},
     "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a"},
 }
 
