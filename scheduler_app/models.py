@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     MetaData,
     String,
     Text,
@@ -74,6 +75,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES}", name="role"),
         CheckConstraint("locale IN ('fr', 'en')", name="locale"),
+        CheckConstraint("notify_by IN ('email', 'sms', 'both')", name="notify_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +87,8 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(5), default="fr")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The channels this person reads: messages go where they will be seen.
+    notify_by: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     # Part of the login session's identity: changing it (new password) logs out every device.
     login_key: Mapped[str] = mapped_column(String(64), default=new_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -268,3 +272,43 @@ class JoinToken(Base):
     slot: Mapped[Slot] = relationship()
     booking: Mapped[Booking | None] = relationship()
     user: Mapped[User] = relationship()
+
+
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+
+
+class Notification(Base):
+    """The outbox: one message to one person on one channel, written in the same transaction
+    as the change that causes it, and sent later by a worker that claims it with a lease."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+        CheckConstraint(f"status IN {NOTIFICATION_STATUSES}", name="status"),
+        Index("ix_notification_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # Where it goes, as it was when the message was written (the profile may change later).
+    address: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slot.id"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # (kind, booking or slot, recipient, channel[, version]): the same message is never written twice.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+
+    recipient: Mapped[User | None] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+    slot: Mapped[Slot | None] = relationship()
