@@ -29,7 +29,7 @@ run: export FLASK_DEBUG = 1
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	$(FLASK) run --debug --host 127.0.0.1 --port 5000
+	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port 5000
 
 test: install
 	$(BIN)/python -m pytest

@@ -34,6 +34,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def create_dev_app() -> Flask:
+    """The development server's app (`make run`): the outbox ticks inside the same process."""
+    import os
+
+    app = create_app()
+    # Under the reloader, only the child that serves requests ticks.
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not app.debug:
+        from .worker import start_in_background
+
+        start_in_background(app)
+    return app
+
+
 def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin
     from .auth.routes import bp as auth

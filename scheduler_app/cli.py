@@ -48,4 +48,22 @@ def demo():
     click.echo("Demo data: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
-commands = [db_group, demo]
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--interval", type=float, default=None, help="Seconds between ticks (default 30).")
+@with_appcontext
+def worker(once: bool, interval: float | None):
+    """Send the outbox's due messages; any number of workers may run at once."""
+    from flask import current_app
+
+    from .worker import make_dispatcher, run_forever
+
+    app = current_app._get_current_object()
+    if once:
+        report = make_dispatcher(app).tick()
+        click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
+        return
+    run_forever(app, interval or float(app.config["WORKER_INTERVAL_SECONDS"]))
+
+
+commands = [db_group, demo, worker]

@@ -19,6 +19,20 @@ ENVIRONMENT_KEYS = (
     "JITSI_PRIVATE_KEY_FILE",
     "RATELIMIT_STORAGE_URI",
     "PUBLIC_URL",
+    "MAIL_FROM",
+    "MAIL_PROVIDER",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_SECURITY",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMS_PROVIDER",
+    "SMS_BREVO_API_KEY",
+    "SMS_SENDER",
+    "NOTIFY_REMINDERS",
+    "WORKER_INTERVAL_SECONDS",
+    "OUTBOX_LEASE_SECONDS",
+    "OUTBOX_BATCH_SIZE",
 )
 
 
@@ -37,7 +51,16 @@ def default_settings(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_LOGIN": "10 per minute;100 per hour",
         "RATELIMIT_JOIN": "30 per minute",
-        "PUBLIC_URL": None,
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        # Messages: console channels (the log) until SMTP_HOST / SMS_PROVIDER say otherwise.
+        "MAIL_FROM": "Lien <lien@localhost>",
+        "MAIL_PROVIDER": "smtp" if os.environ.get("SMTP_HOST") else "console",
+        "SMS_PROVIDER": "console",
+        "NOTIFY_REMINDERS": "24h,1h",
+        "WORKER_INTERVAL_SECONDS": 30,
+        # A claimed message not recorded within the lease is taken again by another worker.
+        "OUTBOX_LEASE_SECONDS": 300,
+        "OUTBOX_BATCH_SIZE": 200,
         "DEMO_MODE": os.environ.get("LIEN_DEMO") == "1",
         # How long before the start a join link opens (the session page says so).
         "JOIN_OPENS_MINUTES": 15,

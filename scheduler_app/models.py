@@ -204,6 +204,8 @@ class Slot(Base):
     level: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")
     room_name: Mapped[str] = mapped_column(String(64), unique=True)
+    # RFC 5545 SEQUENCE of the tutor's invitation for this slot: grows with every change.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -304,6 +306,9 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set just before an SMS goes to the provider: a crash after it means "maybe sent", and an
+    # SMS is never sent twice (email, with its stable Message-ID, is sent at least once instead).
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # (kind, booking or slot, recipient, channel[, version]): the same message is never written twice.

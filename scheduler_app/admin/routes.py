@@ -1,6 +1,7 @@
 """The centre's staff: people (tutors and families)."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -8,7 +9,8 @@ from sqlalchemy.orm import selectinload
 from .. import db
 from ..access import role_required
 from ..forms import e164, show_service_error
-from ..models import User
+from ..dispatch import retry
+from ..models import Notification, User
 from ..services import ServiceError
 from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor
 from .forms import FamilyForm, TutorForm
@@ -90,3 +92,23 @@ def new_family():
             flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
             return redirect(url_for("admin.people"))
     return render_template("admin/family_new.html", form=form)
+
+
+@bp.route("/messages")
+@role_required("coordinator")
+def messages():
+    failed = db.session().scalars(
+        select(Notification).where(Notification.status == "failed")
+        .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(200)
+    ).all()
+    return render_template("admin/messages.html", failed=failed)
+
+
+@bp.route("/messages/<int:notification_id>/retry", methods=["POST"])
+@role_required("coordinator")
+def retry_message(notification_id: int):
+    if retry(db.session(), notification_id):
+        flash(_("Le message repart au prochain envoi."), "success")
+    else:
+        flash(_("Ce message n'est plus en échec."), "info")
+    return redirect(url_for("admin.messages"))

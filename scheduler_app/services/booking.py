@@ -16,6 +16,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import Booking, Guardianship, JoinToken, Slot, User
 from . import ServiceError
+from . import outbox
 
 TOPIC_MAX = 500
 
@@ -37,8 +38,11 @@ def may_act_for(actor: User, student: User, db: Session) -> bool:
     return link is not None
 
 
-def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: str = "") -> Booking:
-    """Give the student a place in the slot, or raise a ServiceError that says why not."""
+def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: str = "",
+              rules: outbox.Rules | None = None) -> Booking:
+    """Give the student a place in the slot, or raise a ServiceError that says why not.
+
+    The confirmations and reminders are written in the same transaction."""
     if student.role != "student":
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):
@@ -55,7 +59,8 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
                     Slot.starts_at > now,
                     Slot.booked < Slot.capacity,
                 )
-                .values(booked=Slot.booked + 1)
+                # A new participant re-describes the tutor's calendar event (RFC 5545 SEQUENCE).
+                .values(booked=Slot.booked + 1, sequence=Slot.sequence + 1)
                 .execution_options(synchronize_session=False)
             )
             slot = db.get(Slot, slot_id, populate_existing=True)
@@ -79,6 +84,7 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
                 JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
                 for person in [student, *_parents_of(db, student)]
             )
+            outbox.booking_confirmed(db, booking, slot, rules or current_rules())
     except IntegrityError as error:
         # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error
@@ -124,8 +130,16 @@ def _parents_of(db: Session, student: User) -> list[User]:
     )
 
 
-def cancel_booking(db: Session, booking: Booking) -> Booking:
-    """Cancel a booking before its session starts; the place becomes free again."""
+def current_rules() -> outbox.Rules:
+    """The messaging rules of the running app (the defaults outside one)."""
+    from flask import current_app, has_app_context
+
+    return outbox.Rules.from_config(current_app.config) if has_app_context() else outbox.Rules()
+
+
+def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = None) -> Booking:
+    """Cancel a booking before its session starts; the place becomes free again, pending
+    reminders are withdrawn and everyone concerned is told."""
     with write_transaction(db):
         db.refresh(booking)
         if booking.status != "confirmed":
@@ -138,7 +152,9 @@ def cancel_booking(db: Session, booking: Booking) -> Booking:
         db.execute(
             update(Slot)
             .where(Slot.id == booking.slot_id, Slot.booked > 0)
-            .values(booked=Slot.booked - 1)
+            .values(booked=Slot.booked - 1, sequence=Slot.sequence + 1)
             .execution_options(synchronize_session=False)
         )
+        slot = db.get(Slot, booking.slot_id, populate_existing=True)
+        outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
     return booking

@@ -13,7 +13,8 @@ from rooms import new_room_name
 from ..clock import now_utc
 from ..db import write_transaction
 from ..models import Activity, Booking, JoinToken, Slot, User
-from . import ServiceError
+from . import ServiceError, outbox
+from .booking import current_rules
 from .localtime import local_to_utc
 
 MAX_SLOTS_AT_ONCE = 60
@@ -113,8 +114,9 @@ def _overlaps(db: Session, tutor_id: int, times) -> bool:
     )
 
 
-def cancel_slot(db: Session, slot: Slot) -> list[Booking]:
-    """Cancel a slot that has not started; its bookings are cancelled with it (returned)."""
+def cancel_slot(db: Session, slot: Slot, by: User | None = None) -> list[Booking]:
+    """Cancel a slot that has not started; its bookings are cancelled with it (returned), and
+    everyone booked is told."""
     with write_transaction(db):
         db.refresh(slot)
         if slot.status != "open":
@@ -132,4 +134,6 @@ def cancel_slot(db: Session, slot: Slot) -> list[Booking]:
         slot.status = "cancelled"
         slot.cancelled_at = now
         slot.booked = 0
+        slot.sequence += 1
+        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by)
     return list(bookings)

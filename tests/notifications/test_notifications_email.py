@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
+from smtp_sink import Mailbox, SmtpServer, free_port  # noqa: F401  (the shared test SMTP server)
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from notifications import (
@@ -53,72 +53,6 @@ def confirmation(**changes: Any) -> Email:
     )
     values.update(changes)
     return Email(**values)
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives, and can refuse recipients."""
-
-    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    peers: list[tuple[str, int]] = field(default_factory=list)  # one per connection
-    refuse: dict[str, str] = field(default_factory=dict)
-    close_at_next_mail: bool = False
-
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if self.close_at_next_mail:  # as Postfix does when a connection stayed idle too long
-            self.close_at_next_mail = False
-            asyncio.get_running_loop().call_soon(server.transport.close)
-            return "421 4.4.2 Error: timeout exceeded"
-        envelope.mail_from = address
-        return "250 OK"
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address in self.refuse:
-            return self.refuse[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        if session.peer not in self.peers:
-            self.peers.append(session.peer)
-        return "250 Message accepted for delivery"
-
-    def parsed(self, index: int = -1) -> EmailMessage:
-        return email.message_from_bytes(self.messages[index][2], policy=email.policy.default)  # type: ignore[return-value]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    mailbox: Mailbox
-
-    def channel(self, **settings: Any) -> SmtpChannel:
-        ssl_context = settings.pop("ssl_context", None)
-        return SmtpChannel(SmtpSettings(sender=SENDER, host="127.0.0.1", port=self.port, **settings),
-                           ssl_context=ssl_context)
-
-
-@pytest.fixture
-def start_smtp() -> Iterator[Any]:
-    controllers: list[Controller] = []
-
-    def start(port: int | None = None, **options: Any) -> SmtpServer:
-        server = SmtpServer(port or free_port(), Mailbox())
-        controller = Controller(server.mailbox, hostname="127.0.0.1", port=server.port, **options)
-        controller.start()
-        controllers.append(controller)
-        return server
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""outbox and notification preferences
+"""outbox, notification preferences, slot invitation sequence
 
 Revision ID: 0002
 Revises: 0001
@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
     sa.Column('lease_until', scheduler_app.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempted_at', scheduler_app.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', scheduler_app.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', scheduler_app.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('dedupe_key', sa.String(length=200), nullable=False),
@@ -50,6 +51,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notification_slot_id'), ['slot_id'], unique=False)
         batch_op.create_index('ix_notification_status_due_at', ['status', 'due_at'], unique=False)
 
+    with op.batch_alter_table('slot', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sequence', sa.Integer(), server_default='0', nullable=False))
+
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notify_by', sa.String(length=10), server_default='email', nullable=False))
         batch_op.create_check_constraint(op.f('ck_user_notify_by'), "notify_by IN ('email', 'sms', 'both')")
@@ -59,6 +63,9 @@ def downgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_user_notify_by'), type_='check')
         batch_op.drop_column('notify_by')
+
+    with op.batch_alter_table('slot', schema=None) as batch_op:
+        batch_op.drop_column('sequence')
 
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_status_due_at')

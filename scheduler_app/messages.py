@@ -1,0 +1,147 @@
+"""Composing outbox rows into emails and SMS: each person's words, language, time zone and link.
+
+Rows are composed in batches with a constant number of queries (bookings, slots and join
+links are loaded for the whole batch), so a worker's cost does not grow per message.
+"""
+
+import logging
+from collections import defaultdict
+from email.utils import parseaddr
+
+from flask import Flask
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from calendars import Event, Person, render_cancel, render_invite
+from notifications import Email, MessageRenderer, Sms
+
+from . import ROOT
+from .catalogue import subject_name
+from .clock import now_utc
+from .dispatch import email_message, sms_message
+from .models import Booking, JoinToken, Notification, Slot
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
+             "slot_cancelled", "password_reset", "invitation"}
+
+
+class Composer:
+    """Turns claimed outbox rows into messages, inside the app (for translations)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.renderer = MessageRenderer(ROOT / "templates", ROOT / "translations")
+        self.public_url = app.config["PUBLIC_URL"].rstrip("/")
+        sender = parseaddr(app.config["MAIL_FROM"])
+        self.organizer = Person(name=sender[0] or "Lien", email=sender[1] or None)
+        self.domain = (sender[1].rpartition("@")[2] or "lien.localhost")
+
+    def __call__(self, db: Session, rows: list[Notification]) -> dict[int, Email | Sms | Exception]:
+        with self.app.app_context():
+            bookings, slots, links, groups = self._load(db, rows)
+            composed = {}
+            for row in rows:
+                booking = bookings.get(row.booking_id)
+                slot = slots.get(row.slot_id) or (booking.slot if booking else None)
+                if row.kind not in TEMPLATES and not row.kind.startswith("reminder_"):
+                    continue
+                if row.recipient is None or (row.kind not in ("password_reset", "invitation") and slot is None):
+                    continue
+                try:
+                    composed[row.id] = self._compose(row, booking, slot, links, groups)
+                except Exception as error:  # one broken message must not hold back the others
+                    log.exception("composing message %s failed", row.id)
+                    composed[row.id] = error
+            return composed
+
+    def _load(self, db: Session, rows):
+        booking_ids = {row.booking_id for row in rows if row.booking_id}
+        bookings = {
+            booking.id: booking
+            for booking in db.scalars(
+                select(Booking).where(Booking.id.in_(booking_ids)).options(
+                    joinedload(Booking.student), joinedload(Booking.slot).joinedload(Slot.tutor),
+                    joinedload(Booking.slot).joinedload(Slot.activity))
+            )
+        } if booking_ids else {}
+        slot_ids = {row.slot_id for row in rows if row.slot_id} | {b.slot_id for b in bookings.values()}
+        slots = {
+            slot.id: slot
+            for slot in db.scalars(
+                select(Slot).where(Slot.id.in_(slot_ids)).options(joinedload(Slot.tutor), joinedload(Slot.activity))
+            )
+        } if slot_ids else {}
+        links, groups = {}, defaultdict(list)
+        if slot_ids:
+            for link in db.scalars(select(JoinToken).where(JoinToken.slot_id.in_(slot_ids))):
+                links[(link.slot_id, link.booking_id, link.user_id)] = link.token
+            # Who is in each slot, for the tutor's reminder and calendar description.
+            for booking in db.scalars(
+                select(Booking).where(Booking.slot_id.in_(slot_ids), Booking.status != "cancelled")
+                .options(joinedload(Booking.student)).order_by(Booking.id)
+            ):
+                groups[booking.slot_id].append(booking)
+        return bookings, slots, links, groups
+
+    def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
+        person = row.recipient
+        context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
+                   "by_tutor": False, **row.payload}
+        join_url = None
+        if slot is not None:
+            is_tutor = person.id == slot.tutor_id
+            token = links.get((slot.id, None if is_tutor else row.booking_id, person.id))
+            join_url = f"{self.public_url}/j/{token}" if token else f"{self.public_url}/"
+            with force_locale(row.locale):
+                subject = subject_name(slot.subject) if slot.subject else ""
+            students = [b.student.name for b in groups.get(slot.id, [])]
+            context.update(
+                starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
+                tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
+                student_name=booking.student.name if booking else ", ".join(students),
+                topic=booking.topic if booking else "",
+                for_child=booking is not None and booking.student_id != person.id and not is_tutor,
+                soon=row.kind.startswith("reminder_") and _is_soon(row.kind),
+            )
+        template = "reminder" if row.kind.startswith("reminder_") else row.kind
+        rendered = self.renderer.render(template, row.locale, **context)
+        if row.channel == "sms":
+            return sms_message(row, rendered, join_url)
+        ics, method = self._calendar(row, booking, slot, join_url, groups)
+        return email_message(row, rendered, domain=self.domain, ics=ics, ics_method=method)
+
+    def _calendar(self, row, booking, slot, join_url, groups):
+        """The invitation that goes with a confirmation or a cancellation, in the person's words."""
+        if slot is None or row.kind not in ("booking_confirmed", "booking_cancelled", "tutor_booking_confirmed",
+                                            "slot_cancelled"):
+            return None, "REQUEST"
+        person = row.recipient
+        with force_locale(row.locale):
+            title = slot.activity.name + (f" — {subject_name(slot.subject)}" if slot.subject else "")
+            if row.kind.startswith("tutor_") or row.kind == "slot_cancelled":
+                uid, sequence = f"slot-{slot.id}@{self.domain}", slot.sequence
+                names = [b.student.name for b in groups.get(slot.id, [])]
+                description = _("Participants : %(names)s", names=", ".join(names)) if names else ""
+            else:
+                uid, sequence = f"booking-{booking.id}@{self.domain}", booking.sequence
+                title += " " + _("avec %(tutor)s", tutor=slot.tutor.name)
+                description = _("Pour rejoindre la séance : %(url)s", url=join_url)
+            alarm = _("La séance commence dans 15 minutes")
+        event = Event(
+            uid=uid, sequence=sequence, starts_at=slot.starts_at, ends_at=slot.ends_at, summary=title,
+            description=description, url=join_url, organizer=self.organizer,
+            attendees=(Person(person.name, person.email),) if person.email else (),
+        )
+        if row.kind in ("booking_cancelled", "slot_cancelled"):
+            return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
+        return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"
+
+
+def _is_soon(kind: str) -> bool:
+    """A reminder an hour or less before the session says "soon"; the day-before one does not."""
+    amount = kind.removeprefix("reminder_")
+    return amount.endswith("m") or (amount.endswith("h") and int(amount[:-1]) <= 1)

@@ -1,0 +1,168 @@
+"""Writing messages into the outbox, in the same transaction as the change that causes them.
+
+What is sent, to whom, and when (every rule configurable through NOTIFY_* settings):
+booking confirmed or cancelled -> the student, their parents, the tutor; slot cancelled ->
+everyone booked and their parents; reminders before the session (24 h and 1 h by default) ->
+student, parents, tutor. Each person gets each message on the channels they chose.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..clock import now_utc
+from ..models import Booking, Guardianship, Notification, Slot, User
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which messages Lien writes; the defaults are the centre's promise to families."""
+
+    confirmations: bool = True
+    cancellations: bool = True
+    reminders: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+
+    @classmethod
+    def from_config(cls, config) -> "Rules":
+        return cls(
+            confirmations=bool(config.get("NOTIFY_CONFIRMATIONS", True)),
+            cancellations=bool(config.get("NOTIFY_CANCELLATIONS", True)),
+            reminders=tuple(parse_offsets(config.get("NOTIFY_REMINDERS", "24h,1h"))),
+        )
+
+
+def parse_offsets(text: str) -> list[timedelta]:
+    """"24h,1h,30m" -> the offsets before a session at which reminders go out."""
+    offsets = []
+    for part in (piece.strip().lower() for piece in str(text).split(",")):
+        if not part:
+            continue
+        unit = {"h": "hours", "m": "minutes", "d": "days"}.get(part[-1])
+        if unit is None or not part[:-1].isdigit():
+            raise ValueError(f"NOTIFY_REMINDERS: {part!r} is not like 24h, 30m or 2d")
+        offsets.append(timedelta(**{unit: int(part[:-1])}))
+    return sorted(offsets, reverse=True)
+
+
+def reminder_kind(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    return f"reminder_{minutes // 60}h" if minutes % 60 == 0 else f"reminder_{minutes}m"
+
+
+def channels_for(person: User) -> list[tuple[str, str]]:
+    """(channel, address) pairs for a person: what they chose, else whatever reaches them."""
+    reachable = {"email": person.email, "sms": person.phone}
+    wanted = {"email": ["email"], "sms": ["sms"], "both": ["email", "sms"]}[person.notify_by]
+    chosen = [(channel, reachable[channel]) for channel in wanted if reachable[channel]]
+    if not chosen:  # a choice that cannot reach them (no phone yet): use what can
+        chosen = [(channel, address) for channel, address in reachable.items() if address][:1]
+    return chosen
+
+
+def _key(kind, booking_id, slot_id, user_id, channel, version) -> str:
+    return f"{kind}|b{booking_id or '-'}|s{slot_id or '-'}|u{user_id}|{channel}|{version}"
+
+
+def enqueue(db: Session, kind: str, people: Iterable[User], *, due_at: datetime,
+            booking: Booking | None = None, slot: Slot | None = None, version: int | str = 0,
+            payload: dict | None = None) -> list[Notification]:
+    """Write one message per person and channel. A message already written (same key) is not
+    written twice; one that was withdrawn (cancelled) comes back to life instead."""
+    slot_id = slot.id if slot is not None else (booking.slot_id if booking is not None else None)
+    rows = {}
+    for person in people:
+        for channel, address in channels_for(person):
+            key = _key(kind, booking.id if booking else None, slot_id, person.id, channel, version)
+            rows[key] = Notification(
+                kind=kind, channel=channel, recipient_id=person.id, address=address,
+                locale=person.locale, booking_id=booking.id if booking else None, slot_id=slot_id,
+                payload=payload or {}, due_at=due_at, dedupe_key=key,
+            )
+    if not rows:
+        return []
+    existing = {row.dedupe_key: row for row in db.scalars(select(Notification).where(Notification.dedupe_key.in_(rows)))}
+    for key, old in existing.items():
+        if old.status == "cancelled":
+            old.status, old.due_at, old.attempts, old.last_error = "pending", due_at, 0, ""
+    fresh = [row for key, row in rows.items() if key not in existing]
+    db.add_all(fresh)
+    return fresh
+
+
+def parents_of(db: Session, student_ids: Iterable[int]) -> dict[int, list[User]]:
+    """Each student's parents, in one query."""
+    ids = list(student_ids)
+    found: dict[int, list[User]] = {student_id: [] for student_id in ids}
+    if ids:
+        rows = db.execute(
+            select(Guardianship.student_id, User)
+            .join(User, User.id == Guardianship.parent_id)
+            .where(Guardianship.student_id.in_(ids))
+        )
+        for student_id, parent in rows:
+            found[student_id].append(parent)
+    return found
+
+
+def booking_confirmed(db: Session, booking: Booking, slot: Slot, rules: Rules) -> None:
+    """A place is taken: confirmations now, reminders before the session."""
+    now = now_utc()
+    family = [booking.student, *parents_of(db, [booking.student_id])[booking.student_id]]
+    tutor = db.get(User, slot.tutor_id)
+    if rules.confirmations:
+        enqueue(db, "booking_confirmed", family, booking=booking, due_at=now, version=booking.sequence)
+        enqueue(db, "tutor_booking_confirmed", [tutor], booking=booking, due_at=now, version=booking.sequence)
+
+    for offset in rules.reminders:
+        due_at = slot.starts_at - offset
+        if due_at > now:
+            kind = reminder_kind(offset)
+            enqueue(db, kind, family, booking=booking, due_at=due_at, version=booking.sequence)
+            # The tutor is reminded once per slot, however many students booked it.
+            enqueue(db, kind, [tutor], slot=slot, due_at=due_at)
+
+
+def cancel_pending(db: Session, *, booking_ids: Iterable[int] = (), slot_id: int | None = None) -> None:
+    """Messages still waiting about these bookings (or this slot) will not go out."""
+    conditions = []
+    ids = list(booking_ids)
+    if ids:
+        conditions.append(Notification.booking_id.in_(ids))
+    if slot_id is not None:
+        conditions.append(Notification.slot_id == slot_id)
+    for condition in conditions:
+        db.execute(
+            update(Notification)
+            .where(condition, Notification.status == "pending", Notification.kind.like("reminder_%"))
+            .values(status="cancelled", last_error="")
+            .execution_options(synchronize_session=False)
+        )
+
+
+def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *, slot_now_empty: bool) -> None:
+    """A place is given back: no reminders for it, and everyone concerned is told."""
+    cancel_pending(db, booking_ids=[booking.id])
+    if slot_now_empty:
+        cancel_pending(db, slot_id=slot.id)
+    if rules.cancellations:
+        family = [booking.student, *parents_of(db, [booking.student_id])[booking.student_id]]
+        enqueue(db, "booking_cancelled", family, booking=booking, due_at=now_utc(), version=booking.sequence)
+        enqueue(db, "tutor_booking_cancelled", [db.get(User, slot.tutor_id)], booking=booking,
+                due_at=now_utc(), version=booking.sequence)
+
+
+def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None) -> None:
+    """A slot is withdrawn: every booked family is told, and the tutor if someone else did it."""
+    cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
+    if not rules.cancellations:
+        return
+    parents = parents_of(db, [booking.student_id for booking in bookings])
+    for booking in bookings:
+        enqueue(db, "booking_cancelled", [booking.student, *parents[booking.student_id]], booking=booking,
+                due_at=now_utc(), version=booking.sequence, payload={"by_tutor": True})
+    if by is None or by.id != slot.tutor_id:
+        enqueue(db, "slot_cancelled", [db.get(User, slot.tutor_id)], slot=slot, due_at=now_utc(),
+                version=slot.sequence)

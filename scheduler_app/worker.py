@@ -1,0 +1,67 @@
+"""The reminder worker: one APScheduler interval job per process that ticks the outbox.
+
+One job per process with a memory job store, coalesce and max_instances=1: a job store
+shared by several processes is exactly what APScheduler's FAQ says cannot work, and the
+outbox's claims already make any number of ticking processes safe.
+"""
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from notifications import email_channel_from_mapping, sms_channel_from_mapping
+
+from .dispatch import Dispatcher
+from .messages import Composer
+
+log = logging.getLogger(__name__)
+
+
+def make_dispatcher(app: Flask, **options) -> Dispatcher:
+    """A dispatcher wired to the app's database, channels and message templates."""
+    options.setdefault("lease", timedelta(seconds=float(app.config["OUTBOX_LEASE_SECONDS"])))
+    options.setdefault("batch_size", int(app.config["OUTBOX_BATCH_SIZE"]))
+    return Dispatcher(
+        sessions=app.extensions["lien_sessions"],
+        email_channel=email_channel_from_mapping(app.config),
+        sms_channel=sms_channel_from_mapping(app.config),
+        compose=Composer(app),
+        **options,
+    )
+
+
+def _tick(dispatcher: Dispatcher) -> None:
+    try:
+        report = dispatcher.tick()
+    except Exception:  # the next tick tries again; a crash must not stop the scheduler
+        log.exception("outbox tick failed")
+        return
+    if report.sent or report.failed or report.retried:
+        log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried, report.failed)
+
+
+def _schedule(scheduler, app: Flask, interval: float):
+    dispatcher = make_dispatcher(app)
+    scheduler.add_job(_tick, "interval", args=[dispatcher], seconds=interval, coalesce=True,
+                      max_instances=1, id="outbox-tick", next_run_time=None)
+    return dispatcher
+
+
+def start_in_background(app: Flask) -> BackgroundScheduler:
+    """Tick inside this process (the development server)."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    dispatcher = _schedule(scheduler, app, float(app.config["WORKER_INTERVAL_SECONDS"]))
+    scheduler.start()
+    scheduler.add_job(_tick, args=[dispatcher], id="outbox-first-tick")  # once, right away
+    return scheduler
+
+
+def run_forever(app: Flask, interval: float) -> None:
+    """Tick in the foreground until stopped (`flask worker`)."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    dispatcher = _schedule(scheduler, app, interval)
+    scheduler.add_job(_tick, args=[dispatcher], id="outbox-first-tick")
+    scheduler.start()
