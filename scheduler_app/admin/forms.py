@@ -30,9 +30,9 @@ class TutorForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez l'adresse e-mail du tuteur.")), email_format])
     phone = TelField(_l("Téléphone portable"), validators=[optional, phone_format])
     password = PasswordField(
-        _l("Mot de passe provisoire"),
-        description=_l("Donnez-le au tuteur ; il pourra le changer."),
-        validators=[DataRequired(_l("Choisissez un mot de passe provisoire.")), password_length],
+        _l("Mot de passe provisoire (facultatif)"),
+        description=_l("Laissez vide : le tuteur reçoit un e-mail pour choisir son mot de passe."),
+        validators=[optional, password_length],
     )
     subjects = CheckboxesField(_l("Matières"), choices=list(SUBJECTS.items()))
     levels = CheckboxesField(_l("Niveaux"), choices=list(LEVELS.items()))
@@ -49,7 +49,7 @@ class FamilyForm(FlaskForm):
     parent_email = EmailField(_l("Parent : adresse e-mail (facultatif)"), validators=[optional, email_format])
     parent_password = PasswordField(
         _l("Mot de passe provisoire (facultatif)"),
-        description=_l("Seulement si le parent veut se connecter ; sinon il recevra ses liens par message."),
+        description=_l("Laissez vide : avec une adresse e-mail, le parent reçoit un lien pour choisir son mot de passe."),
         validators=[optional, password_length],
     )
     child_1 = _name_field(_l("Enfant : prénom et nom"))

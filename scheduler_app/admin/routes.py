@@ -11,7 +11,7 @@ from ..access import role_required
 from ..forms import e164, show_service_error
 from ..dispatch import retry
 from ..models import Notification, User
-from ..services import ServiceError
+from ..services import ServiceError, passwords
 from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor
 from .forms import FamilyForm, TutorForm
 
@@ -56,6 +56,8 @@ def new_tutor():
         except ServiceError as error:
             show_service_error(form, error)
         else:
+            if not form.password.data:
+                passwords.send_link(db.session(), tutor, "invitation")
             flash(_("%(name)s est maintenant tuteur.", name=tutor.name), "success")
             return redirect(url_for("admin.people"))
     return render_template("admin/tutor_new.html", form=form)
@@ -89,6 +91,8 @@ def new_family():
             error.field = {"email": "parent_email"}.get(error.field, error.field)
             show_service_error(form, error)
         else:
+            if parent.email and not form.parent_password.data:
+                passwords.send_link(db.session(), parent, "invitation")
             flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
             return redirect(url_for("admin.people"))
     return render_template("admin/family_new.html", form=form)

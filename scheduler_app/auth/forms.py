@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import email_format, optional, password_length, phone_format
@@ -42,3 +42,51 @@ class RegisterForm(FlaskForm):
     locale = RadioField(
         _l("Langue des messages"), choices=[("fr", "Français"), ("en", "English")], default="fr"
     )
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail.")), email_format])
+
+
+class ChoosePasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Nouveau mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length]
+    )
+    confirm = PasswordField(
+        _l("Le même mot de passe, encore une fois"),
+        validators=[
+            DataRequired(_l("Écrivez le mot de passe une deuxième fois.")),
+            EqualTo("password", _l("Les deux mots de passe ne sont pas pareils. Écrivez-les à nouveau.")),
+        ],
+    )
+
+
+NOTIFY_CHOICES = [("email", _l("Par e-mail")), ("sms", _l("Par SMS")), ("both", _l("Les deux"))]
+TIMEZONES = ("Europe/Paris", "Europe/London", "Europe/Brussels", "Africa/Algiers", "Africa/Casablanca",
+             "Africa/Tunis", "Africa/Dakar", "Africa/Abidjan", "Europe/Istanbul", "Indian/Reunion",
+             "Indian/Mayotte", "America/Guadeloupe", "America/Martinique", "America/Cayenne", "Pacific/Noumea")
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(
+        _l("Prénom et nom"),
+        validators=[DataRequired(_l("Écrivez votre prénom et votre nom.")),
+                    Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
+    )
+    email = EmailField(_l("Adresse e-mail"), validators=[optional, email_format])
+    phone = TelField(_l("Téléphone portable (pour les SMS)"), validators=[optional, phone_format])
+    notify_by = RadioField(_l("Recevoir les confirmations et les rappels"), choices=NOTIFY_CHOICES, default="email")
+    locale = RadioField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")], default="fr")
+    timezone = SelectField(_l("Fuseau horaire"), choices=[(zone, zone) for zone in TIMEZONES])
+
+    def validate_notify_by(self, field):
+        if field.data in ("sms", "both") and not self.phone.data:
+            raise ValidationError(_l("Pour recevoir des SMS, écrivez votre numéro de portable."))
+        if field.data in ("email", "both") and not self.email.data:
+            raise ValidationError(_l("Pour recevoir des e-mails, écrivez votre adresse e-mail."))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Écrivez votre mot de passe actuel."))])
+    password = ChoosePasswordForm.password
+    confirm = ChoosePasswordForm.confirm

@@ -8,8 +8,10 @@ from .. import db
 from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..services import ServiceError
-from ..services.accounts import NewPerson, find_by_email, register as register_person
-from .forms import LoginForm, RegisterForm
+from ..services import passwords
+from ..services.accounts import NewPerson, ProfileChange, find_by_email, update_profile
+from ..services.accounts import register as register_person
+from .forms import ChangePasswordForm, ChoosePasswordForm, ForgotForm, LoginForm, ProfileForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
 
@@ -70,3 +72,64 @@ def register():
             flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form)
+
+
+def _forgot_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_forgot_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        user = find_by_email(db.session(), form.email.data)
+        if user is not None and user.active:
+            passwords.send_link(db.session(), user, "reset")
+        # The same answer either way: the page must not tell who has an account.
+        flash(_("Si un compte existe avec cette adresse, un e-mail vient de partir avec un lien. "
+                "Regardez aussi dans les indésirables."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/password/<purpose>/<token>", methods=["GET", "POST"])
+@limiter.limit(_forgot_limit, methods=["POST"])
+def choose_password(purpose: str, token: str):
+    user = passwords.person_from_link(db.session(), purpose, token)
+    if user is None:
+        return render_template("auth/link_expired.html"), 410
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        passwords.set_password(db.session(), user, form.password.data)
+        login_user(user)
+        flash(_("C'est fait : votre mot de passe est enregistré."), "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/choose_password.html", form=form, person=user, purpose=purpose)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    password_form = ChangePasswordForm(prefix="pw")
+    if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
+        try:
+            update_profile(db.session(), current_user, ProfileChange(
+                name=form.name.data, email=form.email.data, phone=e164(form.phone.data),
+                notify_by=form.notify_by.data, locale=form.locale.data, timezone=form.timezone.data))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            session["locale"] = current_user.locale
+            flash(_("Vos réglages sont enregistrés."), "success")
+            return redirect(url_for("auth.profile"))
+    elif request.method == "POST" and "pw-current" in request.form and password_form.validate_on_submit():
+        if not current_user.check_password(password_form.current.data):
+            password_form.current.errors = [_("Ce n'est pas votre mot de passe actuel. Réessayez.")]
+        else:
+            passwords.set_password(db.session(), current_user, password_form.password.data)
+            login_user(current_user._get_current_object())  # this device stays logged in; the others are not
+            flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form, password_form=password_form)

@@ -125,3 +125,33 @@ def add_child(db: Session, parent: User, name: str) -> User:
         db.flush()
         db.add(Guardianship(parent_id=parent.id, student_id=student.id))
     return student
+
+
+@dataclass
+class ProfileChange:
+    name: str
+    email: str | None
+    phone: str | None
+    notify_by: str
+    locale: str
+    timezone: str
+
+
+def update_profile(db: Session, person: User, change: ProfileChange) -> User:
+    """A person (or a coordinator for them) sets their name, addresses, channels and language."""
+    try:
+        with write_transaction(db):
+            email = normalise_email(change.email)
+            if email and email != person.email:
+                other = find_by_email(db, email)
+                if other is not None and other.id != person.id:
+                    raise _email_taken()
+            person.name = change.name.strip()
+            person.email = email
+            person.phone = change.phone
+            person.notify_by = change.notify_by
+            person.locale = change.locale
+            person.timezone = change.timezone
+    except IntegrityError as error:
+        raise _email_taken() from error
+    return person

@@ -68,13 +68,14 @@ def _key(kind, booking_id, slot_id, user_id, channel, version) -> str:
 
 def enqueue(db: Session, kind: str, people: Iterable[User], *, due_at: datetime,
             booking: Booking | None = None, slot: Slot | None = None, version: int | str = 0,
-            payload: dict | None = None) -> list[Notification]:
+            payload: dict | None = None, email_only: bool = False) -> list[Notification]:
     """Write one message per person and channel. A message already written (same key) is not
     written twice; one that was withdrawn (cancelled) comes back to life instead."""
     slot_id = slot.id if slot is not None else (booking.slot_id if booking is not None else None)
     rows = {}
     for person in people:
-        for channel, address in channels_for(person):
+        channels = [("email", person.email)] if email_only and person.email else channels_for(person)
+        for channel, address in channels:
             key = _key(kind, booking.id if booking else None, slot_id, person.id, channel, version)
             rows[key] = Notification(
                 kind=kind, channel=channel, recipient_id=person.id, address=address,
