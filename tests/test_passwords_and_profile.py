@@ -104,3 +104,22 @@ def test_changing_ones_password_keeps_this_device_and_logs_out_the_others(app, c
     assert "Vos autres appareils sont déconnectés" in client.post("/profile", data=data, follow_redirects=True).get_data(as_text=True)
     assert client.get("/sessions").status_code == 200
     assert other_device.get("/sessions").status_code == 302
+
+
+def test_a_coordinator_sets_a_familys_channels_and_others_cannot(client, db):
+    from factories import make_family
+
+    parent, _ = make_family(db, "Fatima Haddou", "Adam Haddou")
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    page = client.get(f"/admin/people/{parent.id}")
+    response = client.post(f"/admin/people/{parent.id}", data={
+        "name": "Fatima Haddou", "email": "", "phone": "07 11 22 33 44", "notify_by": "sms", "locale": "fr",
+        "timezone": "Europe/Paris", "csrf_token": csrf_token(page.get_data(as_text=True))}, follow_redirects=True)
+    assert "Les réglages de Fatima Haddou sont enregistrés" in response.get_data(as_text=True)
+    look_again(db)
+    assert (db.get(User, parent.id).notify_by, db.get(User, parent.id).email) == ("sms", None)
+    assert client.get("/admin/people/999999").status_code == 404
+    other = make_person(db, "parent", "Jean Petit")
+    client.delete_cookie("session")
+    login(client, other.email)
+    assert client.get(f"/admin/people/{parent.id}").status_code == 403

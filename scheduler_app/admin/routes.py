@@ -1,6 +1,6 @@
 """The centre's staff: people (tutors and families)."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,7 +12,8 @@ from ..forms import e164, show_service_error
 from ..dispatch import retry
 from ..models import Notification, User
 from ..services import ServiceError, passwords
-from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor
+from ..auth.forms import ProfileForm
+from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_family, create_tutor, update_profile
 from .forms import FamilyForm, TutorForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -116,3 +117,24 @@ def retry_message(notification_id: int):
     else:
         flash(_("Ce message n'est plus en échec."), "info")
     return redirect(url_for("admin.messages"))
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@role_required("coordinator")
+def edit_person(person_id: int):
+    """A coordinator sets a family member's addresses, channels and language (on the phone)."""
+    person = db.session().get(User, person_id)
+    if person is None:
+        abort(404)
+    form = ProfileForm(obj=person)
+    if form.validate_on_submit():
+        try:
+            update_profile(db.session(), person, ProfileChange(
+                name=form.name.data, email=form.email.data, phone=e164(form.phone.data),
+                notify_by=form.notify_by.data, locale=form.locale.data, timezone=form.timezone.data))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("Les réglages de %(name)s sont enregistrés.", name=person.name), "success")
+            return redirect(url_for("admin.people"))
+    return render_template("admin/person_edit.html", form=form, person=person)
