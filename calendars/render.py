@@ -1,4 +1,4 @@
-"""iCalendar bytes for Lien: invites (iTIP REQUEST/CANCEL, RFC 5546) and subscription feeds (RFC 7986).
+"""iCalendar bytes for Lien: invites and cancellations (iTIP, RFC 5546), feeds (RFC 7986).
 
 Times are written as local wall-clock times with a TZID and the matching VTIMEZONE
 (RFC 5545 §3.3.5 form #3), so a session at 14:00 in Paris reads 14:00 in every client.
@@ -6,19 +6,21 @@ Times are written as local wall-clock times with a TZID and the matching VTIMEZO
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from ._zones import zone_named
+from ._zones import vtimezone, zone_named
 from .events import Event, Person
 
 DEFAULT_TZ = "Europe/Paris"
 DEFAULT_PRODID = "-//Lien//Lien//FR"
 FEED_REFRESH = timedelta(hours=1)
-# render_cancel covers CANCEL; PUBLISH suits an "Add to my calendar" download, which is no invitation.
+# CANCEL has render_cancel; PUBLISH suits an "Add to my calendar" download, which invites nobody.
 INVITE_METHODS = ("REQUEST", "PUBLISH")
+# RSVP=FALSE: Lien reads no iMIP replies, so clients should not offer to send one.
+ATTENDEE_PARAMETERS = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"}
 
 
 def render_invite(
@@ -31,10 +33,10 @@ def render_invite(
     alarm_text: str = "Rappel",
     prodid: str = DEFAULT_PRODID,
 ) -> bytes:
-    """An invitation (METHOD:REQUEST) or a download (METHOD:PUBLISH) for one session, with a reminder."""
+    """An invitation (METHOD:REQUEST) or a download (METHOD:PUBLISH) of one session, with a reminder."""
     method = method.upper()
     if method not in INVITE_METHODS:
-        raise ValueError(f"method must be one of {', '.join(INVITE_METHODS)} (use render_cancel), got {method!r}")
+        raise ValueError(f"method must be REQUEST or PUBLISH (see render_cancel), got {method!r}")
     if event.cancelled and method == "REQUEST":
         raise ValueError(f"event {event.uid} is cancelled: send it with render_cancel")
     if alarm_minutes is not None and alarm_minutes < 0:
@@ -44,7 +46,8 @@ def render_invite(
     vevent = _vevent(event, zone, dtstamp=_utc(now, "now"), scheduling=method == "REQUEST")
     if alarm_minutes is not None:
         vevent.add_component(_alarm(alarm_minutes, alarm_text))
-    return _calendar(prodid, zone, [event.starts_at, event.ends_at], [vevent], method=method).to_ical()
+    calendar = _calendar(prodid, zone, [event.starts_at, event.ends_at], [vevent], method=method)
+    return calendar.to_ical()
 
 
 def render_cancel(
@@ -54,11 +57,16 @@ def render_cancel(
     now: datetime,
     prodid: str = DEFAULT_PRODID,
 ) -> bytes:
-    """A cancellation (METHOD:CANCEL, STATUS:CANCELLED) for an invited session; the caller raises SEQUENCE."""
+    """A cancellation (METHOD:CANCEL, STATUS:CANCELLED) of an invited session.
+
+    The caller passes the event with its SEQUENCE already raised above the last invite's.
+    """
     zone = zone_named(tz)
-    # RFC 5546 §3.2.5: same UID, a SEQUENCE above the last invite's, every attendee listed.
-    vevent = _vevent(replace(event, cancelled=True), zone, dtstamp=_utc(now, "now"), scheduling=True)
-    return _calendar(prodid, zone, [event.starts_at, event.ends_at], [vevent], method="CANCEL").to_ical()
+    # RFC 5546 §3.2.5: same UID, a higher SEQUENCE, the organizer and every attendee.
+    cancelled = replace(event, cancelled=True)
+    vevent = _vevent(cancelled, zone, dtstamp=_utc(now, "now"), scheduling=True)
+    calendar = _calendar(prodid, zone, [event.starts_at, event.ends_at], [vevent], method="CANCEL")
+    return calendar.to_ical()
 
 
 def render_feed(
@@ -94,8 +102,9 @@ def render_feed(
     calendar.add("name", name)  # RFC 7986 §5.1
     calendar.add("x-wr-calname", name)  # what Apple, Google and Outlook actually read
     calendar.add("x-wr-timezone", zone.key)
-    calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})  # RFC 7986 §5.7
-    calendar.add("x-published-ttl", icalendar.vDuration(FEED_REFRESH))  # Outlook's older spelling
+    # RFC 7986 §5.7; X-PUBLISHED-TTL is the older spelling Outlook reads.
+    calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", icalendar.vDuration(FEED_REFRESH))
     return calendar.to_ical()
 
 
@@ -132,14 +141,12 @@ def _add_people(vevent: icalendar.Event, event: Event, scheduling: bool) -> None
     if organizer is not None and organizer.email:
         vevent.add("organizer", _address(organizer))
     elif scheduling:
-        raise ValueError(f"event {event.uid}: an invite or cancellation needs an organizer with an email")
+        raise ValueError(f"event {event.uid}: invites and cancellations need an organizer with an email")
     attendees = [person for person in event.attendees if person.email]
     if scheduling and not attendees and not event.cancelled:
         raise ValueError(f"event {event.uid}: an invite needs at least one attendee with an email")
     for person in attendees:
-        # RSVP=FALSE: Lien does not read iMIP replies, so clients should not offer to send one.
-        parameters = {"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "FALSE"}
-        vevent.add("attendee", _address(person, parameters))
+        vevent.add("attendee", _address(person, ATTENDEE_PARAMETERS))
 
 
 def _address(person: Person, parameters: dict[str, str] | None = None) -> icalendar.vCalAddress:
@@ -185,18 +192,12 @@ def _calendar(
 
 
 def _vtimezone(zone: ZoneInfo, moments: list[datetime]) -> icalendar.Timezone | None:
-    """One VTIMEZONE for every TZID the entries use (RFC 5545 §3.6.5), built once per calendar."""
+    """The one VTIMEZONE the entries' TZID needs (RFC 5545 §3.6.5), built once per calendar."""
     tzid = icalendar.vDatetime(datetime(2000, 1, 1, tzinfo=zone)).params.get("TZID")
     if tzid is None:
         return None  # UTC is written with a trailing Z and needs no VTIMEZONE (§3.3.5 form #2)
     years = {moment.astimezone(zone).year for moment in moments}
-    # Whole years, so a zone with summer time always shows both its STANDARD and DAYLIGHT rules.
-    # icalendar writes the spring onset as the first wall-clock time after the change (03:00 in
-    # Paris, where §3.6.5's examples would say 02:00); both resolve every existing local time alike.
-    return icalendar.Timezone.from_tzinfo(
-        zone, tzid=tzid, first_date=date(min(years), 1, 1), last_date=date(max(years) + 1, 1, 1)
-    )
-
+    return vtimezone(zone, tzid, min(years), max(years))
 
 
 def _utc(moment: datetime, name: str = "updated_at") -> datetime:

@@ -36,10 +36,18 @@ def a_session(**changes) -> Event:
     return Event(**values)
 
 
+def read_with_vobject(data: bytes):
+    """vobject's view of `data`, with times resolved through this calendar's own VTIMEZONE."""
+    # vobject keeps the first VTIMEZONE it meets for each TZID for the rest of the process;
+    # forget earlier ones, or later calendars would be read with an earlier calendar's zone.
+    vars(vobject.icalendar)["__tzidMap"].clear()
+    return vobject.readOne(data.decode("utf-8"))
+
+
 def both_parsers(data: bytes):
     """The one VEVENT as icalendar and as vobject see it, with their calendars."""
     ical = icalendar.Calendar.from_ical(data)
-    vcal = vobject.readOne(data.decode("utf-8"))
+    vcal = read_with_vobject(data)
     [ical_event] = ical.walk("VEVENT")
     return ical, ical_event, vcal, vcal.vevent
 
@@ -275,3 +283,62 @@ def test_invite_dates_stay_on_the_calendar_day_people_expect():
 
     assert ical_event.DTSTART.date() == vevent.dtstart.value.date() == date(2027, 12, 31)
     assert vevent.dtend.value.astimezone(UTC) == (late + timedelta(minutes=45)).astimezone(UTC)
+
+
+def _observances(ical) -> dict[str, list]:
+    [timezone] = ical.walk("VTIMEZONE")
+    found: dict[str, list] = {}
+    for part in timezone.subcomponents:
+        found.setdefault(part.name, []).append(part)
+    return found
+
+
+def test_paris_time_zone_block_is_written_as_the_yearly_eu_rule():
+    # Outlook reads a VTIMEZONE's RRULEs but not its RDATEs ([MS-STANOICAL] §2.2.47). EU summer
+    # time: from the last Sunday of March, 02:00 winter time, to the last Sunday of October,
+    # 03:00 summer time.
+    ical, _, _, _ = both_parsers(render_invite(a_session(), now=NOW))
+
+    observances = _observances(ical)
+    [daylight], [standard] = observances["DAYLIGHT"], observances["STANDARD"]
+    for part, month, hour, offsets in [(daylight, 3, 2, (1, 2)), (standard, 10, 3, (2, 1))]:
+        rule = part["RRULE"]
+        assert (rule["FREQ"], rule["BYMONTH"], rule["BYDAY"]) == (["YEARLY"], [month], ["-1SU"])
+        assert part.DTSTART.hour == hour
+        assert part.DTSTART.year < a_session().starts_at.year  # covers January of that year too
+        assert (part["TZOFFSETFROM"].td, part["TZOFFSETTO"].td) == tuple(timedelta(hours=h) for h in offsets)
+        assert "RDATE" not in part
+
+
+def test_new_york_time_zone_block_follows_the_second_and_first_sundays():
+    ical, _, _, _ = both_parsers(render_invite(a_session(), tz="America/New_York", now=NOW))
+
+    observances = _observances(ical)
+    assert [p["RRULE"]["BYDAY"] for p in observances["DAYLIGHT"]] == [["2SU"]]
+    assert [p["RRULE"]["BYMONTH"] for p in observances["DAYLIGHT"]] == [[3]]
+    assert [p["RRULE"]["BYDAY"] for p in observances["STANDARD"]] == [["1SU"]]
+    assert [p["RRULE"]["BYMONTH"] for p in observances["STANDARD"]] == [[11]]
+
+
+def test_a_zone_without_summer_time_has_one_standard_observance():
+    event = a_session()
+
+    ical, _, _, vevent = both_parsers(render_invite(event, tz="Asia/Tokyo", now=NOW))
+
+    observances = _observances(ical)
+    assert list(observances) == ["STANDARD"] and len(observances["STANDARD"]) == 1
+    assert observances["STANDARD"][0]["TZOFFSETTO"].td == timedelta(hours=9)
+    assert vevent.dtstart.value.astimezone(UTC) == event.starts_at.astimezone(UTC)
+
+
+@pytest.mark.parametrize("day", [date(2027, 1, 15), date(2027, 2, 20), date(2027, 6, 2)])
+def test_a_zone_without_a_yearly_rule_still_gives_the_right_instants(day):
+    # Morocco leaves +01:00 for +00:00 during Ramadan: no yearly RRULE describes that.
+    casablanca = ZoneInfo("Africa/Casablanca")
+    event = a_session(starts_at=datetime(day.year, day.month, day.day, 14, 0, tzinfo=casablanca))
+
+    _, ical_event, _, vevent = both_parsers(render_invite(event, tz="Africa/Casablanca", now=NOW))
+
+    assert vevent.dtstart.value.astimezone(UTC) == event.starts_at.astimezone(UTC)
+    assert ical_event.DTSTART.astimezone(UTC) == event.starts_at.astimezone(UTC)
+    assert (vevent.dtstart.value.hour, ical_event.DTSTART.hour) == (14, 14)
