@@ -22,7 +22,7 @@ translations: $(STAMP)
 
 # For developers: collect new strings into the catalogues (then translate them in the .po files).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 
 run: export FLASK_DEBUG = 1

@@ -123,7 +123,7 @@ def test_the_content_type_method_must_match_the_calendar() -> None:
 def test_a_message_without_invitation_or_html() -> None:
     message = build_email(confirmation(ics=None), sender=SENDER)
     assert message.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
 
     plain = build_email(confirmation(ics=None, html=None), sender=SENDER)
     assert plain.get_content_type() == "text/plain"
