@@ -1,7 +1,7 @@
 """The subjects, levels and languages that slots and tutors are described with."""
 
 from babel import Locale
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 SUBJECTS = {
@@ -24,6 +24,21 @@ LEVELS = {
 
 # Languages a tutor may speak: ISO 639-1 codes, named by Babel in the viewer's language.
 LANGUAGE_CODES = ("fr", "en", "ar", "es", "pt", "tr", "ro", "ru", "uk", "zh", "ta", "wo", "ff", "bm")
+
+
+# The activities the first migration creates: their names are translated when shown; names a
+# coordinator types later are shown as typed.
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (Babel's N_ keyword) without translating it here."""
+    return message
+
+
+SEEDED_ACTIVITIES = frozenset({N_("Aide aux devoirs"), N_("Médiation familiale")})
+
+
+def activity_name(name: str) -> str:
+    """An activity's name in the viewer's language when Lien knows it, else as written."""
+    return gettext(name) if name in SEEDED_ACTIVITIES else name
 
 
 def language_name(code: str) -> str:

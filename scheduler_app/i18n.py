@@ -8,7 +8,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from .catalogue import language_name, level_name, subject_name
+from .catalogue import activity_name, language_name, level_name, subject_name
 from .extensions import babel
 
 # Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00"); no-break
@@ -68,3 +68,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["level_name"] = level_name
     app.jinja_env.filters["subject_name"] = subject_name
     app.jinja_env.filters["language_name"] = language_name
+    app.jinja_env.filters["activity_name"] = activity_name

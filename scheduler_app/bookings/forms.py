@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..catalogue import LEVELS, SUBJECTS, language_choices
+from ..catalogue import LEVELS, SUBJECTS, activity_name, language_choices
 
 
 class SlotFilterForm(FlaskForm):
@@ -19,7 +19,7 @@ class SlotFilterForm(FlaskForm):
     day = DateField(_l("Jour"), validators=[Optional()])
 
     def fill_choices(self, activities) -> None:
-        self.activity.choices = [("", _l("Toutes"))] + [(str(a.id), a.name) for a in activities]
+        self.activity.choices = [("", _l("Toutes"))] + [(str(a.id), activity_name(a.name)) for a in activities]
         self.subject.choices = [("", _l("Toutes"))] + list(SUBJECTS.items())
         self.level.choices = [("", _l("Tous"))] + list(LEVELS.items())
         self.language.choices = [("", _l("Toutes"))] + language_choices()

@@ -3,6 +3,8 @@
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context
+from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 
 from . import ServiceError
@@ -21,8 +23,8 @@ def local_to_utc(day: date, at: time, tz: str) -> datetime:
                 _l(
                     "%(time)s n'existe pas le %(day)s : ce jour-là on avance l'heure. "
                     "Choisissez une autre heure.",
-                    time=at.strftime("%H:%M"),
-                    day=day.strftime("%d/%m/%Y"),
+                    time=_say_time(day, at),
+                    day=_say_day(day),
                 ),
                 field="start_time",
             )
@@ -30,9 +32,18 @@ def local_to_utc(day: date, at: time, tz: str) -> datetime:
             _l(
                 "%(time)s existe deux fois le %(day)s : ce jour-là on recule l'heure. "
                 "Choisissez une autre heure.",
-                time=at.strftime("%H:%M"),
-                day=day.strftime("%d/%m/%Y"),
+                time=_say_time(day, at),
+                day=_say_day(day),
             ),
             field="start_time",
         )
     return earlier.astimezone(UTC)
+
+
+def _say_day(day: date) -> str:
+    """The day as the reader says it (outside a page, ISO 8601)."""
+    return format_date(day, "long") if has_request_context() else day.isoformat()
+
+
+def _say_time(day: date, at: time) -> str:
+    return format_time(datetime.combine(day, at), "short", rebase=False) if has_request_context() else at.strftime("%H:%M")

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, TimeField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
-from ..catalogue import LEVELS, SUBJECTS
+from ..catalogue import LEVELS, SUBJECTS, activity_name
 
 
 class SlotForm(FlaskForm):
@@ -52,6 +52,6 @@ class SlotForm(FlaskForm):
     )
 
     def fill_choices(self, activities) -> None:
-        self.activity_id.choices = [(activity.id, activity.name) for activity in activities]
+        self.activity_id.choices = [(activity.id, activity_name(activity.name)) for activity in activities]
         self.subject.choices = [("", _l("Toutes matières"))] + [(k, v) for k, v in SUBJECTS.items()]
         self.level.choices = [("", _l("Tous niveaux"))] + [(k, v) for k, v in LEVELS.items()]
