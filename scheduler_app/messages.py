@@ -6,6 +6,7 @@ links are loaded for the whole batch), so a worker's cost does not grow per mess
 
 import logging
 from collections import defaultdict
+from datetime import datetime
 from email.utils import parseaddr
 
 from flask import Flask
@@ -26,7 +27,7 @@ from .models import Booking, JoinToken, Notification, Slot
 log = logging.getLogger(__name__)
 
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
-             "slot_cancelled", "password_reset", "invitation"}
+             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation"}
 
 
 class Composer:
@@ -91,6 +92,8 @@ class Composer:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
                    "by_tutor": False, **row.payload}
+        if "old_starts_at" in row.payload:  # a moved session says from when to when
+            context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
         join_url = None
         if slot is not None:
             is_tutor = person.id == slot.tutor_id
@@ -117,7 +120,7 @@ class Composer:
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""
         if slot is None or row.kind not in ("booking_confirmed", "booking_cancelled", "tutor_booking_confirmed",
-                                            "slot_cancelled"):
+                                            "slot_cancelled", "session_moved", "tutor_session_moved"):
             return None, "REQUEST"
         person = row.recipient
         with force_locale(row.locale):

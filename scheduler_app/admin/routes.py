@@ -138,3 +138,6 @@ def edit_person(person_id: int):
             flash(_("Les réglages de %(name)s sont enregistrés.", name=person.name), "success")
             return redirect(url_for("admin.people"))
     return render_template("admin/person_edit.html", form=form, person=person)
+
+
+from . import centre  # noqa: E402,F401  (more of this blueprint's routes)

@@ -167,3 +167,26 @@ def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rule
     if by is None or by.id != slot.tutor_id:
         enqueue(db, "slot_cancelled", [db.get(User, slot.tutor_id)], slot=slot, due_at=now_utc(),
                 version=slot.sequence)
+
+
+def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, old_starts_at: datetime,
+               by: User | None) -> None:
+    """A session moved: reminders follow the new time, and everyone gets the new time with an
+    updated invitation (same UID, higher SEQUENCE)."""
+    cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
+    payload = {"old_starts_at": old_starts_at.isoformat()}
+    parents = parents_of(db, [booking.student_id for booking in bookings])
+    tutor = db.get(User, slot.tutor_id)
+    now = now_utc()
+    for booking in bookings:
+        family = [booking.student, *parents[booking.student_id]]
+        if rules.confirmations:
+            enqueue(db, "session_moved", family, booking=booking, due_at=now, version=booking.sequence,
+                    payload=payload)
+        for offset in rules.reminders:
+            if slot.starts_at - offset > now:
+                kind = reminder_kind(offset)
+                enqueue(db, kind, family, booking=booking, due_at=slot.starts_at - offset, version=booking.sequence)
+                enqueue(db, kind, [tutor], slot=slot, due_at=slot.starts_at - offset)
+    if rules.confirmations and (by is None or by.id != slot.tutor_id):
+        enqueue(db, "tutor_session_moved", [tutor], slot=slot, due_at=now, version=slot.sequence, payload=payload)

@@ -117,3 +117,40 @@ def links_for(db: Session, person: User, slot_ids) -> dict[tuple[int, int | None
         )
     )
     return {(slot_id, booking_id): token for slot_id, booking_id, token in rows}
+
+
+@dataclass(frozen=True)
+class CentreFilter:
+    day_start: datetime | None = None
+    day_end: datetime | None = None
+    tutor_id: int | None = None
+    activity_id: int | None = None
+    status: str = ""  # "", "open", "booked", "cancelled"
+
+
+CENTRE_LIMIT = 200
+
+
+def centre_slots(db: Session, since: datetime, chosen: CentreFilter) -> Sequence[Slot]:
+    """Every session the centre runs from `since` (or on the chosen day), soonest first."""
+    query = (
+        select(Slot)
+        .options(joinedload(Slot.tutor), joinedload(Slot.activity))
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(CENTRE_LIMIT)
+    )
+    if chosen.day_start and chosen.day_end:
+        query = query.where(Slot.starts_at >= chosen.day_start, Slot.starts_at < chosen.day_end)
+    else:
+        query = query.where(Slot.ends_at > since)
+    if chosen.tutor_id:
+        query = query.where(Slot.tutor_id == chosen.tutor_id)
+    if chosen.activity_id:
+        query = query.where(Slot.activity_id == chosen.activity_id)
+    if chosen.status == "open":
+        query = query.where(Slot.status == "open", Slot.booked < Slot.capacity)
+    elif chosen.status == "booked":
+        query = query.where(Slot.status == "open", Slot.booked > 0)
+    elif chosen.status == "cancelled":
+        query = query.where(Slot.status == "cancelled")
+    return db.scalars(query).all()

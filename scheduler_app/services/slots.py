@@ -137,3 +137,49 @@ def cancel_slot(db: Session, slot: Slot, by: User | None = None) -> list[Booking
         slot.sequence += 1
         outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by)
     return list(bookings)
+
+
+def move_slot(db: Session, slot: Slot, day: date, start_time: time, tz: str, by: User | None = None) -> list[Booking]:
+    """Move a slot (and its bookings) to another day or time, same length; everyone booked is
+    told, with an updated invitation, and reminders follow the new time."""
+    length = slot.ends_at - slot.starts_at
+    starts_at = local_to_utc(day, start_time, tz)
+    ends_at = starts_at + length
+    if starts_at <= now_utc():
+        raise ServiceError(_l("Ce moment est déjà passé : choisissez une date à venir."), field="day")
+    try:
+        with write_transaction(db):
+            db.refresh(slot)
+            if slot.status != "open" or slot.starts_at <= now_utc():
+                raise ServiceError(_l("Seul un créneau ouvert et à venir peut être déplacé."))
+            old_starts_at = slot.starts_at
+            others = db.scalars(
+                select(Slot).where(Slot.tutor_id == slot.tutor_id, Slot.status == "open", Slot.id != slot.id,
+                                   Slot.starts_at < ends_at, Slot.ends_at > starts_at)
+            ).first()
+            if others is not None:
+                raise ServiceError(_l("Le tuteur a déjà un créneau qui chevauche ce nouvel horaire."), field="start_time")
+            bookings = db.scalars(
+                select(Booking).where(Booking.slot_id == slot.id, Booking.status == "confirmed")
+            ).all()
+            for booking in bookings:
+                busy = db.scalar(
+                    select(Booking.id).where(Booking.student_id == booking.student_id, Booking.id != booking.id,
+                                             Booking.status != "cancelled", Booking.starts_at < ends_at,
+                                             Booking.ends_at > starts_at)
+                )
+                if busy is not None:
+                    raise ServiceError(
+                        _l("%(name)s a déjà une séance à ce nouvel horaire.", name=booking.student.name),
+                        field="start_time",
+                    )
+            slot.starts_at, slot.ends_at = starts_at, ends_at
+            slot.sequence += 1
+            for booking in bookings:
+                booking.starts_at, booking.ends_at = starts_at, ends_at
+                booking.sequence += 1
+            db.flush()
+            outbox.slot_moved(db, slot, list(bookings), current_rules(), old_starts_at=old_starts_at, by=by)
+    except IntegrityError as error:
+        raise ServiceError(_l("Ce nouvel horaire chevauche une autre séance."), field="start_time") from error
+    return list(bookings)

@@ -64,7 +64,7 @@ def new():
                 ngettext("%(num)d créneau ouvert.", "%(num)d créneaux ouverts.", len(slots)),
                 "success",
             )
-            return redirect(url_for("slots.mine"))
+            return redirect(url_for("admin.sessions" if current_user.role == "coordinator" else "slots.mine"))
     return render_template("slots/new.html", form=form)
 
 

@@ -1,0 +1,51 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..catalogue import activity_name
+
+
+class CentreFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    day = DateField(_l("Jour"), validators=[Optional()])
+    tutor = SelectField(_l("Tuteur"), default="")
+    activity = SelectField(_l("Activité"), default="")
+    status = SelectField(
+        _l("État"),
+        choices=[("", _l("Tous")), ("open", _l("Avec des places libres")), ("booked", _l("Réservés")),
+                 ("cancelled", _l("Annulés"))],
+        default="",
+    )
+
+    def fill_choices(self, tutors, activities) -> None:
+        self.tutor.choices = [("", _l("Tous"))] + [(str(t.id), t.name) for t in tutors]
+        self.activity.choices = [("", _l("Toutes"))] + [(str(a.id), activity_name(a.name)) for a in activities]
+
+
+class MoveForm(FlaskForm):
+    day = DateField(_l("Nouvelle date"), validators=[DataRequired(_l("Choisissez une date (jour/mois/année)."))])
+    start_time = TimeField(
+        _l("Nouvelle heure de début"), validators=[DataRequired(_l("Écrivez l'heure de début, par exemple 14:00."))]
+    )
+
+
+class ActivityForm(FlaskForm):
+    name = StringField(
+        _l("Nom de l'activité"),
+        validators=[DataRequired(_l("Écrivez le nom de l'activité.")),
+                    Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
+    )
+    duration_minutes = IntegerField(
+        _l("Durée habituelle (minutes)"), default=45,
+        validators=[InputRequired(_l("Écrivez une durée en minutes, par exemple 45.")),
+                    NumberRange(min=5, max=240, message=_l("Une séance dure de 5 à 240 minutes."))],
+    )
+    capacity = IntegerField(
+        _l("Places habituelles"), default=1,
+        validators=[InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
+                    NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places."))],
+    )
+    active = BooleanField(_l("Proposée en ce moment"), default=True)

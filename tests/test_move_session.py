@@ -1,0 +1,62 @@
+"""A coordinator moves a session: the times follow, and everyone gets the new time."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from factories import look_again, make_family, make_slot, make_tutor
+from scheduler_app.models import Booking, Notification, Slot
+from scheduler_app.services import ServiceError
+from scheduler_app.services.booking import book_slot
+from scheduler_app.services.slots import move_slot
+from scheduler_app.worker import make_dispatcher
+
+
+@pytest.fixture
+def booked(app, db, start_smtp, frozen_clock):
+    server = start_smtp()
+    app.config.update(MAIL_PROVIDER="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port,
+                      MAIL_FROM="Lien <lien@centre.example.org>")
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))  # Wed 13 Jan, 14:00 Paris
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, adam, parent)
+    make_dispatcher(app).tick()
+    return {"smtp": server, "slot": slot, "booking": booking, "parent": parent, "tutor": tutor, "student": adam}
+
+
+def test_a_moved_session_tells_everyone_with_an_updated_invitation_and_moves_the_reminders(app, db, booked, frozen_clock):
+    move_slot(db, booked["slot"], date(2027, 1, 15), time(16, 30), "Europe/Paris")
+    look_again(db)
+    slot, booking = db.get(Slot, booked["slot"].id), db.get(Booking, booked["booking"].id)
+    assert slot.starts_at == datetime(2027, 1, 15, 15, 30, tzinfo=UTC) and booking.starts_at == slot.starts_at
+    assert booking.sequence == 1
+    assert make_dispatcher(app).tick().sent == 2  # the mother and the tutor
+    moved = booked["smtp"].mailbox.to(booked["parent"].email)[-1]
+    assert moved["Subject"] == "Séance déplacée : vendredi 15 janvier à 16 h 30"
+    text = moved.get_body(("plain",)).get_content()
+    assert "La séance du mercredi 13 janvier à 14 h 00 est déplacée." in text
+    [calendar] = [p for p in moved.walk() if p.get_content_type() == "text/calendar"]
+    ics = calendar.get_payload(decode=True).decode()
+    assert "METHOD:REQUEST" in ics and "SEQUENCE:1" in ics and "20270115T163000" in ics
+    frozen_clock(datetime(2027, 1, 12, 14, 0, tzinfo=UTC))  # 24 h before the OLD time
+    assert make_dispatcher(app).tick().sent == 0
+    frozen_clock(datetime(2027, 1, 14, 15, 30, tzinfo=UTC))  # 24 h before the new time
+    assert make_dispatcher(app).tick().sent == 2  # the mother's reminder and the tutor's
+
+
+def test_a_move_onto_a_students_other_session_is_refused(db, booked):
+    other = make_slot(db, make_tutor(db, "Claire Martin"), starts_in=timedelta(days=4, hours=6))
+    book_slot(db, other.id, booked["student"], booked["parent"])
+    local = other.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+    with pytest.raises(ServiceError, match="Adam Haddou a déjà une séance"):
+        move_slot(db, booked["slot"], local.date(), local.time(), "Europe/Paris")
+    look_again(db)
+    assert db.get(Slot, booked["slot"].id).starts_at == booked["slot"].starts_at
+
+
+def test_a_move_into_the_past_is_refused(db, booked):
+    with pytest.raises(ServiceError, match="passé"):
+        move_slot(db, booked["slot"], date(2027, 1, 10), time(10, 0), "Europe/Paris")
