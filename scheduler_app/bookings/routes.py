@@ -12,7 +12,7 @@ from ..access import own_booking, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, Slot
+from ..models import Activity, Slot, User
 from ..services import ServiceError
 from ..services.accounts import add_child
 from ..services.booking import SlotTaken, book_slot, cancel_booking
@@ -44,6 +44,16 @@ def _filter_from(form: SlotFilterForm) -> SlotFilter:
     )
 
 
+def _booking_for() -> User | None:
+    """The student a coordinator is booking for (?for=<id>), loaded for coordinators only."""
+    if current_user.role != "coordinator" or not request.args.get("for", "").isdigit():
+        return None
+    student = db.session().get(User, int(request.args["for"]))
+    if student is None or student.role != "student":
+        abort(404)
+    return student
+
+
 @bp.route("/slots")
 @role_required(*FAMILY, "coordinator")
 def browse():
@@ -51,7 +61,7 @@ def browse():
     form.fill_choices(_active_activities())
     chosen = _filter_from(form) if form.validate() else SlotFilter()
     slots = browse_slots(db.session(), now_utc(), chosen)
-    return render_template("bookings/browse.html", form=form, slots=slots)
+    return render_template("bookings/browse.html", form=form, slots=slots, booking_for=_booking_for())
 
 
 def _alternatives(slot: Slot):
@@ -61,33 +71,38 @@ def _alternatives(slot: Slot):
 
 
 @bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
-@role_required(*FAMILY)
+@role_required(*FAMILY, "coordinator")
 def book(slot_id: int):
     db_session = db.session()
     slot = db_session.get(Slot, slot_id)
     if slot is None:
         abort(404)
-    students = students_in_care(db_session, current_user)
+    booking_for = _booking_for()
+    if current_user.role == "coordinator" and booking_for is None:
+        flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
+        return redirect(url_for("admin.people"))
+    students = [booking_for] if booking_for else students_in_care(db_session, current_user)
     if not students:
         flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
         return redirect(url_for("bookings.add_child_page"))
     form = BookForm()
     form.student_id.choices = [(student.id, student.name) for student in students]
-    if current_user.role == "student":
-        form.student_id.data = current_user.id
+    if current_user.role == "student" or booking_for:
+        form.student_id.data = students[0].id
     if form.validate_on_submit():
         student = next(s for s in students if s.id == form.student_id.data)
         try:
             booking = book_slot(db_session, slot.id, student, current_user, form.topic.data or "")
         except SlotTaken as error:
             return render_template(
-                "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot)
+                "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot),
+                booking_for=booking_for,
             )
         except ServiceError as error:
             show_service_error(form, error)
         else:
             return redirect(url_for("bookings.session_page", booking_id=booking.id, booked=1))
-    return render_template("bookings/book.html", form=form, slot=slot)
+    return render_template("bookings/book.html", form=form, slot=slot, booking_for=booking_for)
 
 
 @bp.route("/sessions")
