@@ -1,8 +1,9 @@
 """Languages, time zones, and dates as people say them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
@@ -49,12 +50,14 @@ def viewer_zone() -> ZoneInfo:
     return ZoneInfo(select_timezone())
 
 
-def say(moment: datetime | None, form: str = "when") -> str:
+def say(moment: datetime | date | None, form: str = "when") -> str:
     """A UTC moment as the viewer reads it, in their zone and language."""
     if moment is None:
         return ""
     locale = str(get_locale())
     pattern = PATTERNS.get(locale, PATTERNS["fr"])[form]
+    if not isinstance(moment, datetime):  # a calendar day: no zone to convert
+        return babel_format_date(moment, pattern, locale=locale)
     return babel_format_datetime(moment, pattern, tzinfo=viewer_zone(), locale=locale)
 
 
