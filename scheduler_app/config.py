@@ -33,6 +33,7 @@ ENVIRONMENT_KEYS = (
     "WORKER_INTERVAL_SECONDS",
     "OUTBOX_LEASE_SECONDS",
     "OUTBOX_BATCH_SIZE",
+    "AVAILABILITY_WEEKS_AHEAD",
 )
 
 
@@ -61,6 +62,8 @@ def default_settings(instance_path: str) -> dict:
         # A claimed message not recorded within the lease is taken again by another worker.
         "OUTBOX_LEASE_SECONDS": 300,
         "OUTBOX_BATCH_SIZE": 200,
+        # How far ahead tutors' weekly availability becomes bookable slots (every day and on save).
+        "AVAILABILITY_WEEKS_AHEAD": 4,
         "DEMO_MODE": os.environ.get("LIEN_DEMO") == "1",
         # How long before the start a join link opens (the session page says so).
         "JOIN_OPENS_MINUTES": 15,
@@ -91,6 +94,11 @@ def validate(config: dict, *, debug: bool, testing: bool) -> None:
             "SECRET_KEY is not set. Lien signs sessions and forms with it, so it refuses to "
             "run outside debug mode with the development placeholder. Set SECRET_KEY to a long "
             "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+    weeks = str(config["AVAILABILITY_WEEKS_AHEAD"])
+    if not weeks.isdigit() or not 1 <= int(weeks) <= 52:
+        raise RuntimeError(
+            f"AVAILABILITY_WEEKS_AHEAD={weeks!r}: give a whole number of weeks from 1 to 52 (default 4)."
         )
     try:
         ZoneInfo(config["TIMEZONE"])

@@ -5,13 +5,14 @@ PostgreSQL exclusion constraints added by the migration), so a race cannot break
 """
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     TypeDecorator,
     text,
 )
@@ -76,6 +78,7 @@ class User(Base):
         CheckConstraint(f"role IN {ROLES}", name="role"),
         CheckConstraint("locale IN ('fr', 'en')", name="locale"),
         CheckConstraint("notify_by IN ('email', 'sms', 'both')", name="notify_by"),
+        Index("uq_user_family_code", "family_code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +92,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The channels this person reads: messages go where they will be seen.
     notify_by: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
+    # A student's code, given by the centre, with which a parent links the child to their account.
+    family_code: Mapped[str | None] = mapped_column(String(12))
+    # Set when the person was deleted: the row stays, emptied, so reports keep their counts.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the login session's identity: changing it (new password) logs out every device.
     login_key: Mapped[str] = mapped_column(String(64), default=new_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -191,6 +198,10 @@ class Slot(Base):
         CheckConstraint("status IN ('open', 'cancelled')", name="status"),
         Index("ix_slot_status_starts_at", "status", "starts_at"),
         Index("ix_slot_tutor_id_starts_at", "tutor_id", "starts_at"),
+        # A weekly rule makes at most one slot per start, however many materialisation runs
+        # race. A unique index rather than a table constraint: SQLite can add an index to a
+        # table that holds bookings without rebuilding it.
+        Index("uq_slot_rule_id_starts_at", "rule_id", "starts_at", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,11 +217,17 @@ class Slot(Base):
     room_name: Mapped[str] = mapped_column(String(64), unique=True)
     # RFC 5545 SEQUENCE of the tutor's invitation for this slot: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The weekly availability this slot was materialised from, if any.
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("availability_rule.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Last change of what calendars show (DTSTAMP and LAST-MODIFIED of feeds); NULL never
+    # after migration 0003, which fills it in without rebuilding the table.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tutor: Mapped[User] = relationship()
     activity: Mapped[Activity] = relationship()
+    rule: Mapped["AvailabilityRule | None"] = relationship(back_populates="slots")
 
     @property
     def places_left(self) -> int:
@@ -244,11 +261,15 @@ class Booking(Base):
     booked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     status: Mapped[str] = mapped_column(String(20), default="confirmed")
     topic: Mapped[str] = mapped_column(String(500), default="")
+    # The tutor's private note after the session ("worked on fractions"), for the next tutor.
+    tutor_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # RFC 5545 SEQUENCE of this session's invitation: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Last change of what calendars show (see Slot.updated_at).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     slot: Mapped[Slot] = relationship()
@@ -317,3 +338,83 @@ class Notification(Base):
     recipient: Mapped[User | None] = relationship()
     booking: Mapped[Booking | None] = relationship()
     slot: Mapped[Slot | None] = relationship()
+
+
+class AvailabilityRule(Base):
+    """A tutor's weekly availability: "every Wednesday 14:00–17:00, 45-minute sessions, from
+    <date> to <date>, except <dates>". Its slots are materialised some weeks ahead
+    (services/availability.py); times are wall-clock times in the rule's time zone."""
+
+    __tablename__ = "availability_rule"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint("session_minutes > 0", name="session_minutes_positive"),
+        CheckConstraint("end_time > start_time", name="ends_after_start"),
+        CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="valid_dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"))
+    subject: Mapped[str] = mapped_column(String(40), default="")
+    level: Mapped[str] = mapped_column(String(40), default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    # A weekly RRULE without bounds or times (RFC 5545 §3.3.10), e.g. "FREQ=WEEKLY;BYDAY=WE,SA":
+    # the window, the dates and the exceptions are the columns below.
+    rrule: Mapped[str] = mapped_column(String(100))
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    session_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # ISO dates ("2027-04-21") left out: school holidays, a tutor's absence.
+    skipped_dates: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    tutor: Mapped[User] = relationship()
+    activity: Mapped[Activity] = relationship()
+    slots: Mapped[list[Slot]] = relationship(back_populates="rule")
+
+    @property
+    def weekdays(self) -> list[str]:
+        """The BYDAY codes of the rule, Monday first ("MO", "WE")."""
+        for part in self.rrule.split(";"):
+            name, _, value = part.partition("=")
+            if name.strip().upper() == "BYDAY":
+                found = {code.strip().upper() for code in value.split(",")}
+                return [code for code in WEEKDAY_CODES if code in found]
+        return []
+
+    @property
+    def skipped(self) -> list[date]:
+        return sorted(date.fromisoformat(day) for day in self.skipped_dates or [])
+
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+class FeedToken(Base):
+    """The secret of a person's calendar subscription (/calendar/<secret>.ics). One live token
+    per person; resetting revokes it (the old address stops at once) and issues a new one."""
+
+    __tablename__ = "feed_token"
+    __table_args__ = (
+        Index(
+            "uq_feed_token_live_user_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
