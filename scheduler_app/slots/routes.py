@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,7 +12,10 @@ from .. import db
 from ..access import own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
-from ..models import Activity
+from ..i18n import viewer_zone
+from ..models import Activity, Booking
+from ..services.attendance import earlier_notes, mark
+from .attendance_form import AttendanceForm
 from ..services import ServiceError
 from ..services.sessions import bookings_of_slots, links_for, tutor_slots
 from ..services.slots import SlotPlan, cancel_slot, open_slots
@@ -21,17 +24,66 @@ from .forms import SlotForm
 bp = Blueprint("slots", __name__, url_prefix="/slots")
 
 
+MARKING_DAYS = 14  # past sessions stay on the page this long, for attendance
+
+
+def _mine_page(corrected: dict | None = None):
+    """The tutor's page: sessions to mark, this week day by day, then later ones."""
+    db_session = db.session()
+    now = now_utc()
+    slots = tutor_slots(db_session, current_user, now - timedelta(days=MARKING_DAYS))
+    bookings = bookings_of_slots(db_session, slots)
+    past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open" and bookings[slot.id]]
+    upcoming = [slot for slot in slots if slot.starts_at > now]
+    zone = viewer_zone()
+    today = now.astimezone(zone).date()
+    week = [(today + timedelta(days=n), []) for n in range(7)]
+    later = []
+    for slot in upcoming:
+        offset = (slot.starts_at.astimezone(zone).date() - today).days
+        (week[offset][1] if offset < 7 else later).append(slot)
+    forms = {}
+    for slot in past:
+        for booking in bookings[slot.id]:
+            form = AttendanceForm(prefix=f"b{booking.id}", formdata=None)
+            form.presence.data = {"attended": "present", "absent": "absent"}.get(booking.status)
+            form.note.data = booking.tutor_note
+            forms[booking.id] = form
+    forms.update(corrected or {})
+    students = [b.student_id for slot in upcoming for b in bookings[slot.id]]
+    return render_template(
+        "slots/mine.html",
+        past=past, week=week, later=later, bookings=bookings, forms=forms,
+        notes=earlier_notes(db_session, students, now),
+        links=links_for(db_session, current_user, [slot.id for slot in upcoming]),
+    )
+
+
 @bp.route("/mine")
 @role_required("tutor")
 def mine():
-    db_session = db.session()
-    slots = tutor_slots(db_session, current_user, now_utc() - timedelta(hours=12))
-    return render_template(
-        "slots/mine.html",
-        slots=slots,
-        bookings=bookings_of_slots(db_session, slots),
-        links=links_for(db_session, current_user, [slot.id for slot in slots]),
-    )
+    return _mine_page()
+
+
+@bp.route("/bookings/<int:booking_id>/attendance", methods=["POST"])
+@role_required("tutor", "coordinator")
+def attendance(booking_id: int):
+    booking = db.session().get(Booking, booking_id)
+    if booking is None:
+        abort(404)
+    own_slot(booking.slot_id)  # the slot's tutor (or a coordinator), else 403
+    form = AttendanceForm(prefix=f"b{booking.id}")
+    if form.validate_on_submit():
+        try:
+            mark(db.session(), booking, present=form.presence.data == "present", note=form.note.data or "")
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("Présence de %(name)s enregistrée.", name=booking.student.name), "success")
+            return redirect(url_for("slots.mine") + f"#booking-{booking.id}")
+    if current_user.role == "coordinator":
+        return redirect(url_for("admin.sessions"))
+    return _mine_page({booking.id: form})
 
 
 @bp.route("/new", methods=["GET", "POST"])
