@@ -7,7 +7,6 @@ links are loaded for the whole batch), so a worker's cost does not grow per mess
 import logging
 from collections import defaultdict
 from datetime import datetime
-from email.utils import parseaddr
 
 from flask import Flask
 from flask_babel import force_locale
@@ -15,10 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from calendars import Event, Person, render_cancel, render_invite
+from calendars import render_cancel, render_invite
 from notifications import Email, MessageRenderer, Sms
 
 from . import ROOT
+from .calendar_entries import Centre, session_entry
 from .catalogue import subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
@@ -37,9 +37,8 @@ class Composer:
         self.app = app
         self.renderer = MessageRenderer(ROOT / "templates", ROOT / "translations")
         self.public_url = app.config["PUBLIC_URL"].rstrip("/")
-        sender = parseaddr(app.config["MAIL_FROM"])
-        self.organizer = Person(name=sender[0] or "Lien", email=sender[1] or None)
-        self.domain = (sender[1].rpartition("@")[2] or "lien.localhost")
+        self.centre = Centre.from_config(app.config)
+        self.domain = self.centre.domain
 
     def __call__(self, db: Session, rows: list[Notification]) -> dict[int, Email | Sms | Exception]:
         with self.app.app_context():
@@ -123,22 +122,11 @@ class Composer:
                                             "slot_cancelled", "session_moved", "tutor_session_moved"):
             return None, "REQUEST"
         person = row.recipient
+        for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
         with force_locale(row.locale):
-            title = slot.activity.name + (f" — {subject_name(slot.subject)}" if slot.subject else "")
-            if row.kind.startswith("tutor_") or row.kind == "slot_cancelled":
-                uid, sequence = f"slot-{slot.id}@{self.domain}", slot.sequence
-                names = [b.student.name for b in groups.get(slot.id, [])]
-                description = _("Participants : %(names)s", names=", ".join(names)) if names else ""
-            else:
-                uid, sequence = f"booking-{booking.id}@{self.domain}", booking.sequence
-                title += " " + _("avec %(tutor)s", tutor=slot.tutor.name)
-                description = _("Pour rejoindre la séance : %(url)s", url=join_url)
+            event = session_entry(slot, None if for_tutor else booking, person, centre=self.centre, join_url=join_url,
+                                  participants=[b.student.name for b in groups.get(slot.id, [])])
             alarm = _("La séance commence dans 15 minutes")
-        event = Event(
-            uid=uid, sequence=sequence, starts_at=slot.starts_at, ends_at=slot.ends_at, summary=title,
-            description=description, url=join_url, organizer=self.organizer,
-            attendees=(Person(person.name, person.email),) if person.email else (),
-        )
         if row.kind in ("booking_cancelled", "slot_cancelled"):
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
         return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"

@@ -1,0 +1,85 @@
+"""Lien's sessions as calendar entries (`calendars.Event`), built one way for every calendar Lien
+writes: the invitations that go with emails, "Add to my calendar" downloads and feeds.
+
+Texts come out in the current locale: callers wrap the call in `force_locale` for a recipient.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+
+from flask_babel import gettext as _
+
+from calendars import Event, Person
+
+from .catalogue import activity_name, subject_name
+from .models import Booking, Slot, User
+
+
+@dataclass(frozen=True)
+class Centre:
+    """The centre as calendars name it: the ORGANIZER of every session, and the domain of UIDs."""
+
+    organizer: Person
+    domain: str
+
+    @classmethod
+    def from_config(cls, config) -> "Centre":
+        """The centre of MAIL_FROM ("Centre social <lien@centre.example.org>")."""
+        name, address = parseaddr(config["MAIL_FROM"])
+        return cls(
+            organizer=Person(name=name or "Lien", email=address or None),
+            domain=address.rpartition("@")[2] or "lien.localhost",
+        )
+
+
+def session_entry(
+    slot: Slot,
+    booking: Booking | None,
+    recipient: User,
+    *,
+    centre: Centre,
+    join_url: str | None,
+    participants: Sequence[str] = (),
+    cancelled: bool = False,
+    updated_at: datetime | None = None,
+) -> Event:
+    """One session as `recipient` sees it in a calendar.
+
+    With a booking, the family's entry: UID booking-<id>, the booking's SEQUENCE. Without, the
+    tutor's entry for the slot: UID slot-<id>, the slot's SEQUENCE, and who booked
+    (`participants`). `join_url` is the recipient's own /j/ link, never a room token.
+    """
+    activity = activity_name(slot.activity.name)
+    subject = subject_name(slot.subject) if slot.subject else ""
+    lines = []
+    if booking is None:
+        uid, sequence = f"slot-{slot.id}@{centre.domain}", slot.sequence
+        summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
+        if participants:
+            lines.append(_("Participants : %(names)s", names=", ".join(participants)))
+    else:
+        uid, sequence = f"booking-{booking.id}@{centre.domain}", booking.sequence
+        tutor = slot.tutor.name
+        if subject:
+            summary = _("%(activity)s — %(subject)s avec %(tutor)s", activity=activity, subject=subject, tutor=tutor)
+        else:
+            summary = _("%(activity)s avec %(tutor)s", activity=activity, tutor=tutor)
+        if booking.student_id != recipient.id:  # a parent's calendar says which child
+            lines.append(_("Pour %(name)s", name=booking.student.name))
+    if join_url:
+        lines.append(_("Pour rejoindre la séance : %(url)s", url=join_url))
+    return Event(
+        uid=uid,
+        sequence=sequence,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        summary=summary,
+        description="\n".join(lines),
+        url=join_url,
+        organizer=centre.organizer,
+        attendees=(Person(recipient.name, recipient.email),) if recipient.email else (),
+        cancelled=cancelled,
+        updated_at=updated_at,
+    )
