@@ -45,8 +45,10 @@ def _tick(dispatcher: Dispatcher) -> None:
 
 def _schedule(scheduler, app: Flask, interval: float):
     dispatcher = make_dispatcher(app)
+    # No next_run_time=None here: APScheduler adds such a job paused, and it would never run
+    # again after the one-off run at start.
     scheduler.add_job(_tick, "interval", args=[dispatcher], seconds=interval, coalesce=True,
-                      max_instances=1, id="outbox-tick", next_run_time=None)
+                      max_instances=1, id="outbox-tick")
     return dispatcher
 
 
