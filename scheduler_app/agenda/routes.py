@@ -1,0 +1,146 @@
+"""Sessions in the calendars people already use: "Add to my calendar" downloads, and a personal
+subscription feed (/calendar/<secret>.ics, also offered as webcal://) that a person can reset."""
+
+import hashlib
+from dataclasses import replace
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from calendars import Event, render_feed, render_invite
+
+from .. import db
+from ..access import own_booking, own_slot, role_required
+from ..calendar_entries import Centre, session_entry
+from ..clock import now_utc
+from ..models import Booking, Slot, User
+from ..services.feeds import FEED_ROLES, FeedSessions, feed_owner, feed_sessions, feed_token, reset_feed_token
+from ..services.sessions import bookings_of_slots, links_for
+
+bp = Blueprint("agenda", __name__)
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+
+
+@bp.route("/agenda")
+@role_required(*FEED_ROLES)
+def index():
+    token = feed_token(db.session(), current_user)
+    feed_url = public_url_for("agenda.feed", secret=token.secret)
+    return render_template(
+        "agenda/index.html",
+        feed_url=feed_url,
+        webcal_url="webcal://" + feed_url.split("://", 1)[1],
+    )
+
+
+@bp.route("/agenda/reset", methods=["POST"])
+@role_required(*FEED_ROLES)
+def reset():
+    reset_feed_token(db.session(), current_user)
+    flash(_("Voici votre nouvelle adresse. L'ancienne ne marche plus : ajoutez celle-ci à votre agenda."), "success")
+    return redirect(url_for("agenda.index"))
+
+
+@bp.route("/calendar/<secret>.ics")
+def feed(secret: str):
+    """A person's sessions for their calendar app: no login, the secret is the key. Calendar apps
+    poll it, so an unchanged feed is answered 304 (ETag, Last-Modified)."""
+    db_session = db.session()
+    token = feed_owner(db_session, secret)
+    if token is None:
+        abort(404)
+    person = token.user
+    now = now_utc()
+    with force_locale(person.locale):
+        events = feed_events(person, feed_sessions(db_session, person, now))
+        body = render_feed(events, name=_("Lien — mes séances"), tz=person.timezone, now=now)
+    response = Response(body, content_type=CALENDAR_TYPE)
+    # The bytes depend only on the sessions (DTSTAMP is each one's last change), so their hash is
+    # a strong ETag; Last-Modified is the latest change (or the address's creation).
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.last_modified = max([token.created_at, *(event.updated_at for event in events if event.updated_at)])
+    response.cache_control.private = True
+    response.cache_control.no_cache = True  # keep it, but ask each time (a 304 costs nothing)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response.make_conditional(request)
+
+
+@bp.route("/sessions/<int:booking_id>/calendar.ics")
+@role_required("student", "parent")
+def booking_download(booking_id: int):
+    """One booked session as a file for the person's calendar, with their own join link."""
+    booking = own_booking(booking_id)
+    token = links_for(db.session(), current_user, [booking.slot_id]).get((booking.slot_id, booking.id))
+    join_url = (public_url_for("join.join", token=token) if token
+                else public_url_for("bookings.session_page", booking_id=booking.id))
+    event = session_entry(
+        booking.slot, booking, current_user, centre=Centre.from_config(current_app.config), join_url=join_url,
+        cancelled=_cancelled(booking.slot, booking), updated_at=booking.updated_at,
+    )
+    return _download(event, f"lien-{booking.starts_at:%Y%m%d}-{booking.id}.ics")
+
+
+@bp.route("/slots/<int:slot_id>/calendar.ics")
+@role_required("tutor")
+def slot_download(slot_id: int):
+    """One of the tutor's slots as a file for their calendar, with who booked and their link."""
+    slot = own_slot(slot_id)
+    db_session = db.session()
+    token = links_for(db_session, current_user, [slot.id]).get((slot.id, None))
+    join_url = public_url_for("join.join", token=token) if token else public_url_for("slots.mine")
+    event = session_entry(
+        slot, None, current_user, centre=Centre.from_config(current_app.config), join_url=join_url,
+        participants=[booking.student.name for booking in bookings_of_slots(db_session, [slot])[slot.id]],
+        cancelled=_cancelled(slot), updated_at=slot.updated_at,
+    )
+    return _download(event, f"lien-{slot.starts_at:%Y%m%d}-{slot.id}.ics")
+
+
+def feed_events(person: User, sessions: FeedSessions) -> list[Event]:
+    """Every session of a feed as the person's calendar entries, each with their own link."""
+    centre = Centre.from_config(current_app.config)
+    events = []
+    for booking in sessions.bookings:
+        token = sessions.links.get((booking.slot_id, booking.id))
+        events.append(session_entry(
+            booking.slot, booking, person, centre=centre,
+            join_url=public_url_for("join.join", token=token) if token else None,
+            cancelled=_cancelled(booking.slot, booking), updated_at=booking.updated_at,
+        ))
+    for slot in sessions.slots:
+        token = sessions.links.get((slot.id, None))
+        events.append(session_entry(
+            slot, None, person, centre=centre,
+            join_url=public_url_for("join.join", token=token) if token else None,
+            participants=[booking.student.name for booking in sessions.booked.get(slot.id, [])],
+            cancelled=_cancelled(slot), updated_at=slot.updated_at,
+        ))
+    return events
+
+
+def public_url_for(endpoint: str, **values) -> str:
+    """An absolute address on the site's public URL (PUBLIC_URL), as messages give it."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _cancelled(slot: Slot, booking: Booking | None = None) -> bool:
+    return slot.status == "cancelled" or (booking is not None and booking.status == "cancelled")
+
+
+def _download(event: Event, filename: str) -> Response:
+    # A PUBLISH carries no ATTENDEE (RFC 5546 §3.2.1): it adds an entry, it invites nobody.
+    body = render_invite(
+        replace(event, attendees=()),
+        tz=current_user.timezone,
+        method="PUBLISH",
+        now=now_utc(),
+        alarm_text=_("La séance commence dans 15 minutes"),
+    )
+    response = Response(body, content_type=CALENDAR_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.cache_control.private = True
+    response.cache_control.no_store = True  # it holds the person's own join link
+    return response

@@ -1,0 +1,244 @@
+"""Each person's calendar subscription: their sessions (a parent's children's, a tutor's slots),
+updated when they change, struck when cancelled, cheap to poll, and theirs alone."""
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from sqlalchemy import event
+
+from calendar_reading import both_parsers, unfolded
+from conftest import csrf_token
+from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from scheduler_app import db as database
+from scheduler_app.services.booking import book_slot, cancel_booking
+from scheduler_app.services.feeds import feed_token
+from scheduler_app.services.slots import cancel_slot
+
+PUBLIC = "https://lien.example.org"
+MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def centre(app, db, frozen_clock):
+    """Karim's week: Adam (Fatima's son) on Wednesday, Léa (Jean's daughter) on Thursday, a free
+    slot on Friday."""
+    app.config.update(PUBLIC_URL=PUBLIC, MAIL_FROM="Centre social Lien <lien@centre.example.org>")
+    frozen_clock(MONDAY)
+    tutor = make_tutor(db)
+    wednesday = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))
+    thursday = make_slot(db, tutor, starts_in=timedelta(days=3, hours=4))
+    friday = make_slot(db, tutor, starts_in=timedelta(days=4, hours=4))
+    fatima, [adam, yasmine] = make_family(db, "Fatima Haddou", "Adam Haddou", "Yasmine Haddou")
+    jean, [lea] = make_family(db, "Jean Petit", "Léa Petit")
+    adams = book_slot(db, wednesday.id, adam, fatima)
+    leas = book_slot(db, thursday.id, lea, jean)
+    return {"tutor": tutor, "slots": [wednesday, thursday, friday], "fatima": fatima, "adam": adam,
+            "yasmine": yasmine, "jean": jean, "adams": adams, "leas": leas}
+
+
+def feed_path(db, person) -> str:
+    return f"/calendar/{feed_token(db, person).secret}.ics"
+
+
+def events_of(data: bytes) -> dict:
+    """UID -> (icalendar VEVENT, vobject VEVENT), checking both parsers see the same entries."""
+    ical, vcal = both_parsers(data)
+    by_uid = {str(vevent["UID"]): vevent for vevent in ical.walk("VEVENT")}
+    vby_uid = {vevent.uid.value: vevent for vevent in getattr(vcal, "vevent_list", [])}
+    assert by_uid.keys() == vby_uid.keys()
+    return {uid: (by_uid[uid], vby_uid[uid]) for uid in by_uid}
+
+
+def test_a_parent_subscribes_to_their_childrens_sessions_and_never_another_familys(app, db, centre):
+    client = app.test_client()  # a calendar app: no login, the secret is the key
+
+    response = client.get(feed_path(db, centre["fatima"]))
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    events = events_of(response.data)
+    assert list(events) == [f"booking-{centre['adams'].id}@centre.example.org"]
+    ical_event, vevent = events[f"booking-{centre['adams'].id}@centre.example.org"]
+    assert "Pour Adam Haddou" in vevent.description.value
+    assert str(ical_event["STATUS"]) == vevent.status.value == "CONFIRMED"
+    assert vevent.dtstart.value.hour == 14 and ical_event.DTSTART == datetime(2027, 3, 3, 13, 0, tzinfo=UTC)
+    assert ical_event["URL"].startswith(f"{PUBLIC}/j/") and "jwt=" not in unfolded(response.data)
+    assert "Léa" not in response.get_data(as_text=True)
+    assert "METHOD" not in response.get_data(as_text=True)  # a feed is no invitation
+
+
+def test_a_student_subscribes_to_their_own_sessions(app, db, centre):
+    yasmine = make_person(db, "student", "Zoé Martin")
+    booking = book_slot(db, centre["slots"][2].id, yasmine, yasmine)
+
+    events = events_of(app.test_client().get(feed_path(db, yasmine)).data)
+
+    assert list(events) == [f"booking-{booking.id}@centre.example.org"]
+
+
+def test_a_tutor_subscribes_to_every_slot_booked_or_not_with_who_booked(app, db, centre):
+    wednesday, thursday, friday = centre["slots"]
+
+    events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
+
+    assert list(events) == [f"slot-{slot.id}@centre.example.org" for slot in (wednesday, thursday, friday)]
+    descriptions = {uid: vevent.description.value for uid, (_, vevent) in events.items()}
+    assert "Participants : Adam Haddou" in descriptions[f"slot-{wednesday.id}@centre.example.org"]
+    assert "Participants : Léa Petit" in descriptions[f"slot-{thursday.id}@centre.example.org"]
+    assert "Participants" not in descriptions[f"slot-{friday.id}@centre.example.org"]
+
+
+def test_a_feed_after_a_cancellation_strikes_the_session_instead_of_dropping_it(app, db, centre, frozen_clock):
+    client = app.test_client()
+    path = feed_path(db, centre["fatima"])
+    client.get(path)
+    frozen_clock(MONDAY + timedelta(hours=1))
+    cancel_booking(db, centre["adams"])
+
+    events = events_of(client.get(path).data)
+
+    ical_event, vevent = events[f"booking-{centre['adams'].id}@centre.example.org"]
+    assert str(ical_event["STATUS"]) == vevent.status.value == "CANCELLED"
+    assert int(vevent.sequence.value) == ical_event["SEQUENCE"] == 1
+    assert ical_event["DTSTAMP"].dt == MONDAY + timedelta(hours=1)  # the cancellation is its last change
+
+
+def test_a_cancelled_slot_is_struck_in_the_tutors_feed(app, db, centre):
+    wednesday = centre["slots"][0]
+    cancel_slot(db, wednesday, by=centre["tutor"])
+
+    events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
+
+    assert events[f"slot-{wednesday.id}@centre.example.org"][1].status.value == "CANCELLED"
+
+
+def test_the_feed_keeps_the_last_30_days_and_everything_ahead(app, db, centre, frozen_clock):
+    frozen_clock(MONDAY + timedelta(days=32))  # Wednesday's session ended 29 days and some hours ago
+    events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
+    assert len(events) == 3
+    frozen_clock(MONDAY + timedelta(days=33, hours=2))  # Wednesday's is now more than 30 days old
+    events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
+    assert f"slot-{centre['slots'][0].id}@centre.example.org" not in events and len(events) == 2
+
+
+def test_an_unchanged_feed_reads_the_same_later_and_is_answered_304(app, db, centre, frozen_clock):
+    client = app.test_client()
+    path = feed_path(db, centre["fatima"])
+    first = client.get(path)
+    etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
+    frozen_clock(MONDAY + timedelta(hours=5))
+
+    again = client.get(path)
+    by_etag = client.get(path, headers={"If-None-Match": etag})
+    by_date = client.get(path, headers={"If-Modified-Since": last_modified})
+
+    assert again.data == first.data and again.headers["ETag"] == etag  # DTSTAMP is each session's last change
+    assert by_etag.status_code == 304 and by_etag.data == b""
+    assert by_date.status_code == 304 and by_date.data == b""
+    assert by_etag.headers["ETag"] == etag
+
+
+def test_a_changed_feed_is_sent_again_to_a_conditional_request(app, db, centre, frozen_clock):
+    client = app.test_client()
+    path = feed_path(db, centre["fatima"])
+    first = client.get(path)
+    frozen_clock(MONDAY + timedelta(hours=2))
+    cancel_booking(db, centre["adams"])
+
+    by_etag = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    by_date = client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+
+    assert by_etag.status_code == by_date.status_code == 200
+    assert b"STATUS:CANCELLED" in by_etag.data
+    assert by_date.headers["Last-Modified"] == format_datetime(MONDAY + timedelta(hours=2), usegmt=True)
+
+
+def test_a_feed_costs_the_same_few_queries_however_many_sessions(app, db, centre, frozen_clock):
+    client = app.test_client()
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    def queries_for(person) -> int:
+        path = feed_path(db, person)
+        statements.clear()
+        event.listen(database.engine_of(app), "before_cursor_execute", count)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(database.engine_of(app), "before_cursor_execute", count)
+        return len(statements)
+
+    tutor_with_three = queries_for(centre["tutor"])
+    family_with_one = queries_for(centre["fatima"])
+    for day in range(5, 11):
+        slot = make_slot(db, centre["tutor"], starts_in=timedelta(days=day, hours=4))
+        book_slot(db, slot.id, centre["adam"] if day % 2 else centre["yasmine"], centre["fatima"])
+
+    assert queries_for(centre["tutor"]) == tutor_with_three
+    assert queries_for(centre["fatima"]) == family_with_one
+
+
+def test_the_agenda_page_gives_the_address_as_https_and_webcal_with_help(app, db, centre):
+    client = app.test_client()
+    login(client, centre["fatima"].email)
+
+    page = client.get("/agenda").get_data(as_text=True)
+
+    look_again(db)
+    secret = feed_token(db, centre["fatima"]).secret
+    assert f'value="{PUBLIC}/calendar/{secret}.ics"' in page
+    assert f'href="webcal://lien.example.org/calendar/{secret}.ics"' in page
+    assert "Ajouter à Google Agenda" in page and "iPhone" in page and "Outlook" in page
+    assert app.test_client().get(f"/calendar/{secret}.ics").status_code == 200
+
+
+def test_resetting_the_address_stops_the_old_one_at_once(app, db, centre):
+    client = app.test_client()
+    login(client, centre["fatima"].email)
+    page = client.get("/agenda").get_data(as_text=True)
+    old = f"/calendar/{feed_token(db, centre['fatima']).secret}.ics"
+
+    response = client.post("/agenda/reset", data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+
+    look_again(db)
+    new = f"/calendar/{feed_token(db, centre['fatima']).secret}.ics"
+    assert new != old and new in response.get_data(as_text=True)
+    assert "ne marche plus" in response.get_data(as_text=True)
+    calendar_app = app.test_client()
+    assert calendar_app.get(old).status_code == 404
+    assert calendar_app.get(new).status_code == 200
+
+
+def test_a_reset_needs_the_form_token(app, db, centre):
+    client = app.test_client()
+    login(client, centre["fatima"].email)
+    old = feed_token(db, centre["fatima"]).secret
+    assert client.post("/agenda/reset").status_code == 400
+    look_again(db)
+    assert feed_token(db, centre["fatima"]).secret == old
+
+
+def test_an_unknown_address_or_an_inactive_person_gets_nothing(app, db, centre):
+    path = feed_path(db, centre["jean"])
+    assert app.test_client().get("/calendar/not-a-real-secret.ics").status_code == 404
+    centre["jean"].active = False
+    db.commit()
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_only_families_and_tutors_have_an_agenda_page(app, db, centre):
+    coordinator = make_person(db, "coordinator", "Nadia Benali")
+    client = app.test_client()
+    login(client, coordinator.email)
+    assert client.get("/agenda").status_code == 403
+    anonymous = app.test_client().get("/agenda")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_each_person_has_one_live_address(db, centre):
+    first = feed_token(db, centre["fatima"])
+    assert feed_token(db, centre["fatima"]).id == first.id
+    assert feed_token(db, centre["jean"]).secret != first.secret
