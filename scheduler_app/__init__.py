@@ -51,12 +51,13 @@ def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin
     from .agenda.routes import bp as agenda
     from .auth.routes import bp as auth
+    from .availability.routes import bp as availability
     from .bookings.routes import bp as bookings
     from .join.routes import bp as join
     from .main.routes import bp as main
     from .slots.routes import bp as slots
 
-    for blueprint in (main, auth, slots, bookings, join, agenda, admin):
+    for blueprint in (main, auth, slots, availability, bookings, join, agenda, admin):
         app.register_blueprint(blueprint)
 
 

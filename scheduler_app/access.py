@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from . import db
-from .models import Booking, Slot
+from .models import AvailabilityRule, Booking, Slot
 from .services.booking import may_act_for
 
 
@@ -44,3 +44,13 @@ def own_booking(booking_id: int) -> Booking:
     if not may_act_for(current_user, booking.student, db.session()):
         abort(403)
     return booking
+
+
+def own_rule(rule_id: int) -> AvailabilityRule:
+    """A weekly availability of the current tutor's: 404 if none, 403 if someone else's."""
+    rule = db.session().get(AvailabilityRule, rule_id)
+    if rule is None:
+        abort(404)
+    if rule.tutor_id != current_user.id:
+        abort(403)
+    return rule

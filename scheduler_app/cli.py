@@ -48,6 +48,24 @@ def demo():
     click.echo("Demo data: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
+@click.command("materialise")
+@click.option("--weeks", type=int, default=None, help="Weeks ahead (default AVAILABILITY_WEEKS_AHEAD, 4).")
+@with_appcontext
+def materialise(weeks: int | None):
+    """Open the slots of tutors' weekly availability for the coming weeks (the worker does it
+    daily); running it again opens nothing twice."""
+    from .clock import now_utc
+    from .services.availability import materialise as materialise_rules
+
+    session = database.new_session()
+    try:
+        report = materialise_rules(session, now_utc(), weeks=weeks)
+    finally:
+        session.close()
+    click.echo(f"{len(report.created)} slots opened, {len(report.overlapping)} left out "
+               "(the tutor already has a slot at that time).")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Send what is due now, then stop.")
 @click.option("--interval", type=float, default=None, help="Seconds between ticks (default 30).")
@@ -66,4 +84,4 @@ def worker(once: bool, interval: float | None):
     run_forever(app, interval or float(app.config["WORKER_INTERVAL_SECONDS"]))
 
 
-commands = [db_group, demo, worker]
+commands = [db_group, demo, materialise, worker]

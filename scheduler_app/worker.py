@@ -1,8 +1,10 @@
-"""The reminder worker: one APScheduler interval job per process that ticks the outbox.
+"""The reminder worker: one APScheduler interval job per process that ticks the outbox, and
+one that opens tutors' weekly availability as slots (daily, and once at start).
 
 One job per process with a memory job store, coalesce and max_instances=1: a job store
 shared by several processes is exactly what APScheduler's FAQ says cannot work, and the
-outbox's claims already make any number of ticking processes safe.
+outbox's claims (and the materialisation's unique slots) already make any number of
+processes safe.
 """
 
 import logging
@@ -14,8 +16,11 @@ from flask import Flask
 
 from notifications import email_channel_from_mapping, sms_channel_from_mapping
 
+from . import db as database
+from .clock import now_utc
 from .dispatch import Dispatcher
 from .messages import Composer
+from .services.availability import materialise
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +48,35 @@ def _tick(dispatcher: Dispatcher) -> None:
         log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retried, report.failed)
 
 
+def _materialise(app: Flask) -> None:
+    """Open the coming weeks' slots of every weekly availability."""
+    with app.app_context():
+        session = database.new_session()
+        try:
+            report = materialise(session, now_utc(), weeks=int(app.config["AVAILABILITY_WEEKS_AHEAD"]))
+        except Exception:  # tomorrow's run tries again; a crash must not stop the scheduler
+            log.exception("availability materialisation failed")
+            return
+        finally:
+            session.close()
+    if report.created or report.overlapping:
+        log.info("availability: %d slots opened, %d left out (overlap)", len(report.created), len(report.overlapping))
+
+
 def _schedule(scheduler, app: Flask, interval: float):
     dispatcher = make_dispatcher(app)
     # No next_run_time=None here: APScheduler adds such a job paused, and it would never run
     # again after the one-off run at start.
     scheduler.add_job(_tick, "interval", args=[dispatcher], seconds=interval, coalesce=True,
                       max_instances=1, id="outbox-tick")
+    scheduler.add_job(_materialise, "interval", args=[app], hours=24, coalesce=True,
+                      max_instances=1, id="availability-materialise")
     return dispatcher
+
+
+def _run_once_at_start(scheduler, app: Flask, dispatcher: Dispatcher) -> None:
+    scheduler.add_job(_tick, args=[dispatcher], id="outbox-first-tick")
+    scheduler.add_job(_materialise, args=[app], id="availability-first-run")
 
 
 def start_in_background(app: Flask) -> BackgroundScheduler:
@@ -57,7 +84,7 @@ def start_in_background(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
     dispatcher = _schedule(scheduler, app, float(app.config["WORKER_INTERVAL_SECONDS"]))
     scheduler.start()
-    scheduler.add_job(_tick, args=[dispatcher], id="outbox-first-tick")  # once, right away
+    _run_once_at_start(scheduler, app, dispatcher)  # once, right away
     return scheduler
 
 
@@ -65,5 +92,5 @@ def run_forever(app: Flask, interval: float) -> None:
     """Tick in the foreground until stopped (`flask worker`)."""
     scheduler = BlockingScheduler(timezone="UTC")
     dispatcher = _schedule(scheduler, app, interval)
-    scheduler.add_job(_tick, args=[dispatcher], id="outbox-first-tick")
+    _run_once_at_start(scheduler, app, dispatcher)
     scheduler.start()
