@@ -84,4 +84,20 @@ def worker(once: bool, interval: float | None):
     run_forever(app, interval or float(app.config["WORKER_INTERVAL_SECONDS"]))
 
 
-commands = [db_group, demo, materialise, worker]
+@click.command("purge")
+@click.option("--days", type=int, default=None, help="Retention in days (default RETENTION_DAYS, 730).")
+@with_appcontext
+def purge(days: int | None):
+    """Remove personal data older than the retention period (default: two school years)."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from .services.privacy import purge as purge_old
+
+    retention = days if days is not None else int(current_app.config["RETENTION_DAYS"])
+    counts = purge_old(database.new_session(), older_than=timedelta(days=retention))
+    click.echo("Purged: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
+
+
+commands = [db_group, demo, materialise, worker, purge]

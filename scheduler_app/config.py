@@ -32,6 +32,7 @@ ENVIRONMENT_KEYS = (
     "NOTIFY_REMINDERS",
     "WORKER_INTERVAL_SECONDS",
     "OUTBOX_LEASE_SECONDS",
+    "RETENTION_DAYS",
     "OUTBOX_BATCH_SIZE",
     "AVAILABILITY_WEEKS_AHEAD",
 )
@@ -61,6 +62,8 @@ def default_settings(instance_path: str) -> dict:
         "WORKER_INTERVAL_SECONDS": 30,
         # A claimed message not recorded within the lease is taken again by another worker.
         "OUTBOX_LEASE_SECONDS": 300,
+        # Personal data older than this is removed by `flask purge` (two school years).
+        "RETENTION_DAYS": 730,
         "OUTBOX_BATCH_SIZE": 200,
         # How far ahead tutors' weekly availability becomes bookable slots (every day and on save).
         "AVAILABILITY_WEEKS_AHEAD": 4,

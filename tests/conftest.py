@@ -1,7 +1,8 @@
 """Fixtures: a fresh app and database per test, on SQLite and on PostgreSQL.
 
 LIEN_TEST_DATABASES chooses the databases (default "sqlite,postgresql"); LIEN_TEST_POSTGRES_URL
-points at a PostgreSQL server whose database Lien may wipe (default: lien_test on localhost).
+points at a PostgreSQL server (default: localhost). Each test run creates its own database,
+lien_test_<pid>, and drops it at the end, so that runs side by side never meet.
 """
 
 import os
@@ -22,9 +23,7 @@ from sms_gateway import brevo  # noqa: F401  (a fixture: a local stand-in for th
 from smtp_sink import start_smtp  # noqa: F401  (a fixture: a real SMTP server per test)
 
 DATABASES = [name for name in os.environ.get("LIEN_TEST_DATABASES", "sqlite,postgresql").split(",") if name]
-POSTGRES_URL = os.environ.get(
-    "LIEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/lien_test"
-)
+POSTGRES_SERVER = os.environ.get("LIEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
@@ -38,28 +37,30 @@ def sqlite_template(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> str:
-    """The PostgreSQL test database, created if missing and migrated from empty once."""
-    url = make_url(POSTGRES_URL)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def postgres_database():
+    """This run's own PostgreSQL database, migrated from empty once, dropped at the end."""
+    server = make_url(POSTGRES_SERVER)
+    name = f"lien_test_{os.getpid()}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database})
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    engine = make_engine(POSTGRES_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return POSTGRES_URL
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _wipe_postgres(url: str) -> None:
     engine = make_engine(url)
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables if table.name != "activity")
     with engine.begin() as connection:
+        # A connection a test left open would make TRUNCATE wait for ever: fail clearly instead.
+        connection.execute(text("SET LOCAL lock_timeout = '20s'"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         connection.execute(text("DELETE FROM activity WHERE id > 2"))
     engine.dispose()

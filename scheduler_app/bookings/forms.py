@@ -42,3 +42,11 @@ class ChildForm(FlaskForm):
             Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
         ],
     )
+
+
+class ChildCodeForm(FlaskForm):
+    code = StringField(
+        _l("Code donné par le centre"),
+        description=_l("8 lettres ou chiffres, par exemple KD4M-7QPA."),
+        validators=[DataRequired(_l("Écrivez le code que le centre vous a donné."))],
+    )

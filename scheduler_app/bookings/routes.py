@@ -14,10 +14,11 @@ from ..forms import show_service_error
 from ..i18n import viewer_zone
 from ..models import Activity, Slot, User
 from ..services import ServiceError
-from ..services.accounts import add_child
+from ..extensions import limiter
+from ..services.accounts import add_child, link_child
 from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.sessions import SlotFilter, bookings_for, browse_slots, links_for, students_in_care
-from .forms import BookForm, ChildForm, SlotFilterForm
+from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
 
@@ -157,3 +158,19 @@ def add_child_page():
         flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
         return redirect(url_for("bookings.browse"))
     return render_template("bookings/add_child.html", form=form)
+
+
+@bp.route("/children/link", methods=["GET", "POST"])
+@role_required("parent")
+@limiter.limit("20 per hour", methods=["POST"])
+def link_child_page():
+    form = ChildCodeForm()
+    if form.validate_on_submit():
+        try:
+            child = link_child(db.session(), current_user, form.code.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
+            return redirect(url_for("bookings.my_sessions"))
+    return render_template("bookings/link_child.html", form=form)

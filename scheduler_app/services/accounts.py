@@ -155,3 +155,30 @@ def update_profile(db: Session, person: User, change: ProfileChange) -> User:
     except IntegrityError as error:
         raise _email_taken() from error
     return person
+
+
+# Letters and digits that cannot be mistaken for one another when read out on the phone.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def issue_family_code(db: Session, student: User) -> str:
+    """Give a student a code the centre hands to a parent, who links the child with it."""
+    import secrets
+
+    with write_transaction(db):
+        student.family_code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return student.family_code
+
+
+def link_child(db: Session, parent: User, code: str) -> User:
+    """A parent links a child with the centre's code; the code is used up."""
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    with write_transaction(db):
+        student = db.scalar(select(User).where(User.family_code == cleaned, User.role == "student"))
+        if student is None or len(cleaned) != 8:
+            raise ServiceError(_l("Ce code ne correspond à aucun enfant. Vérifiez-le, ou demandez-le au centre."),
+                               field="code")
+        if db.get(Guardianship, (parent.id, student.id)) is None:
+            db.add(Guardianship(parent_id=parent.id, student_id=student.id))
+        student.family_code = None
+    return student
