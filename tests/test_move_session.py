@@ -60,3 +60,21 @@ def test_a_move_onto_a_students_other_session_is_refused(db, booked):
 def test_a_move_into_the_past_is_refused(db, booked):
     with pytest.raises(ServiceError, match="passé"):
         move_slot(db, booked["slot"], date(2027, 1, 10), time(10, 0), "Europe/Paris")
+
+
+def test_a_session_moved_off_its_weekly_rule_is_not_opened_again_at_the_old_time(db, frozen_clock):
+    from scheduler_app.models import AvailabilityRule
+    from scheduler_app.services.availability import WeeklyPlan, materialise, save_rule
+
+    frozen_clock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db, "Claire Martin")
+    change = save_rule(db, tutor, WeeklyPlan(activity_id=1, weekdays=("WE",), start_time=time(14, 0),
+                                             end_time=time(14, 45), session_minutes=45, valid_from=date(2027, 3, 1)))
+    first = min(change.created, key=lambda slot: slot.starts_at)  # Wednesday 3 March, 14:00
+    move_slot(db, first, date(2027, 3, 4), time(17, 0), "Europe/Paris")
+    materialise(db, datetime(2027, 3, 1, 10, 0, tzinfo=UTC))
+    look_again(db)
+    starts = [s.starts_at for s in db.scalars(select(Slot).where(Slot.tutor_id == tutor.id, Slot.status == "open"))]
+    assert datetime(2027, 3, 3, 13, 0, tzinfo=UTC) not in starts
+    assert datetime(2027, 3, 4, 16, 0, tzinfo=UTC) in starts
+    assert "2027-03-03" in db.get(AvailabilityRule, change.rule.id).skipped_dates

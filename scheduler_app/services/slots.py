@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from rooms import new_room_name
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import Activity, Booking, JoinToken, Slot, User
+from ..models import Activity, AvailabilityRule, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox
 from .booking import current_rules
 from .localtime import local_to_utc
@@ -173,6 +174,8 @@ def move_slot(db: Session, slot: Slot, day: date, start_time: time, tz: str, by:
                         _l("%(name)s a déjà une séance à ce nouvel horaire.", name=booking.student.name),
                         field="start_time",
                     )
+            if slot.rule_id is not None:
+                _leave_rule(db, slot)
             slot.starts_at, slot.ends_at = starts_at, ends_at
             slot.sequence += 1
             for booking in bookings:
@@ -183,3 +186,13 @@ def move_slot(db: Session, slot: Slot, day: date, start_time: time, tz: str, by:
     except IntegrityError as error:
         raise ServiceError(_l("Ce nouvel horaire chevauche une autre séance."), field="start_time") from error
     return list(bookings)
+
+
+def _leave_rule(db: Session, slot: Slot) -> None:
+    """A slot moved away from its weekly rule stops belonging to it, and the rule skips the
+    original day, so that the next materialisation does not open the old time again."""
+    rule = db.get(AvailabilityRule, slot.rule_id)
+    day = slot.starts_at.astimezone(ZoneInfo(rule.timezone)).date().isoformat()
+    if day not in rule.skipped_dates:
+        rule.skipped_dates = sorted([*rule.skipped_dates, day])
+    slot.rule_id = None
