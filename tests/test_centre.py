@@ -73,3 +73,24 @@ def test_a_coordinator_adds_and_renames_an_activity_and_a_duplicate_name_is_expl
     assert "Activité enregistrée" in client.post("/admin/activities/new", data=data, follow_redirects=True).get_data(as_text=True)
     html = client.post("/admin/activities/new", data=data).get_data(as_text=True)
     assert "Une activité porte déjà ce nom" in html and 'value="Atelier numérique"' in html
+
+
+def test_a_coordinator_edits_what_a_tutor_teaches_and_an_inactive_tutors_slots_are_not_offered(client, db):
+    tutor = make_tutor(db, subjects=("maths",), languages=("fr",))
+    slot = make_slot(db, tutor)
+    student = make_person(db, "student", "Yasmine Haddou")
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    page = client.get(f"/admin/tutors/{tutor.id}")
+    html = page.get_data(as_text=True)
+    import re
+
+    checked = set(re.findall(r'<input checked[^>]*name="subjects"[^>]*value="([^"]+)"', html))
+    assert checked == {"maths"}
+    client.post(f"/admin/tutors/{tutor.id}", data={"subjects": ["maths", "francais"], "levels": ["lycee"],
+                                                    "languages": ["fr", "ar"], "bio": "Ingénieur",
+                                                    "csrf_token": csrf_token(html)})
+    look_again(db)
+    assert tutor.tutor_profile.languages == ",fr,ar," and tutor.active is False  # the box was left unticked
+    client.delete_cookie("session")
+    login(client, student.email)
+    assert f"/slots/{slot.id}/book" not in client.get("/slots").get_data(as_text=True)

@@ -14,11 +14,12 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..forms import show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, User
+from ..models import Activity, TutorProfile, User
 from ..services import ServiceError
 from ..services.sessions import CentreFilter, bookings_of_slots, centre_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
+from .forms import TutorProfileForm
 from .routes import bp
 
 
@@ -98,3 +99,32 @@ def edit_activity(activity_id: int | None = None):
             flash(_("Activité enregistrée."), "success")
             return redirect(url_for("admin.activities"))
     return render_template("admin/activity_edit.html", form=form, activity=activity)
+
+
+@bp.route("/tutors/<int:tutor_id>", methods=["GET", "POST"])
+@role_required("coordinator")
+def edit_tutor(tutor_id: int):
+    """What a tutor teaches, the languages they speak, and whether they tutor at the moment."""
+    db_session = db.session()
+    tutor = db_session.get(User, tutor_id)
+    if tutor is None or tutor.role != "tutor" or tutor.deleted_at is not None:
+        abort(404)
+    profile = tutor.tutor_profile or TutorProfile(user_id=tutor.id)
+    form = TutorProfileForm()
+    form.fill_choices()
+    if request.method == "GET":
+        form.subjects.data = TutorProfile.unpack(profile.subjects)
+        form.levels.data = TutorProfile.unpack(profile.levels)
+        form.languages.data = TutorProfile.unpack(profile.languages)
+        form.bio.data, form.active.data = profile.bio, tutor.active
+    if form.validate_on_submit():
+        with write_transaction(db_session):
+            profile.subjects = TutorProfile.pack(form.subjects.data or [])
+            profile.levels = TutorProfile.pack(form.levels.data or [])
+            profile.languages = TutorProfile.pack(form.languages.data or ["fr"])
+            profile.bio = (form.bio.data or "").strip()
+            tutor.active = form.active.data
+            db_session.add(profile)
+        flash(_("Le profil de %(name)s est enregistré.", name=tutor.name), "success")
+        return redirect(url_for("admin.people"))
+    return render_template("admin/tutor_edit.html", form=form, tutor=tutor)

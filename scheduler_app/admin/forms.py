@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -55,3 +55,14 @@ class FamilyForm(FlaskForm):
     child_1 = _name_field(_l("Enfant : prénom et nom"))
     child_2 = StringField(_l("Deuxième enfant (facultatif)"), validators=[Length(max=120)])
     child_3 = StringField(_l("Troisième enfant (facultatif)"), validators=[Length(max=120)])
+
+
+class TutorProfileForm(FlaskForm):
+    subjects = TutorForm.subjects
+    levels = TutorForm.levels
+    languages = TutorForm.languages
+    bio = TutorForm.bio
+    active = BooleanField(_l("Tutore en ce moment (décocher pour retirer ses créneaux de la liste)"))
+
+    def fill_choices(self) -> None:
+        self.languages.choices = language_choices()

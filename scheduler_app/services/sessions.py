@@ -29,7 +29,7 @@ def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slo
         .join(Slot.tutor)
         .join(Slot.activity)
         .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
-        .where(Slot.status == "open", Slot.starts_at > now, Slot.booked < Slot.capacity)
+        .where(Slot.status == "open", Slot.starts_at > now, Slot.booked < Slot.capacity, User.active)
         .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
         .order_by(Slot.starts_at, Slot.id)
         .limit(BROWSE_LIMIT)
