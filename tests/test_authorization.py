@@ -1,0 +1,189 @@
+"""Every route, walked as each role, on objects that belong to someone else: who gets the page
+(200, or a redirect where that is the page's answer), who is sent to log in (302 to /login),
+and who is refused (403/404). A route added without an entry here fails the last test."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conftest import csrf_token
+from factories import login, make_family, make_person, make_slot, make_tutor
+from scheduler_app.models import Booking, FeedToken, JoinToken, Notification, Slot
+from scheduler_app.services.availability import WeeklyPlan, save_rule
+from scheduler_app.services.booking import book_slot
+
+ROLES = ("anonymous", "student", "parent", "tutor", "coordinator")
+OK, LOGIN, REFUSED = {200}, "login", {403, 404}
+EVERYONE = dict.fromkeys(ROLES, OK)
+
+
+def only(*roles, ok=OK):
+    """Allowed roles get `ok`; anonymous is sent to log in; other roles are refused."""
+    return {role: ok if role in roles else (LOGIN if role == "anonymous" else REFUSED) for role in ROLES}
+
+
+@pytest.fixture
+def world(db, frozen_clock):
+    """Tutor A's slot booked by family 1; the people looking are strangers to both."""
+    from datetime import date, time
+
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor_a = make_tutor(db, "Karim Haddad")
+    slot = make_slot(db, tutor_a)
+    parent_1, [student_1] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, student_1, parent_1)
+    rule = save_rule(db, tutor_a, WeeklyPlan(activity_id=1, weekdays=("WE",), start_time=time(9, 0),
+                                               end_time=time(9, 45), session_minutes=45,
+                                               valid_from=date(2027, 1, 11))).rule
+    failed = db.scalars(select(Notification)).first()
+    failed.status = "failed"
+    db.commit()
+    viewers = {
+        "student": make_person(db, "student", "Léa Petit"),
+        "parent": make_family(db, "Jean Petit", "Hugo Petit")[0],
+        "tutor": make_tutor(db, "Claire Martin"),
+        "coordinator": make_person(db, "coordinator", "Nadia Benali"),
+    }
+    student_link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == student_1.id))
+    ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
+           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link}
+    return {"viewers": viewers, "ids": ids}
+
+
+def pages(ids) -> dict[str, dict]:
+    """GET routes and who may see them, for objects of family 1 and tutor A."""
+    return {
+        "/": {**dict.fromkeys(ROLES, {200, 302})},
+        "/login": {"anonymous": OK, **{r: {302} for r in ROLES[1:]}},
+        "/register": {"anonymous": OK, **{r: {302} for r in ROLES[1:]}},
+        "/password/forgot": EVERYONE,
+        "/password/reset/forged-token": dict.fromkeys(ROLES, {410}),
+        "/health": EVERYONE,
+        "/language/en?next=/health": dict.fromkeys(ROLES, {302}),
+        "/static/style.css": EVERYONE,
+        f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
+        "/j/not-a-token": dict.fromkeys(ROLES, {404}),
+        "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
+        "/profile": only("student", "parent", "tutor", "coordinator"),
+        "/sessions": only("student", "parent"),
+        f"/sessions/{ids['booking']}": only("coordinator"),
+        f"/sessions/{ids['booking']}/calendar.ics": only(),
+        "/slots": only("student", "parent", "coordinator"),
+        f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}},
+        f"/slots/{ids['slot']}/calendar.ics": only(),
+        "/slots/mine": only("tutor"),
+        "/slots/new": only("tutor"),
+        "/children/new": only("parent"),
+        "/children/link": only("parent"),
+        "/agenda": only("student", "parent", "tutor"),
+        "/availability": only("tutor"),
+        "/availability/new": only("tutor"),
+        f"/availability/{ids['rule']}/edit": only(),
+        "/admin/": only("coordinator"),
+        "/admin/activities": only("coordinator"),
+        "/admin/activities/new": only("coordinator"),
+        "/admin/activities/1": only("coordinator"),
+        "/admin/families/new": only("coordinator"),
+        "/admin/tutors/new": only("coordinator"),
+        f"/admin/tutors/{ids['tutor']}": only("coordinator"),
+        "/admin/messages": only("coordinator"),
+        f"/admin/people/{ids['parent']}": only("coordinator"),
+        f"/admin/people/{ids['student']}/delete": only("coordinator"),
+        f"/admin/people/{ids['student']}/export.json": only("coordinator"),
+        "/admin/reports": only("coordinator"),
+        "/admin/reports.csv": only("coordinator"),
+        "/admin/sessions": only("coordinator"),
+        f"/admin/slots/{ids['slot']}/move": only("coordinator"),
+    }
+
+
+def actions(ids) -> dict[str, set[str]]:
+    """POST routes that change someone else's things, and the roles that may do it (who are
+    not walked here: the matrix must not cancel the world it stands on)."""
+    return {
+        f"/sessions/{ids['booking']}/cancel": {"coordinator"},
+        f"/slots/{ids['slot']}/cancel": {"coordinator"},
+        f"/slots/{ids['slot']}/book": {"student", "parent", "coordinator"},
+        f"/slots/bookings/{ids['booking']}/attendance": {"coordinator"},
+        f"/availability/{ids['rule']}/edit": set(),
+        f"/availability/{ids['rule']}/end": set(),
+        f"/admin/messages/{ids['notification']}/retry": {"coordinator"},
+        f"/admin/people/{ids['parent']}": {"coordinator"},
+        f"/admin/people/{ids['student']}/code": {"coordinator"},
+        f"/admin/people/{ids['student']}/delete": {"coordinator"},
+        f"/admin/slots/{ids['slot']}/move": {"coordinator"},
+        f"/admin/tutors/{ids['tutor']}": {"coordinator"},
+        "/admin/activities/1": {"coordinator"},
+        "/agenda/reset": {"student", "parent", "tutor"},
+    }
+
+
+def client_as(app, world, role):
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, world["viewers"][role].email)
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_answers_each_role_as_it_should(app, world, role):
+    client = client_as(app, world, role)
+    wrong = {}
+    for url, expected in pages(world["ids"]).items():
+        response = client.get(url)
+        want = expected[role]
+        if want == LOGIN:
+            if not (response.status_code == 302 and response.headers["Location"].startswith("/login")):
+                wrong[url] = response.status_code
+        elif response.status_code not in want:
+            wrong[url] = response.status_code
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nobody_changes_what_is_not_theirs(app, db, world, role):
+    client = client_as(app, world, role)
+    token = csrf_token(client.get("/login" if role == "anonymous" else "/profile").get_data(as_text=True))
+    wrong = {}
+    for url, allowed in actions(world["ids"]).items():
+        if role in allowed:
+            continue
+        response = client.post(url, data={"csrf_token": token})
+        refused = (response.status_code in REFUSED if role != "anonymous"
+                   else response.status_code == 302 and response.headers["Location"].startswith("/login"))
+        if not refused:
+            wrong[url] = response.status_code
+    assert wrong == {}
+    db.expire_all()
+    ids = world["ids"]
+    assert db.get(Booking, ids["booking"]).status == "confirmed"
+    assert db.get(Slot, ids["slot"]).status == "open"
+
+
+def test_the_owners_reach_their_own_things(app, db, world):
+    ids = world["ids"]
+    owners = {
+        "Adam's mother": ("fatima.haddou@example.org", [f"/sessions/{ids['booking']}", f"/sessions/{ids['booking']}/calendar.ics"]),
+        "the tutor": ("karim.haddad@example.org", [f"/slots/{ids['slot']}/calendar.ics", f"/availability/{ids['rule']}/edit"]),
+    }
+    for who, (email, urls) in owners.items():
+        client = app.test_client()
+        login(client, email)
+        for url in urls:
+            assert client.get(url).status_code == 200, (who, url)
+
+
+def test_every_route_of_the_app_is_in_the_matrix(app, world):
+    walked = {url.split("?")[0] for url in pages(world["ids"])} | set(actions(world["ids"]))
+    adapter = app.url_map.bind("localhost")
+    endpoints = set()
+    for url in walked:
+        for method in ("GET", "POST"):
+            try:
+                endpoints.add(adapter.match(url, method=method)[0])
+            except Exception:
+                pass
+    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join"}
+    missing = {rule.endpoint for rule in app.url_map.iter_rules()} - endpoints - known_elsewhere
+    assert missing == set(), "add these routes to the authorisation matrix"
