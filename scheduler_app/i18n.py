@@ -70,5 +70,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["subject_name"] = subject_name
     app.jinja_env.globals["level_name"] = level_name
     app.jinja_env.filters["subject_name"] = subject_name
+    app.jinja_env.filters["level_name"] = level_name
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["activity_name"] = activity_name

@@ -73,6 +73,7 @@ def pages(ids) -> dict[str, dict]:
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
         "/slots/mine": only("tutor"),
+        f"/tutors/{ids['tutor']}": only("student", "parent", "coordinator"),
         "/slots/new": only("tutor"),
         "/children/new": only("parent"),
         "/children/link": only("parent"),

@@ -180,3 +180,12 @@ def test_slots_are_filtered_by_subject_level_language_and_day(client, db):
     day = maths.starts_at.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
     assert offered(f"day={day}") == {maths.id}
     assert offered("day=not-a-date") == {maths.id, english.id}  # a bad filter shows everything
+
+
+def test_a_tutors_profile_shows_what_they_teach_and_their_free_slots(client, db):
+    tutor = make_tutor(db, subjects=("maths", "sciences"), levels=("college",), languages=("fr", "ar"))
+    slot = make_slot(db, tutor)
+    login(client, make_person(db, "student", "Yasmine Haddou").email)
+    html = client.get(f"/tutors/{tutor.id}").get_data(as_text=True)
+    assert "Mathématiques" in html and "Collège" in html and "Arabe" in html
+    assert f"/slots/{slot.id}/book" in html

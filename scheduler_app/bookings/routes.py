@@ -174,3 +174,14 @@ def link_child_page():
             flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
             return redirect(url_for("bookings.my_sessions"))
     return render_template("bookings/link_child.html", form=form)
+
+
+@bp.route("/tutors/<int:tutor_id>")
+@role_required(*FAMILY, "coordinator")
+def tutor_profile(tutor_id: int):
+    """Who a tutor is: what they teach, at which levels, the languages they speak, their free slots."""
+    tutor = db.session().get(User, tutor_id)
+    if tutor is None or tutor.role != "tutor" or not tutor.active:
+        abort(404)
+    slots = [slot for slot in browse_slots(db.session(), now_utc(), SlotFilter(tutor_id=tutor.id))]
+    return render_template("bookings/tutor.html", tutor=tutor, slots=slots, booking_for=_booking_for())

@@ -18,6 +18,7 @@ class SlotFilter:
     subject: str = ""
     level: str = ""
     language: str = ""
+    tutor_id: int | None = None
     day_start: datetime | None = None  # the chosen day, as a UTC interval in the viewer's zone
     day_end: datetime | None = None
 
@@ -36,6 +37,8 @@ def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slo
     )
     if chosen.activity_id:
         query = query.where(Slot.activity_id == chosen.activity_id)
+    if chosen.tutor_id:
+        query = query.where(Slot.tutor_id == chosen.tutor_id)
     if chosen.subject:
         query = query.where(Slot.subject == chosen.subject)
     if chosen.level:
