@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,8 +56,11 @@ def format_time(dt: datetime, locale: str, tz: str | tzinfo = DEFAULT_TIMEZONE) 
                                            tzinfo=local.tzinfo, locale=parsed))
 
 
+@lru_cache(maxsize=4096)
 def format_datetime(dt: datetime, locale: str, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
-    """Date and time as people say them: "mercredi 3 décembre à 14 h 00"."""
+    """Date and time as people say them: "mercredi 3 décembre à 14 h 00".
+
+    Cached: a batch of reminders says the same few session times again and again."""
     parsed = Locale.parse(locale)
     local = _local(dt, tz)
     day, time = format_date(local, locale), format_time(local, locale, local.tzinfo)  # type: ignore[arg-type]

@@ -76,6 +76,9 @@ def worker(once: bool, interval: float | None):
 
     from .worker import make_dispatcher, run_forever
 
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     if once:
         report = make_dispatcher(app).tick()
