@@ -32,6 +32,7 @@ run: install
 	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port 5000
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:

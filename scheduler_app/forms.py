@@ -3,7 +3,8 @@
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Email, Length, Optional, Regexp
+from wtforms import IntegerField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from .services import ServiceError
 
@@ -53,3 +54,19 @@ def e164(phone: str | None, default_country: str = "33") -> str | None:
     if digits.startswith("0"):
         return "+" + default_country + digits[1:]
     return "+" + digits
+
+
+def minutes_field(label, description=None, default: int = 45) -> IntegerField:
+    """A session length in minutes, 5 to 240, with messages that say what to type."""
+    return IntegerField(label, default=default, description=description, validators=[
+        InputRequired(_l("Écrivez une durée en minutes, par exemple 45.")),
+        NumberRange(min=5, max=240, message=_l("Une séance dure de 5 à 240 minutes.")),
+    ])
+
+
+def places_field(label, default: int = 1) -> IntegerField:
+    """A number of places, 1 to 30."""
+    return IntegerField(label, default=default, validators=[
+        InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
+        NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places.")),
+    ])

@@ -109,6 +109,15 @@ def db(app):
 
 
 @pytest.fixture
+def mail_server(app, start_smtp):  # noqa: F811  (the fixture imported above)
+    """A real SMTP server, and the app set to send its email through it."""
+    server = start_smtp()
+    app.config.update(MAIL_PROVIDER="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port,
+                      MAIL_FROM="Lien <lien@centre.example.org>")
+    return server
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -2,14 +2,14 @@
 (200, or a redirect where that is the page's answer), who is sent to log in (302 to /login),
 and who is refused (403/404). A route added without an entry here fails the last test."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from conftest import csrf_token
 from factories import login, make_family, make_person, make_slot, make_tutor
-from scheduler_app.models import Booking, FeedToken, JoinToken, Notification, Slot
+from scheduler_app.models import Booking, JoinToken, Notification, Slot
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.booking import book_slot
 

@@ -3,14 +3,13 @@ daily job runs) open each slot once, on SQLite and on PostgreSQL.
 
 Each run is a thread with its own database session, released together by a barrier."""
 
-import threading
 from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
 
 from factories import HOMEWORK, look_again, make_tutor
-from scheduler_app import db as database
+from racing import race
 from scheduler_app.models import AvailabilityRule, JoinToken, Slot
 from scheduler_app.services import availability
 from scheduler_app.services.availability import Materialised, materialise
@@ -19,30 +18,6 @@ pytestmark = pytest.mark.slow
 
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 RUNS = 4
-
-
-def race(app, attempts):
-    """Run each attempt(session) in its own thread, all released at once; collect outcomes."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes = [None] * len(attempts)
-
-    def run(index, attempt):
-        with app.app_context():
-            session = database.new_session()
-            try:
-                barrier.wait()
-                outcomes[index] = attempt(session)
-            except Exception as crash:  # anything raised is a bug the test must show
-                outcomes[index] = crash
-            finally:
-                session.close()
-
-    threads = [threading.Thread(target=run, args=(i, attempt)) for i, attempt in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 @pytest.fixture

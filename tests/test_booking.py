@@ -9,7 +9,7 @@ from conftest import csrf_token
 from factories import login, make_family, make_person, make_slot, make_tutor, look_again
 from scheduler_app.models import Booking, JoinToken, Slot
 from scheduler_app.services import ServiceError
-from scheduler_app.services.booking import SlotTaken, book_slot, cancel_booking
+from scheduler_app.services.booking import book_slot, cancel_booking
 
 
 def _book_through_page(client, slot_id, **fields):

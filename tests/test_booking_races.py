@@ -4,14 +4,13 @@ Each client is a thread with its own database session (its own connection), rele
 by a barrier, so the bookings really race on SQLite and on PostgreSQL alike.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from factories import look_again, make_person, make_slot, make_tutor
-from scheduler_app import db as database
+from racing import race
 from scheduler_app.models import Booking, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import SlotTaken, book_slot
@@ -21,30 +20,6 @@ CLIENTS = 24
 pytestmark = pytest.mark.slow
 
 
-def race(app, attempts):
-    """Run each attempt(session) in its own thread, all released at once; collect outcomes."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes = [None] * len(attempts)
-
-    def run(index, attempt):
-        with app.app_context():
-            session = database.new_session()
-            try:
-                barrier.wait()
-                outcomes[index] = attempt(session)
-            except ServiceError as refusal:
-                outcomes[index] = refusal
-            except Exception as crash:  # anything else is a bug the test must show
-                outcomes[index] = crash
-            finally:
-                session.close()
-
-    threads = [threading.Thread(target=run, args=(i, attempt)) for i, attempt in enumerate(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 @pytest.mark.parametrize("capacity", [1, 3])

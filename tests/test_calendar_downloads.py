@@ -109,7 +109,7 @@ def test_a_cancelled_session_downloads_as_cancelled(client, db, family_booking):
 
 
 def test_every_session_page_offers_the_download(client, db, family_booking):
-    booking, slot = family_booking["booking"], family_booking["slot"]
+    booking = family_booking["booking"]
     login(client, family_booking["parent"].email)
     link = f'href="/sessions/{booking.id}/calendar.ics"'
     assert link in client.get(f"/sessions/{booking.id}").get_data(as_text=True)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from factories import look_again, make_family, make_slot, make_tutor
-from scheduler_app.models import Booking, Notification, Slot
+from scheduler_app.models import Booking, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.slots import move_slot
@@ -14,10 +14,8 @@ from scheduler_app.worker import make_dispatcher
 
 
 @pytest.fixture
-def booked(app, db, start_smtp, frozen_clock):
-    server = start_smtp()
-    app.config.update(MAIL_PROVIDER="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port,
-                      MAIL_FROM="Lien <lien@centre.example.org>")
+def booked(app, db, mail_server, frozen_clock):
+    server = mail_server
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     tutor = make_tutor(db)
     slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))  # Wed 13 Jan, 14:00 Paris

@@ -16,12 +16,10 @@ from scheduler_app.worker import make_dispatcher
 
 
 @pytest.fixture
-def smtp(app, start_smtp):
-    """A real SMTP server, and the app set to send through it."""
-    server = start_smtp()
-    app.config.update(MAIL_PROVIDER="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port,
-                      MAIL_FROM="Lien <lien@centre.example.org>", PUBLIC_URL="https://lien.example.org")
-    return server
+def smtp(app, mail_server):
+    """A real SMTP server, and the app set to send through it, links on the public address."""
+    app.config["PUBLIC_URL"] = "https://lien.example.org"
+    return mail_server
 
 
 @pytest.fixture

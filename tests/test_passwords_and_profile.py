@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from sqlalchemy import select
 
 from conftest import csrf_token
 from factories import PASSWORD, login, look_again, make_person
@@ -12,11 +11,9 @@ from scheduler_app.worker import make_dispatcher
 
 
 @pytest.fixture
-def smtp(app, start_smtp):
-    server = start_smtp()
-    app.config.update(MAIL_PROVIDER="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=server.port,
-                      MAIL_FROM="Lien <lien@centre.example.org>", PUBLIC_URL="http://localhost")
-    return server
+def smtp(app, mail_server):
+    app.config["PUBLIC_URL"] = "http://localhost"
+    return mail_server
 
 
 def link_in(message) -> str:

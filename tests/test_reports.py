@@ -18,7 +18,7 @@ def _mark(db, booking, status):
 
 
 def test_attendance_is_counted_per_tutor_and_exported_for_a_spreadsheet(client, db, frozen_clock):
-    now = frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     karim, claire = make_tutor(db), make_tutor(db, "Claire Martin")
     parent, kids = make_family(db, "Fatima Haddou", "Adam Haddou", "Yasmine Haddou", "Inès Haddou", "Sami Haddou")
     slots = [make_slot(db, karim, starts_in=timedelta(days=1)), make_slot(db, karim, starts_in=timedelta(days=2)),

@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 from factories import login, logout, make_family, make_person, make_slot, make_tutor
 

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ..catalogue import activity_name
+from ..forms import minutes_field, places_field
 
 
 class CentreFilterForm(FlaskForm):
@@ -38,14 +39,6 @@ class ActivityForm(FlaskForm):
         validators=[DataRequired(_l("Écrivez le nom de l'activité.")),
                     Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
     )
-    duration_minutes = IntegerField(
-        _l("Durée habituelle (minutes)"), default=45,
-        validators=[InputRequired(_l("Écrivez une durée en minutes, par exemple 45.")),
-                    NumberRange(min=5, max=240, message=_l("Une séance dure de 5 à 240 minutes."))],
-    )
-    capacity = IntegerField(
-        _l("Places habituelles"), default=1,
-        validators=[InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
-                    NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places."))],
-    )
+    duration_minutes = minutes_field(_l("Durée habituelle (minutes)"))
+    capacity = places_field(_l("Places habituelles"))
     active = BooleanField(_l("Proposée en ce moment"), default=True)

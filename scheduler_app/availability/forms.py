@@ -3,11 +3,12 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms import DateField, SelectField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..admin.forms import CheckboxesField
 from ..catalogue import LEVELS, SUBJECTS, activity_name
+from ..forms import minutes_field, places_field
 from ..models import WEEKDAY_CODES
 from .wording import weekday_names
 
@@ -49,23 +50,11 @@ class AvailabilityForm(FlaskForm):
         _l("À (heure de fin)"),
         validators=[DataRequired(_l("Écrivez l'heure de fin, par exemple 17:00."))],
     )
-    session_minutes = IntegerField(
+    session_minutes = minutes_field(
         _l("Durée de chaque séance (minutes)"),
-        default=45,
         description=_l("La plage horaire est coupée en séances de cette durée, l'une après l'autre."),
-        validators=[
-            InputRequired(_l("Écrivez une durée en minutes, par exemple 45.")),
-            NumberRange(min=5, max=240, message=_l("Une séance dure de 5 à 240 minutes.")),
-        ],
     )
-    capacity = IntegerField(
-        _l("Places par séance"),
-        default=1,
-        validators=[
-            InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
-            NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places.")),
-        ],
-    )
+    capacity = places_field(_l("Places par séance"))
     subject = SelectField(_l("Matière"), choices=[], default="")
     level = SelectField(_l("Niveau"), choices=[], default="")
     valid_from = DateField(

@@ -2,12 +2,12 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
+from ..models import Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 
 BROWSE_LIMIT = 60
 

@@ -4,6 +4,7 @@ from wtforms import DateField, IntegerField, SelectField, TimeField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from ..catalogue import LEVELS, SUBJECTS, activity_name
+from ..forms import minutes_field, places_field
 
 
 class SlotForm(FlaskForm):
@@ -14,22 +15,8 @@ class SlotForm(FlaskForm):
     start_time = TimeField(
         _l("Heure de début"), validators=[DataRequired(_l("Écrivez l'heure de début, par exemple 14:00."))]
     )
-    duration_minutes = IntegerField(
-        _l("Durée (minutes)"),
-        default=45,
-        validators=[
-            InputRequired(_l("Écrivez une durée en minutes, par exemple 45.")),
-            NumberRange(min=5, max=240, message=_l("Une séance dure de 5 à 240 minutes.")),
-        ],
-    )
-    capacity = IntegerField(
-        _l("Nombre de places"),
-        default=1,
-        validators=[
-            InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
-            NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places.")),
-        ],
-    )
+    duration_minutes = minutes_field(_l("Durée (minutes)"))
+    capacity = places_field(_l("Nombre de places"))
     subject = SelectField(_l("Matière"), choices=[], default="")
     level = SelectField(_l("Niveau"), choices=[], default="")
     in_a_row = IntegerField(

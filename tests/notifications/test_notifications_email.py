@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import email
-import email.policy
 import logging
-import socket
 import ssl
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from sms_gateway import FakeBrevo  # the shared local stand-in for Brevo's API
