@@ -78,7 +78,22 @@ def load_demo(db: Session) -> dict[str, int]:
                                                  SUBJECT_ROTATION[name], levels)
         db.flush()
         created["bookings"] += _book_demo(db, people)
+    created["slots"] += _weekly_demo(db, people["Claire Martin"])
     return created
+
+
+def _weekly_demo(db: Session, tutor: User) -> int:
+    """Claire's weekly availability: every Wednesday 16:00–17:30, two 45-minute sessions."""
+    from .models import AvailabilityRule
+    from .services.availability import WeeklyPlan, save_rule
+
+    if db.scalar(select(AvailabilityRule.id).where(AvailabilityRule.tutor_id == tutor.id)):
+        return 0
+    today = now_utc().astimezone(ZoneInfo(ZONE)).date()
+    change = save_rule(db, tutor, WeeklyPlan(
+        activity_id=1, weekdays=("WE",), start_time=time(16, 0), end_time=time(17, 30), session_minutes=45,
+        valid_from=today, valid_until=today + timedelta(weeks=12), subject="francais", level="college"))
+    return len(change.created)
 
 
 def _open_demo_slots(db, tutor, activity, times, today: date, zone, subjects, levels) -> int:
