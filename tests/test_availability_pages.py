@@ -116,7 +116,7 @@ def test_changing_the_days_tells_the_tutor_which_booked_sessions_stay(db, tutor_
                          {**A_TERM, "weekdays": ["TH"], "end_time": "15:30", "valid_until": "", "skipped_dates": ""})
 
     page = text_of(response)
-    assert "Cette séance réservée reste prévue : mercredi 3 mars, 14\u00a0h\u00a000 (Adam Haddou)." in page
+    assert "1 séance réservée reste prévue : mercredi 3 mars, 14\u00a0h\u00a000 (Adam Haddou)." in page
     assert "7 créneaux libres à venir ont été retirés." in page
     assert "Chaque jeudi, de 14\u00a0h\u00a000 à 15\u00a0h\u00a030 : séances de 45 minutes, à partir du 1 mars 2027." in page
 
@@ -136,7 +136,7 @@ def test_ending_availability_keeps_booked_sessions_and_says_so(db, tutor_client)
 
     text = text_of(response)
     assert "Ces disponibilités sont arrêtées" in text
-    assert "Cette séance réservée reste prévue : mercredi 3 mars, 14\u00a0h\u00a000 (Yasmine Haddou)." in text
+    assert "1 séance réservée reste prévue : mercredi 3 mars, 14\u00a0h\u00a000 (Yasmine Haddou)." in text
     assert "Chaque mercredi" not in text  # no longer listed
     look_again(db)
     assert db.get(Slot, first.id).status == "open"
@@ -149,7 +149,7 @@ def test_overlapping_sessions_are_listed_after_saving(db, tutor_client):
 
     page = text_of(post_form(client, "/availability/new", {**A_TERM, "weekdays": ["WE"], "valid_until": "2027-03-05"}))
 
-    assert ("Ce créneau n'a pas été ouvert, car vous avez déjà un créneau à ce moment-là : "
+    assert ("1 créneau n'a pas été ouvert, car vous avez déjà un créneau à ce moment-là : "
             "mercredi 3 mars, 14\u00a0h\u00a045.") in page
     assert "3 créneaux ouverts." in page  # 14:00, 15:30 and 16:15; 14:45–15:30 would overlap 15:00–15:30
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -64,7 +65,8 @@ def move(slot_id: int):
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            flash(_("Séance déplacée. %(num)d famille(s) prévenue(s), ainsi que le tuteur.", num=len(moved)),
+            flash(ngettext("Séance déplacée. %(num)d famille prévenue, ainsi que le tuteur.",
+                           "Séance déplacée. %(num)d familles prévenues, ainsi que le tuteur.", len(moved)),
                   "success")
             return redirect(url_for("admin.sessions"))
     return render_template("admin/move.html", form=form, slot=slot)

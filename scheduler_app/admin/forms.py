@@ -62,7 +62,7 @@ class TutorProfileForm(FlaskForm):
     levels = TutorForm.levels
     languages = TutorForm.languages
     bio = TutorForm.bio
-    active = BooleanField(_l("Tutore en ce moment (décocher pour retirer ses créneaux de la liste)"))
+    active = BooleanField(_l("Donne des séances en ce moment (décochez pour retirer ses créneaux de la liste)"))
 
     def fill_choices(self) -> None:
         self.languages.choices = language_choices()

@@ -119,16 +119,16 @@ def _tell(change: RuleChange) -> None:
                        "%(num)d créneaux libres à venir ont été retirés.", change.removed), "info")
     if change.overlapping:
         flash(ngettext(
-            "Ce créneau n'a pas été ouvert, car vous avez déjà un créneau à ce moment-là : %(list)s.",
-            "Ces %(num)d créneaux n'ont pas été ouverts, car vous avez déjà des créneaux à ces moments-là : %(list)s.",
+            "%(num)d créneau n'a pas été ouvert, car vous avez déjà un créneau à ce moment-là : %(list)s.",
+            "%(num)d créneaux n'ont pas été ouverts, car vous avez déjà des créneaux à ces moments-là : %(list)s.",
             len(change.overlapping),
             list=_listing([say(start) for _rule, start, _end in change.overlapping]),
         ), "error")
     if change.still_booked:
         who = bookings_of_slots(db.session(), change.still_booked)
         flash(ngettext(
-            "Cette séance réservée reste prévue : %(list)s.",
-            "Ces %(num)d séances réservées restent prévues : %(list)s.",
+            "%(num)d séance réservée reste prévue : %(list)s.",
+            "%(num)d séances réservées restent prévues : %(list)s.",
             len(change.still_booked),
             list=_listing([
                 f"{say(slot.starts_at)} ({', '.join(booking.student.name for booking in who[slot.id])})"
@@ -141,5 +141,6 @@ def _listing(items: list[str]) -> str:
     """Sessions one after the other; past LISTED, the rest are counted."""
     shown = "; ".join(items[:LISTED])
     if len(items) > LISTED:
-        shown = _("%(listed)s… et %(more)d autres", listed=shown, more=len(items) - LISTED)
+        shown = ngettext("%(listed)s… et %(num)d autre", "%(listed)s… et %(num)d autres", len(items) - LISTED,
+                         listed=shown)
     return shown
