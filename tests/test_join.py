@@ -35,7 +35,9 @@ def test_early_the_link_shows_the_day_and_time_and_a_countdown(client, booked, f
     assert "mercredi 13 janvier, 14 h 00" in html  # 13:00 UTC is 14:00 in Paris in winter
     assert "à partir de 13 h 45" in html  # the room opens 15 minutes before
     assert 'id="countdown"' in html and 'data-seconds="6300"' in html
-    assert 'http-equiv="refresh"' in html  # without JavaScript the page comes back by itself
+    # No timed refresh (WCAG 2.2.1): without JavaScript, a button enters when it is time.
+    assert 'http-equiv="refresh"' not in html
+    assert f'href="/j/{booked["links"][booked["student"].id]}"' in html
 
 
 def test_in_the_window_the_link_redirects_to_the_room_with_a_fresh_valid_token(client, booked, frozen_clock):
