@@ -65,6 +65,24 @@ def test_the_session_list_filters_by_tutor_and_status(client, db):
     assert "avec Claire Martin" in html and "avec Karim Haddad" not in html
 
 
+def test_a_coordinator_who_cancels_a_session_stays_on_the_sessions_page_and_is_told_who_was_warned(client, db):
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor)
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    from scheduler_app.services.booking import book_slot
+
+    book_slot(db, slot.id, adam, parent)
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    page = client.get("/admin/sessions")
+    response = client.post(f"/slots/{slot.id}/cancel", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/sessions")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Séance annulée : 1 famille prévenue, ainsi que le tuteur." in html
+    look_again(db)
+    assert "slot_cancelled" in set(db.scalars(select(Notification.kind).where(Notification.recipient_id == tutor.id)))
+    assert "booking_cancelled" in set(db.scalars(select(Notification.kind).where(Notification.recipient_id == parent.id)))
+
+
 def test_a_coordinator_adds_and_renames_an_activity_and_a_duplicate_name_is_explained(client, db):
     login(client, make_person(db, "coordinator", "Nadia Benali").email)
     page = client.get("/admin/activities/new")

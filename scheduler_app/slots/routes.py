@@ -129,14 +129,21 @@ def cancel(slot_id: int):
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
-        flash(
-            ngettext(
+        if current_user.role == "coordinator" and cancelled:
+            # Said as the move says it: the coordinator cancels for someone else, so who was told matters.
+            message = ngettext(
+                "Séance annulée : %(num)d famille prévenue, ainsi que le tuteur.",
+                "Séance annulée : %(num)d familles prévenues, ainsi que le tuteur.",
+                len(cancelled),
+            )
+        elif cancelled:
+            message = ngettext(
                 "Créneau annulé. %(num)d réservation annulée.",
                 "Créneau annulé. %(num)d réservations annulées.",
                 len(cancelled),
             )
-            if cancelled
-            else _("Créneau annulé."),
-            "success",
-        )
-    return redirect(url_for("slots.mine"))
+        else:
+            message = _("Créneau annulé.")
+        flash(message, "success")
+    # Back where the cancel button was: the coordinator's sessions page, or the tutor's own.
+    return redirect(url_for("admin.sessions" if current_user.role == "coordinator" else "slots.mine"))
