@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app scheduler_app
+# axe-core, which the browser tests inject into every page they visit (pinned in its package-lock.json).
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 export LIEN_DEMO ?= 1
 
 .PHONY: install run test translations messages serve clean
@@ -31,9 +33,13 @@ run: install
 	$(FLASK) demo
 	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port 5000
 
-test: install
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $(AXE)
+
+test: install $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache tests/browser/node_modules

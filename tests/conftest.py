@@ -78,7 +78,13 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_settings() -> dict:
+    """Settings a test module adds to the test app's: override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_settings):
     app = create_app(
         {
             "TESTING": True,
@@ -89,6 +95,7 @@ def app(database_url, tmp_path):
             "JITSI_APP_SECRET": "test-jitsi-secret-that-is-long-enough",
             "TIMEZONE": "Europe/Paris",
             "DEMO_MODE": False,
+            **app_settings,
         }
     )
     app.instance_path = str(tmp_path)
