@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
+    settings.derive(app.config)
     settings.validate(app.config, debug=app.debug, testing=app.testing)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

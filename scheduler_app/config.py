@@ -18,6 +18,8 @@ ENVIRONMENT_KEYS = (
     "JITSI_KID",
     "JITSI_PRIVATE_KEY_FILE",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_LOGIN",
+    "RATELIMIT_JOIN",
     "PUBLIC_URL",
     "MAIL_FROM",
     "MAIL_PROVIDER",
@@ -35,7 +37,12 @@ ENVIRONMENT_KEYS = (
     "RETENTION_DAYS",
     "OUTBOX_BATCH_SIZE",
     "AVAILABILITY_WEEKS_AHEAD",
+    "SESSION_COOKIE_SECURE",
+    "PROXY_FIX",
+    "RATELIMIT_STORAGE_PREFIX",
 )
+
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 def default_settings(instance_path: str) -> dict:
@@ -73,6 +80,12 @@ def default_settings(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "fr",
         "LANGUAGES": ("fr", "en"),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        # Secure cookies (sent over HTTPS only): None means "when PUBLIC_URL is https://", see derive().
+        "SESSION_COOKIE_SECURE": None,
+        # Behind a reverse proxy, how many proxies' X-Forwarded-For/-Proto/-Host to trust (0: none).
+        "PROXY_FIX": 0,
+        # Where the limits' counters live in Redis ("<prefix>:LIMITER/…"), so that Lien can share a Redis.
+        "RATELIMIT_STORAGE_PREFIX": "lien-limits",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
@@ -90,6 +103,21 @@ def from_environment() -> dict:
     return found
 
 
+def derive(config: dict) -> None:
+    """Settings that follow from others: secure cookies on an https:// site unless said otherwise,
+    the limits' storage prefix, and the number of trusted proxies as a number."""
+    secure = config.get("SESSION_COOKIE_SECURE")
+    if secure is None:
+        secure = str(config["PUBLIC_URL"]).startswith("https://")
+    elif isinstance(secure, str):
+        secure = secure.strip().lower() in TRUE_WORDS
+    config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = bool(secure)
+    # Given on every app (Flask-Limiter's own key prefix would stick to the first app built).
+    config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": config["RATELIMIT_STORAGE_PREFIX"]}
+    proxies = str(config.get("PROXY_FIX") or 0).strip().lower()
+    config["PROXY_FIX"] = 1 if proxies in TRUE_WORDS[1:] else int(proxies) if proxies.isdigit() else proxies
+
+
 def validate(config: dict, *, debug: bool, testing: bool) -> None:
     """Refuse to start on a setting that cannot work, saying which and why."""
     if config["SECRET_KEY"] == DEV_SECRET_KEY and not (debug or testing):
@@ -97,6 +125,11 @@ def validate(config: dict, *, debug: bool, testing: bool) -> None:
             "SECRET_KEY is not set. Lien signs sessions and forms with it, so it refuses to "
             "run outside debug mode with the development placeholder. Set SECRET_KEY to a long "
             "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+        )
+    if not isinstance(config["PROXY_FIX"], int):
+        raise RuntimeError(
+            f"PROXY_FIX={config['PROXY_FIX']!r}: give the number of reverse proxies in front of Lien "
+            "(1 for one nginx or Caddy), or 0 when Lien is reached directly."
         )
     weeks = str(config["AVAILABILITY_WEEKS_AHEAD"])
     if not weeks.isdigit() or not 1 <= int(weeks) <= 52:

@@ -1,11 +1,36 @@
-"""Logins, CSRF and throttling."""
+"""Logins, CSRF, throttling, and the headers every response carries."""
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
 from .extensions import csrf, limiter, login_manager
 from .models import User
+
+# Pages load only what Lien serves itself: no inline script or style (so an injected
+# <script> or style="" does nothing), no plugins, no framing (clickjacking), forms post here only.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    # Other sites learn only "from this site", never a page's address (join links are secrets;
+    # the join redirect itself sends no referrer at all).
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate CSP 2
+}
+
+HSTS = "max-age=31536000"  # a year: once a browser has seen Lien over HTTPS, it never tries HTTP
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +43,22 @@ def init_app(app: Flask) -> None:
 
     login_manager.login_message = _l("Connectez-vous pour voir cette page.")
     login_manager.login_message_category = "info"
+    app.after_request(add_security_headers)
+    if app.config["PROXY_FIX"]:
+        # Behind nginx or Caddy: the client's address (for throttling), scheme (secure cookies,
+        # HSTS) and host come from the X-Forwarded-* headers the trusted proxies set.
+        proxies = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def add_security_headers(response):
+    """Every response, pages, files and feeds alike; a view's own choice (the join redirect's
+    no-referrer) is kept."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 @login_manager.user_loader
