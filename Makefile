@@ -33,6 +33,20 @@ run: install
 	$(FLASK) demo
 	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port 5000
 
+# Production on one machine: gunicorn with WEB_WORKERS web processes on BIND, and REMINDER_WORKERS
+# outbox workers, after migrating DATABASE_URL. Needs SECRET_KEY; see "Running for a real centre".
+WEB_WORKERS ?= 2
+REMINDER_WORKERS ?= 1
+BIND ?= 127.0.0.1:8000
+GUNICORN := $(BIN)/gunicorn --workers $(WEB_WORKERS) --bind $(BIND)
+serve: export LIEN_DEMO = 0
+serve: install
+	$(FLASK) db upgrade
+	@workers=""; \
+	for n in $$(seq 1 $(REMINDER_WORKERS)); do $(FLASK) worker & workers="$$workers $$!"; done; \
+	trap 'kill $$workers 2>/dev/null' EXIT; \
+	$(GUNICORN) "scheduler_app:create_app()"
+
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $(AXE)
