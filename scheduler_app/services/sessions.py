@@ -76,7 +76,8 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
             Booking.ends_at > since,
         )
         .options(
-            joinedload(Booking.slot).joinedload(Slot.tutor),
+            # The tutor's languages are on every card (slot_summary): one query, not one per tutor.
+            joinedload(Booking.slot).joinedload(Slot.tutor).joinedload(User.tutor_profile),
             joinedload(Booking.slot).joinedload(Slot.activity),
             joinedload(Booking.student),
         )
