@@ -1,5 +1,7 @@
 """The subjects, levels and languages that slots and tutors are described with."""
 
+from functools import lru_cache
+
 from babel import Locale
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -43,7 +45,12 @@ def activity_name(name: str) -> str:
 
 def language_name(code: str) -> str:
     """A language's name in the viewer's language ("arabe", "Arabic")."""
-    name = Locale.parse(str(get_locale())).languages.get(code, code)
+    return _language_name(code, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _language_name(code: str, locale: str) -> str:
+    name = Locale.parse(locale).languages.get(code, code)
     return name[:1].upper() + name[1:]
 
 

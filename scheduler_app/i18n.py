@@ -1,6 +1,7 @@
 """Languages, time zones, and dates as people say them."""
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
@@ -54,11 +55,18 @@ def say(moment: datetime | date | None, form: str = "when") -> str:
     """A UTC moment as the viewer reads it, in their zone and language."""
     if moment is None:
         return ""
-    locale = str(get_locale())
+    zone = select_timezone() if isinstance(moment, datetime) else None  # a calendar day has no zone
+    return _spoken(moment, form, str(get_locale()), zone)
+
+
+@lru_cache(maxsize=8192)
+def _spoken(moment: datetime | date, form: str, locale: str, zone: str | None) -> str:
+    """Babel's formatting, remembered: a page says dozens of dates, most of them said before
+    (sessions start on the hour, and many people see the same ones), and each costs tens of µs."""
     pattern = PATTERNS.get(locale, PATTERNS["fr"])[form]
-    if not isinstance(moment, datetime):  # a calendar day: no zone to convert
+    if zone is None:
         return babel_format_date(moment, pattern, locale=locale)
-    return babel_format_datetime(moment, pattern, tzinfo=viewer_zone(), locale=locale)
+    return babel_format_datetime(moment, pattern, tzinfo=ZoneInfo(zone), locale=locale)
 
 
 def init_app(app: Flask) -> None:
