@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app scheduler_app
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 export LIEN_DEMO ?= 1
 
-.PHONY: install run test translations messages serve clean
+.PHONY: install run test translations messages serve bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ serve: install
 	for n in $$(seq 1 $(REMINDER_WORKERS)); do $(FLASK) worker & workers="$$workers $$!"; done; \
 	trap 'kill $$workers 2>/dev/null' EXIT; \
 	$(GUNICORN) "scheduler_app:create_app()"
+
+# The pages benchmark (bench/pages.py, about 10 minutes): wrk from Debian, PostgreSQL and Redis as for the tests.
+bench: install
+	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
 
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
