@@ -44,7 +44,13 @@ def demo():
     """Load demo people, slots and bookings (running it again adds nothing twice)."""
     from .demo import load_demo
 
-    counts = load_demo(database.new_session())
+    # Closed, not left to the garbage collector: a second run reads outside a transaction block,
+    # and the open read would hold its lock (PostgreSQL's TRUNCATE in the tests waits on it).
+    session = database.new_session()
+    try:
+        counts = load_demo(session)
+    finally:
+        session.close()
     click.echo("Demo data: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
@@ -99,7 +105,11 @@ def purge(days: int | None):
     from .services.privacy import purge as purge_old
 
     retention = days if days is not None else int(current_app.config["RETENTION_DAYS"])
-    counts = purge_old(database.new_session(), older_than=timedelta(days=retention))
+    session = database.new_session()
+    try:
+        counts = purge_old(session, older_than=timedelta(days=retention))
+    finally:
+        session.close()
     click.echo("Purged: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
