@@ -71,6 +71,15 @@ def people(fixture: Fixture) -> dict[str, str]:
 
 # --- databases -------------------------------------------------------------------------------
 
+def drop_bench_database() -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def fresh_database(kind: str, factor: int) -> str:
     """An empty, migrated database: a new SQLite file, or PostgreSQL's lien_bench anew."""
     from sqlalchemy import create_engine, text
@@ -516,6 +525,8 @@ def main() -> None:
                 runs.append(measure(kind, factor, args, storage))
     feed = None if "feed" in skip else feed_of_a_thousand(rounds=5)
     race_result = None if "race" in skip else race(storage)
+    if "postgresql" in args.databases or race_result:
+        drop_bench_database()
     (OUT / "pages.json").write_text(json.dumps({"runs": runs, "feed": feed, "race": race_result,
                                                 "when": datetime.now(UTC).isoformat(), "cores": os.cpu_count(),
                                                 "fixture": "bench/data.py"}, indent=2))
