@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -211,15 +211,16 @@ def _materialise_rule(db: Session, rule: AvailabilityRule, now: datetime, horizo
     first, last = wanted[0][0], wanted[-1][1]
     # Any slot the rule already made at that start counts, cancelled ones too: a session the
     # tutor cancelled by hand does not come back the next day.
-    made = set(db.scalars(select(Slot.starts_at).where(Slot.rule_id == rule.id, Slot.starts_at >= first,
-                                                       Slot.starts_at < last)))
-    busy = [
-        (slot.starts_at, slot.ends_at)
-        for slot in db.scalars(
-            select(Slot).where(Slot.tutor_id == rule.tutor_id, Slot.status == "open",
-                               Slot.starts_at < last, Slot.ends_at > first)
+    # One statement, so one snapshot: the rule's own slots and the tutor's open ones read apart
+    # could straddle a concurrent run's commit and take that run's slots for someone else's.
+    nearby = db.scalars(
+        select(Slot).where(
+            Slot.tutor_id == rule.tutor_id, Slot.starts_at < last, Slot.ends_at > first,
+            or_(Slot.rule_id == rule.id, Slot.status == "open"),
         )
-    ]
+    ).all()
+    made = {slot.starts_at for slot in nearby if slot.rule_id == rule.id}
+    busy = [(slot.starts_at, slot.ends_at) for slot in nearby if slot.status == "open"]
     for start, end in wanted:
         if start in made:
             continue
