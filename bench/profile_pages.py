@@ -1,0 +1,68 @@
+"""Where a page's time goes, in process: mean milliseconds per request with Flask's test client,
+and optionally a cProfile of one page (no gunicorn, no wrk; for finding what to speed up).
+
+    .venv/bin/python bench/profile_pages.py [--database sqlite|postgresql] [--profile "tutor's week"]
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from data import PASSWORD, generate  # noqa: E402
+from pages import OUT, csrf_token, fresh_database, pages, people, settings  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--scale", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--profile", default="", help="the name of a page to profile")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    url = fresh_database(args.database, args.scale)
+    from scheduler_app import create_app
+    from scheduler_app.db import make_engine
+
+    engine = make_engine(url)
+    fixture = generate(engine, args.scale)
+    engine.dispose()
+    os.environ.update(settings(url, 5000, "lien-profile", "memory://"))
+    app = create_app()
+    clients = {"nobody": app.test_client()}
+    for who, email in people(fixture).items():
+        clients[who] = app.test_client()
+        page = clients[who].get("/login").get_data(as_text=True)
+        clients[who].post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    floor = None
+    for name, who, address, status in pages(fixture):
+        client = clients[who]
+        response = client.get(address)
+        assert response.status_code == status, (name, response.status_code)
+        size = len(response.get_data())
+        started = time.perf_counter()
+        for _ in range(args.rounds):
+            client.get(address)
+        mean = (time.perf_counter() - started) / args.rounds * 1e3
+        floor = floor or mean
+        print(f"{name:<26} {mean:7.2f} ms  x{mean / floor:5.1f}  {size / 1024:5.1f} KB", flush=True)
+        if name == args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.rounds):
+                client.get(address)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()
