@@ -24,11 +24,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.validate(app.config, debug=app.debug, testing=app.testing)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import db, errors, i18n, security
+    from . import db, errors, fragments, i18n, security
 
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    fragments.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
     register_commands(app)

@@ -5,9 +5,11 @@ The pages are the ones bench/pages.py measures: the slot browser (with and witho
 a student's and a parent's sessions, a tutor's week, calendar feeds, and the join redirect.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import event, select
@@ -18,6 +20,7 @@ from scheduler_app.models import Booking, Guardianship, JoinToken
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.feeds import feed_token
+from scheduler_app.services.sessions import SESSIONS_PAGE
 
 SMALL, LARGE = 3, 30
 NOW_TO_MEASURE = timedelta(hours=70)  # past sessions (to mark) behind, this week and later ahead
@@ -141,7 +144,17 @@ def test_the_pages_counted_show_every_session(app, centre_pages_show_everything)
     centre = centre_pages_show_everything
     client = app.test_client()
     login(client, centre.student.email)
-    assert client.get("/sessions").get_data(as_text=True).count('class="card') >= LARGE + 1  # + the live one
+    # A page at a time (SESSIONS_PAGE cards and a link to the next): walked to the end, every one.
+    cards, address, pages = [], "/sessions", 0
+    while address:
+        html = client.get(address).get_data(as_text=True)
+        page = re.findall(r'href="/sessions/(\d+)"', html)
+        assert page and len(page) <= SESSIONS_PAGE
+        cards += page
+        found = re.search(r'href="([^"]+)" rel="next"', html)
+        address, pages = found and unescape(found.group(1)), pages + 1
+    assert len(set(cards)) == len(cards) >= LARGE + 1  # + the live one
+    assert pages >= (LARGE + 1) / SESSIONS_PAGE
     tutor = app.test_client()
     login(tutor, centre.tutor.email)
     html = tutor.get("/slots/mine").get_data(as_text=True)

@@ -1,6 +1,6 @@
 """Families: browse slots, book, see and cancel their sessions."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,13 +11,21 @@ from .. import db
 from ..access import own_booking, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
+from ..fragments import keyed_fragment
 from ..i18n import viewer_zone
 from ..models import Activity, Slot, User
 from ..services import ServiceError
 from ..extensions import limiter
 from ..services.accounts import add_child, link_child
 from ..services.booking import SlotTaken, book_slot, cancel_booking
-from ..services.sessions import SlotFilter, bookings_for, browse_slots, links_for, students_in_care
+from ..services.sessions import (
+    SlotFilter,
+    browse_slots,
+    free_slot_rows,
+    links_for,
+    session_rows,
+    students_in_care,
+)
 from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
@@ -58,11 +66,40 @@ def _booking_for() -> User | None:
 @bp.route("/slots")
 @role_required(*FAMILY, "coordinator")
 def browse():
+    activities = _active_activities()
     form = SlotFilterForm(request.args)
-    form.fill_choices(_active_activities())
+    form.fill_choices(activities)
     chosen = _filter_from(form) if form.validate() else SlotFilter()
-    slots = browse_slots(db.session(), now_utc(), chosen)
-    return render_template("bookings/browse.html", form=form, slots=slots, booking_for=_booking_for())
+    after = _page_mark(request.args.get("after", ""))
+    slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
+    booking_for = _booking_for()
+    for_id = booking_for.id if booking_for else None
+    # The filters only depend on the activities offered and the query string they were filled from.
+    query = tuple((key, value) for key, value in request.args.items(multi=True) if key != "after")
+    filters = keyed_fragment(
+        (tuple((a.id, a.name) for a in activities), query), "bookings/_filters.html",
+        form=form, for_id=for_id, opened=any(key != "for" for key, _ in query),
+    )
+    here = {key: value for key, value in request.args.items() if key != "after"}
+    return render_template(
+        "bookings/browse.html", filters=filters, slots=slots, booking_for=booking_for, after=after,
+        bookable=current_user.role in FAMILY or booking_for is not None,
+        first_page=url_for("bookings.browse", **here),
+        next_page=url_for("bookings.browse", **here, after=_mark_of(slots[-1])) if more else None,
+    )
+
+
+def _mark_of(row) -> str:
+    """Where the next page starts: after this row (its start as a Unix time, and its id)."""
+    return f"{int(row.starts_at.timestamp())}-{row.id}"
+
+
+def _page_mark(mark: str) -> tuple[datetime, int] | None:
+    """The (start, id) of a `_mark_of` string, or None for the first page (or a mangled one)."""
+    start, _, slot_id = mark.partition("-")
+    if not (start.isdigit() and slot_id.isdigit()) or len(start) > 12:
+        return None
+    return datetime.fromtimestamp(int(start), UTC), int(slot_id)
 
 
 def _alternatives(slot: Slot):
@@ -111,14 +148,18 @@ def book(slot_id: int):
 def my_sessions():
     db_session = db.session()
     now = now_utc()
-    bookings = bookings_for(db_session, current_user, now - timedelta(hours=12))
-    links = links_for(db_session, current_user, {booking.slot_id for booking in bookings})
+    parent = current_user.role == "parent"
+    children = students_in_care(db_session, current_user) if parent else []
+    students = [current_user.id] + [child.id for child in children]
+    after = _page_mark(request.args.get("after", ""))
+    rows, more = session_rows(db_session, current_user, students, now - timedelta(hours=12), after=after)
     return render_template(
         "bookings/sessions.html",
-        bookings=bookings,
-        links=links,
-        now=now,
-        children=students_in_care(db_session, current_user) if current_user.role == "parent" else [],
+        cards=[(row, parent, row.starts_at > now) for row in rows],
+        parent=parent,
+        children=children,
+        after=after,
+        next_page=url_for("bookings.my_sessions", after=_mark_of(rows[-1])) if more else None,
     )
 
 

@@ -4,12 +4,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
-from ..models import Booking, Guardianship, JoinToken, Slot, TutorProfile, User
+from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 
-BROWSE_LIMIT = 60
+BROWSE_LIMIT = 60  # slots offered beside a taken one, or on a tutor's profile
+BROWSE_PAGE = 10  # slots on a page of the browser: a phone screen or two, and a link to the next
 
 
 @dataclass(frozen=True)
@@ -23,18 +24,10 @@ class SlotFilter:
     day_end: datetime | None = None
 
 
-def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slot]:
-    """Future open slots with a free place, soonest first, matching the filters."""
-    query: Select = (
-        select(Slot)
-        .join(Slot.tutor)
-        .join(Slot.activity)
-        .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
-        .where(Slot.status == "open", Slot.starts_at > now, Slot.booked < Slot.capacity, User.active)
-        .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
-        .order_by(Slot.starts_at, Slot.id)
-        .limit(BROWSE_LIMIT)
-    )
+def _free_slots(query: Select, now: datetime, chosen: SlotFilter) -> Select:
+    """`query` (over Slot joined to its tutor, User, and TutorProfile) narrowed to the future
+    open slots with a free place that match the filters."""
+    query = query.where(Slot.status == "open", Slot.starts_at > now, Slot.booked < Slot.capacity, User.active)
     if chosen.activity_id:
         query = query.where(Slot.activity_id == chosen.activity_id)
     if chosen.tutor_id:
@@ -47,7 +40,45 @@ def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slo
         query = query.where(TutorProfile.languages.contains(f",{chosen.language},"))
     if chosen.day_start and chosen.day_end:
         query = query.where(Slot.starts_at >= chosen.day_start, Slot.starts_at < chosen.day_end)
-    return db.scalars(query).unique().all()
+    return query
+
+
+def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slot]:
+    """Future open slots with a free place, soonest first, matching the filters."""
+    query: Select = (
+        select(Slot)
+        .join(Slot.tutor)
+        .join(Slot.activity)
+        .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
+        .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(BROWSE_LIMIT)
+    )
+    return db.scalars(_free_slots(query, now, chosen)).unique().all()
+
+
+def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tuple[datetime, int] | None = None,
+                   limit: int = BROWSE_PAGE) -> tuple[list[Row], bool]:
+    """A page of the slot browser: the free slots that come after `after` (the start and id of
+    the previous page's last one), soonest first, as rows of exactly what a card shows (see
+    templates/bookings/_free_slot.html); and whether more follow."""
+    query: Select = (
+        select(
+            Slot.id, Slot.starts_at, Slot.ends_at, Activity.name.label("activity"), Slot.subject, Slot.level,
+            Slot.tutor_id, User.name.label("tutor_name"), TutorProfile.languages,
+            (Slot.capacity - Slot.booked).label("places_left"),
+        )
+        .join(User, User.id == Slot.tutor_id)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        start, slot_id = after
+        query = query.where(or_(Slot.starts_at > start, and_(Slot.starts_at == start, Slot.id > slot_id)))
+    rows = list(db.execute(_free_slots(query, now, chosen)))
+    return rows[:limit], len(rows) > limit
 
 
 def students_in_care(db: Session, person: User) -> list[User]:
@@ -84,6 +115,40 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
         )
         .order_by(Booking.starts_at, Booking.id)
     ).all()
+
+
+SESSIONS_PAGE = 10  # a family's sessions per page
+
+
+def session_rows(db: Session, person: User, student_ids: list[int], since: datetime, *,
+                 after: tuple[datetime, int] | None = None, limit: int = SESSIONS_PAGE) -> tuple[list[Row], bool]:
+    """A page of the sessions of these students (a student's own, or a parent's children's)
+    ending after `since`, soonest first, after `after` (the start and booking id the previous
+    page ended on): rows of what a card shows (templates/bookings/_session_card.html), with
+    `person`'s own join link; and whether more follow. One query."""
+    tutor, student = aliased(User), aliased(User)
+    query = (
+        select(
+            Booking.id, Booking.status, Booking.starts_at, Booking.slot_id, Slot.ends_at,
+            Activity.name.label("activity"), Slot.subject, Slot.level, Slot.tutor_id,
+            tutor.name.label("tutor_name"), TutorProfile.languages, student.name.label("student_name"),
+            JoinToken.token,
+        )
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .join(tutor, tutor.id == Slot.tutor_id)
+        .outerjoin(TutorProfile, TutorProfile.user_id == Slot.tutor_id)
+        .join(student, student.id == Booking.student_id)
+        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == person.id))
+        .where(Booking.student_id.in_(student_ids), Booking.ends_at > since)
+        .order_by(Booking.starts_at, Booking.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        start, booking_id = after
+        query = query.where(or_(Booking.starts_at > start, and_(Booking.starts_at == start, Booking.id > booking_id)))
+    rows = list(db.execute(query))
+    return rows[:limit], len(rows) > limit
 
 
 def tutor_slots(db: Session, tutor: User, since: datetime) -> Sequence[Slot]:

@@ -1,0 +1,109 @@
+"""Pieces of pages rendered once per distinct input, then reused.
+
+A card on a list page is a pure function of a few plain values (the row of exactly the columns it
+shows), of the viewer's language and time zone, and of nothing else. Rendering it (a dozen
+translated strings, dates said in words, links) costs far more than fetching it, and the same
+cards are seen again and again: by the next request of the same person, by every student browsing
+the same week. So a card is rendered once per distinct (template, language, zone, values) and kept
+in a bounded least-recently-used store in each process.
+
+The key holds every input, so nothing is ever invalidated: a slot that changes is a different row,
+hence a new key, and entries nobody asks for fall off the end. A fragment template therefore sees
+only the values it is given, the language and the zone (through `_`, `url_for` and the date
+filters): never `current_user`, `request`, `session` or `g`. A form in a fragment writes
+`{{ csrf_token() }}` as usual: it renders as a placeholder, which each request fills in with its
+own token.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+
+from flask import Flask, current_app
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from .i18n import select_timezone
+
+CSRF_HOLE = "\x1ecsrf\x1e"  # a control character no template or user text contains
+DEFAULT_SIZE = 20_000  # cards are ~1 KB: about 20 MB per process at most
+
+
+class FragmentStore:
+    """A bounded, thread-safe least-recently-used mapping from keys to rendered HTML."""
+
+    def __init__(self, size: int = DEFAULT_SIZE):
+        self.size = size
+        self.hits = self.misses = 0
+        self._kept: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        with self._lock:
+            html = self._kept.get(key)
+            if html is not None:
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return html
+            self.misses += 1
+        html = Markup(render())  # outside the lock: two threads may both render a new key, harmlessly
+        with self._lock:
+            self._kept[key] = html
+            if len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self.hits = self.misses = 0
+
+
+def _store() -> FragmentStore:
+    return current_app.extensions["lien_fragments"]
+
+
+def _viewer() -> tuple[str, str]:
+    return str(get_locale()), select_timezone()
+
+
+def _render(template_name: str, context: dict) -> str:
+    template = current_app.jinja_env.get_template(template_name)
+    return template.render(csrf_token=lambda: CSRF_HOLE, **context)
+
+
+def _filled(html: Markup) -> Markup:
+    if CSRF_HOLE in html:
+        return Markup(html.replace(CSRF_HOLE, generate_csrf()))
+    return html
+
+
+def fragment(template_name: str, **values: Hashable) -> Markup:
+    """`template_name` rendered with `values` (numbers, strings, dates, tuples, database rows)
+    in the viewer's language and zone: rendered once, then taken from the store."""
+    key = (template_name, _viewer(), tuple(values.items()))
+    return _filled(_store().get(key, lambda: _render(template_name, values)))
+
+
+def fragments(template_name: str, name: str, items: Iterable[Hashable], **shared: Hashable) -> Markup:
+    """The same template once per item (passed as `name`), joined: a list of cards."""
+    store, viewer, common = _store(), _viewer(), tuple(shared.items())
+    parts = []
+    for item in items:
+        key = (template_name, viewer, common, item)
+        parts.append(store.get(key, lambda item=item: _render(template_name, {name: item, **shared})))
+    return _filled(Markup("").join(parts))
+
+
+def keyed_fragment(key: Hashable, template_name: str, **context) -> Markup:
+    """`template_name` rendered with any `context` (a form, say), stored under `key`: the caller
+    vouches that `key` (with the viewer's language and zone) determines the HTML."""
+    full_key = (template_name, _viewer(), key)
+    return _filled(_store().get(full_key, lambda: _render(template_name, context)))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["lien_fragments"] = FragmentStore(app.config.get("FRAGMENT_CACHE_SIZE", DEFAULT_SIZE))
+    app.jinja_env.globals["fragment"] = fragment
+    app.jinja_env.globals["fragments"] = fragments
