@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
+from .attendance import NOTES_SHOWN
 
 BROWSE_LIMIT = 60  # slots offered beside a taken one, or on a tutor's profile
 BROWSE_PAGE = 10  # slots on a page of the browser: a phone screen or two, and a link to the next
@@ -224,3 +225,90 @@ def centre_slots(db: Session, since: datetime, chosen: CentreFilter) -> Sequence
     elif chosen.status == "cancelled":
         query = query.where(Slot.status == "cancelled")
     return db.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class TutorWeek:
+    """What a tutor's page shows: past sessions to mark, and one week of slots, as plain rows."""
+
+    past: list[Row]  # slot rows, the latest MARK_SHOWN that had students
+    week: list[Row]  # slot rows of the week, soonest first
+    people: dict[int, list[Row]]  # slot id -> its live bookings (id, student, topic, status, note)
+    notes: dict[int, list[Row]]  # student id -> earlier tutors' latest notes
+    links: dict[int, str]  # slot id -> the tutor's join token
+
+
+MARK_SHOWN = 8  # past sessions offered for attendance on the tutor's page
+
+
+def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime | None,
+               week_start: datetime, week_end: datetime) -> TutorWeek:
+    """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
+    past sessions since then that had students; with who booked, the notes earlier tutors left
+    on those students, and the tutor's join links. Four queries, whatever the centre's size."""
+    window = and_(Slot.starts_at >= week_start, Slot.starts_at < week_end)
+    if marking_since is not None:
+        window = or_(window, and_(Slot.starts_at >= marking_since, Slot.starts_at <= now, Slot.status == "open",
+                                  Slot.booked > 0))
+    slots = list(db.execute(
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name.label("activity"), Slot.subject,
+               Slot.level, Slot.booked, Slot.capacity)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .where(Slot.tutor_id == tutor.id, window)
+        .order_by(Slot.starts_at, Slot.id)
+    ))
+    week = [slot for slot in slots if week_start <= slot.starts_at < week_end and slot.starts_at > now]
+    past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open"]
+    past = past[-MARK_SHOWN:] if marking_since is not None else []
+    shown = [slot.id for slot in past + week]
+    people: dict[int, list[Row]] = {slot_id: [] for slot_id in shown}
+    if shown:
+        for booking in db.execute(
+            _booking_rows()
+            .where(Booking.slot_id.in_(shown), Booking.status != "cancelled")
+            .order_by(Booking.created_at, Booking.id)
+        ):
+            people[booking.slot_id].append(booking)
+    students = {booking.student_id for slot in week for booking in people[slot.id]}
+    return TutorWeek(
+        past=[slot for slot in past if people[slot.id]],
+        week=week,
+        people=people,
+        notes=latest_notes(db, students, now),
+        links={slot_id: token for (slot_id, _), token in links_for(db, tutor, [slot.id for slot in week]).items()},
+    )
+
+
+def _booking_rows() -> Select:
+    return (
+        select(Booking.id, Booking.slot_id, Booking.student_id, User.name.label("student_name"), Booking.topic,
+               Booking.status, Booking.tutor_note)
+        .join(User, User.id == Booking.student_id)
+    )
+
+
+def tutor_booking_row(db: Session, booking_id: int) -> Row:
+    """One booking as the tutor's page shows it (for a form shown again with its errors)."""
+    return db.execute(_booking_rows().where(Booking.id == booking_id)).one()
+
+
+def latest_notes(db: Session, student_ids, before: datetime) -> dict[int, list[Row]]:
+    """The latest NOTES_SHOWN tutors' notes on each student before `before`, in one query."""
+    ids = list(student_ids)
+    if not ids:
+        return {}
+    tutor = aliased(User)
+    ranked = (
+        select(Booking.student_id, Booking.starts_at, tutor.name.label("tutor_name"), Booking.tutor_note,
+               func.row_number().over(partition_by=Booking.student_id,
+                                      order_by=(Booking.starts_at.desc(), Booking.id.desc())).label("rank"))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(tutor, tutor.id == Slot.tutor_id)
+        .where(Booking.student_id.in_(ids), Booking.tutor_note != "", Booking.starts_at < before)
+        .subquery()
+    )
+    found: dict[int, list[Row]] = {}
+    for note in db.execute(select(ranked).where(ranked.c.rank <= NOTES_SHOWN)
+                           .order_by(ranked.c.student_id, ranked.c.starts_at.desc())):
+        found.setdefault(note.student_id, []).append(note)
+    return found

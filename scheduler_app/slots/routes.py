@@ -1,6 +1,6 @@
 """A tutor's slots: open them, see who booked, cancel."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,12 +12,13 @@ from .. import db
 from ..access import own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
+from ..fragments import fragments
 from ..i18n import viewer_zone
 from ..models import Activity, Booking
-from ..services.attendance import earlier_notes, mark
+from ..services.attendance import mark
 from .attendance_form import AttendanceForm
 from ..services import ServiceError
-from ..services.sessions import bookings_of_slots, links_for, tutor_slots
+from ..services.sessions import tutor_booking_row, tutor_week
 from ..services.slots import SlotPlan, cancel_slot, open_slots
 from .forms import SlotForm
 
@@ -25,38 +26,44 @@ bp = Blueprint("slots", __name__, url_prefix="/slots")
 
 
 MARKING_DAYS = 14  # past sessions stay on the page this long, for attendance
+WEEKS_AHEAD = 12  # how far the tutor can page through weeks to come
 
 
 def _mine_page(corrected: dict | None = None):
-    """The tutor's page: sessions to mark, this week day by day, then later ones."""
-    db_session = db.session()
+    """The tutor's page: sessions to mark, then a week day by day (this one, or ?week=N
+    weeks on), each slot with who booked and what the earlier tutors noted."""
     now = now_utc()
-    slots = tutor_slots(db_session, current_user, now - timedelta(days=MARKING_DAYS))
-    bookings = bookings_of_slots(db_session, slots)
-    past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open" and bookings[slot.id]]
-    upcoming = [slot for slot in slots if slot.starts_at > now]
+    week_number = min(max(request.args.get("week", 0, type=int), 0), WEEKS_AHEAD)
     zone = viewer_zone()
-    today = now.astimezone(zone).date()
-    week = [(today + timedelta(days=n), []) for n in range(7)]
-    later = []
-    for slot in upcoming:
-        offset = (slot.starts_at.astimezone(zone).date() - today).days
-        (week[offset][1] if offset < 7 else later).append(slot)
-    forms = {}
-    for slot in past:
-        for booking in bookings[slot.id]:
-            form = AttendanceForm(prefix=f"b{booking.id}", formdata=None)
-            form.presence.data = {"attended": "present", "absent": "absent"}.get(booking.status)
-            form.note.data = booking.tutor_note
-            forms[booking.id] = form
-    forms.update(corrected or {})
-    students = [b.student_id for slot in upcoming for b in bookings[slot.id]]
-    return render_template(
-        "slots/mine.html",
-        past=past, week=week, later=later, bookings=bookings, forms=forms,
-        notes=earlier_notes(db_session, students, now),
-        links=links_for(db_session, current_user, [slot.id for slot in upcoming]),
+    first_day = now.astimezone(zone).date() + timedelta(weeks=week_number)
+    day_list = [first_day + timedelta(days=n) for n in range(7)]
+    week = tutor_week(
+        db.session(), current_user, now,
+        marking_since=now - timedelta(days=MARKING_DAYS) if week_number == 0 else None,
+        week_start=datetime.combine(day_list[0], time.min, zone),
+        week_end=datetime.combine(day_list[-1] + timedelta(days=1), time.min, zone),
     )
+    by_day = {day: [] for day in day_list}
+    for slot in week.week:
+        people = tuple(
+            (booking.student_name, booking.topic,
+             tuple((note.starts_at, note.tutor_name, note.tutor_note) for note in week.notes.get(booking.student_id, ())))
+            for booking in week.people[slot.id]
+        )
+        by_day[slot.starts_at.astimezone(zone).date()].append((slot, people, week.links.get(slot.id)))
+    corrected = corrected or {}
+    past = [
+        (slot, fragments("slots/_attendance.html", "card", [
+            corrected.get(booking.id) or (booking, PRESENCE.get(booking.status), booking.tutor_note, (), ())
+            for booking in week.people[slot.id]
+        ]))
+        for slot in week.past
+    ]
+    return render_template("slots/mine.html", past=past, days=list(by_day.items()), week_number=week_number,
+                           last_week=WEEKS_AHEAD)
+
+
+PRESENCE = {"attended": "present", "absent": "absent"}  # a booking's status -> the form's choice
 
 
 @bp.route("/mine")
@@ -83,7 +90,9 @@ def attendance(booking_id: int):
             return redirect(url_for("slots.mine") + f"#booking-{booking.id}")
     if current_user.role == "coordinator":
         return redirect(url_for("admin.sessions"))
-    return _mine_page({booking.id: form})
+    row = tutor_booking_row(db.session(), booking.id)
+    sent = (row, form.presence.data, form.note.data or "", tuple(form.presence.errors), tuple(form.note.errors))
+    return _mine_page({booking.id: sent})
 
 
 @bp.route("/new", methods=["GET", "POST"])
