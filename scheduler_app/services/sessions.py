@@ -231,7 +231,7 @@ def centre_slots(db: Session, since: datetime, chosen: CentreFilter) -> Sequence
 class TutorWeek:
     """What a tutor's page shows: past sessions to mark, and one week of slots, as plain rows."""
 
-    past: list[Row]  # slot rows, the latest MARK_SHOWN that had students
+    past: list[Row]  # slot rows, the latest MARK_SHOWN with a student not yet marked
     week: list[Row]  # slot rows of the week, soonest first
     people: dict[int, list[Row]]  # slot id -> its live bookings (id, student, topic, status, note)
     notes: dict[int, list[Row]]  # student id -> earlier tutors' latest notes
@@ -244,7 +244,7 @@ MARK_SHOWN = 8  # past sessions offered for attendance on the tutor's page
 def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime | None,
                week_start: datetime, week_end: datetime) -> TutorWeek:
     """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
-    past sessions since then that had students; with who booked, the notes earlier tutors left
+    past sessions since then where a student is still to be marked present or absent; with who booked, the notes earlier tutors left
     on those students, and the tutor's join links. Four queries, whatever the centre's size."""
     window = and_(Slot.starts_at >= week_start, Slot.starts_at < week_end)
     if marking_since is not None:
@@ -258,8 +258,7 @@ def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime 
         .order_by(Slot.starts_at, Slot.id)
     ))
     week = [slot for slot in slots if week_start <= slot.starts_at < week_end and slot.starts_at > now]
-    past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open"]
-    past = past[-MARK_SHOWN:] if marking_since is not None else []
+    past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open"] if marking_since else []
     shown = [slot.id for slot in past + week]
     people: dict[int, list[Row]] = {slot_id: [] for slot_id in shown}
     if shown:
@@ -270,8 +269,10 @@ def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime 
         ):
             people[booking.slot_id].append(booking)
     students = {booking.student_id for slot in week for booking in people[slot.id]}
+    # Past sessions where someone is still to be marked present or absent (the latest few).
+    to_mark = [slot for slot in past if any(booking.status == "confirmed" for booking in people[slot.id])]
     return TutorWeek(
-        past=[slot for slot in past if people[slot.id]],
+        past=to_mark[-MARK_SHOWN:],
         week=week,
         people=people,
         notes=latest_notes(db, students, now),
