@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
@@ -25,45 +26,71 @@ class SlotFilter:
     day_end: datetime | None = None
 
 
-def _free_slots(query: Select, now: datetime, chosen: SlotFilter) -> Select:
-    """`query` (over Slot joined to its tutor, User, and TutorProfile) narrowed to the future
-    open slots with a free place that match the filters."""
-    query = query.where(Slot.status == "open", Slot.starts_at > now, Slot.booked < Slot.capacity, User.active)
+# The list pages' queries are built once per shape and their values bound at each execution:
+# building a SQLAlchemy statement (columns, joins, aliases) costs more than running it.
+NOW, AFTER_START, AFTER_ID = bindparam("now"), bindparam("after_start"), bindparam("after_id")
+
+
+def _filter_values(chosen: SlotFilter) -> dict:
+    """The chosen filters as values to bind (their keys say which conditions apply)."""
+    values: dict = {}
     if chosen.activity_id:
-        query = query.where(Slot.activity_id == chosen.activity_id)
+        values["activity_id"] = chosen.activity_id
     if chosen.tutor_id:
-        query = query.where(Slot.tutor_id == chosen.tutor_id)
+        values["tutor_id"] = chosen.tutor_id
     if chosen.subject:
-        query = query.where(Slot.subject == chosen.subject)
+        values["subject"] = chosen.subject
     if chosen.level:
-        query = query.where(Slot.level == chosen.level)
+        values["level"] = chosen.level
     if chosen.language:
-        query = query.where(TutorProfile.languages.contains(f",{chosen.language},"))
+        values["language"] = f",{chosen.language},"
     if chosen.day_start and chosen.day_end:
-        query = query.where(Slot.starts_at >= chosen.day_start, Slot.starts_at < chosen.day_end)
-    return query
+        values["day_start"], values["day_end"] = chosen.day_start, chosen.day_end
+    return values
 
 
-def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slot]:
-    """Future open slots with a free place, soonest first, matching the filters."""
-    query: Select = (
+def _free_slot_conditions(applied: frozenset[str]) -> list:
+    """Future open slots with a free place, by an active tutor, and the filters in `applied`
+    (over Slot joined to its tutor, User, and TutorProfile)."""
+    conditions = [Slot.status == "open", Slot.starts_at > NOW, Slot.booked < Slot.capacity, User.active]
+    if "activity_id" in applied:
+        conditions.append(Slot.activity_id == bindparam("activity_id"))
+    if "tutor_id" in applied:
+        conditions.append(Slot.tutor_id == bindparam("tutor_id"))
+    if "subject" in applied:
+        conditions.append(Slot.subject == bindparam("subject"))
+    if "level" in applied:
+        conditions.append(Slot.level == bindparam("level"))
+    if "language" in applied:
+        conditions.append(TutorProfile.languages.contains(bindparam("language")))
+    if "day_start" in applied:
+        conditions += [Slot.starts_at >= bindparam("day_start"), Slot.starts_at < bindparam("day_end")]
+    return conditions
+
+
+@cache
+def _browse_statement(applied: frozenset[str]) -> Select:
+    return (
         select(Slot)
         .join(Slot.tutor)
         .join(Slot.activity)
         .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
         .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
+        .where(*_free_slot_conditions(applied))
         .order_by(Slot.starts_at, Slot.id)
         .limit(BROWSE_LIMIT)
     )
-    return db.scalars(_free_slots(query, now, chosen)).unique().all()
 
 
-def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tuple[datetime, int] | None = None,
-                   limit: int = BROWSE_PAGE) -> tuple[list[Row], bool]:
-    """A page of the slot browser: the free slots that come after `after` (the start and id of
-    the previous page's last one), soonest first, as rows of exactly what a card shows (see
-    templates/bookings/_free_slot.html); and whether more follow."""
-    query: Select = (
+def browse_slots(db: Session, now: datetime, chosen: SlotFilter) -> Sequence[Slot]:
+    """Future open slots with a free place, soonest first, matching the filters."""
+    values = _filter_values(chosen)
+    return db.scalars(_browse_statement(frozenset(values)), {"now": now, **values}).unique().all()
+
+
+@cache
+def _free_slot_rows_statement(applied: frozenset[str], paged: bool, limit: int) -> Select:
+    query = (
         select(
             Slot.id, Slot.starts_at, Slot.ends_at, Activity.name.label("activity"), Slot.subject, Slot.level,
             Slot.tutor_id, User.name.label("tutor_name"), TutorProfile.languages,
@@ -72,13 +99,26 @@ def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tup
         .join(User, User.id == Slot.tutor_id)
         .join(Activity, Activity.id == Slot.activity_id)
         .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
+        .where(*_free_slot_conditions(applied))
         .order_by(Slot.starts_at, Slot.id)
         .limit(limit + 1)
     )
+    if paged:
+        query = query.where(or_(Slot.starts_at > AFTER_START, and_(Slot.starts_at == AFTER_START, Slot.id > AFTER_ID)))
+    return query
+
+
+def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tuple[datetime, int] | None = None,
+                   limit: int = BROWSE_PAGE) -> tuple[list[Row], bool]:
+    """A page of the slot browser: the free slots that come after `after` (the start and id of
+    the previous page's last one), soonest first, as rows of exactly what a card shows (see
+    templates/bookings/_free_slot.html); and whether more follow."""
+    values = {"now": now, **_filter_values(chosen)}
     if after is not None:
-        start, slot_id = after
-        query = query.where(or_(Slot.starts_at > start, and_(Slot.starts_at == start, Slot.id > slot_id)))
-    rows = list(db.execute(_free_slots(query, now, chosen)))
+        values["after_start"], values["after_id"] = after
+    statement = _free_slot_rows_statement(frozenset(values) - {"now", "after_start", "after_id"}, after is not None,
+                                          limit)
+    rows = list(db.execute(statement, values))
     return rows[:limit], len(rows) > limit
 
 
@@ -121,13 +161,9 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
 SESSIONS_PAGE = 10  # a family's sessions per page
 
 
-def session_rows(db: Session, person: User, student_ids: list[int], since: datetime, *,
-                 after: tuple[datetime, int] | None = None, limit: int = SESSIONS_PAGE) -> tuple[list[Row], bool]:
-    """A page of the sessions of these students (a student's own, or a parent's children's)
-    ending after `since`, soonest first, after `after` (the start and booking id the previous
-    page ended on): rows of what a card shows (templates/bookings/_session_card.html), with
-    `person`'s own join link; and whether more follow. One query."""
-    tutor, student = aliased(User), aliased(User)
+@cache
+def _session_rows_statement(paged: bool, limit: int) -> Select:
+    tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
     query = (
         select(
             Booking.id, Booking.status, Booking.starts_at, Booking.slot_id, Slot.ends_at,
@@ -140,15 +176,27 @@ def session_rows(db: Session, person: User, student_ids: list[int], since: datet
         .join(tutor, tutor.id == Slot.tutor_id)
         .outerjoin(TutorProfile, TutorProfile.user_id == Slot.tutor_id)
         .join(student, student.id == Booking.student_id)
-        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == person.id))
-        .where(Booking.student_id.in_(student_ids), Booking.ends_at > since)
+        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == bindparam("person")))
+        .where(Booking.student_id.in_(bindparam("students", expanding=True)), Booking.ends_at > bindparam("since"))
         .order_by(Booking.starts_at, Booking.id)
         .limit(limit + 1)
     )
+    if paged:
+        query = query.where(or_(Booking.starts_at > AFTER_START,
+                                and_(Booking.starts_at == AFTER_START, Booking.id > AFTER_ID)))
+    return query
+
+
+def session_rows(db: Session, person: User, student_ids: list[int], since: datetime, *,
+                 after: tuple[datetime, int] | None = None, limit: int = SESSIONS_PAGE) -> tuple[list[Row], bool]:
+    """A page of the sessions of these students (a student's own, or a parent's children's)
+    ending after `since`, soonest first, after `after` (the start and booking id the previous
+    page ended on): rows of what a card shows (templates/bookings/_session_card.html), with
+    `person`'s own join link; and whether more follow. One query."""
+    values = {"person": person.id, "students": student_ids, "since": since}
     if after is not None:
-        start, booking_id = after
-        query = query.where(or_(Booking.starts_at > start, and_(Booking.starts_at == start, Booking.id > booking_id)))
-    rows = list(db.execute(query))
+        values["after_start"], values["after_id"] = after
+    rows = list(db.execute(_session_rows_statement(after is not None, limit), values))
     return rows[:limit], len(rows) > limit
 
 
@@ -241,36 +289,41 @@ class TutorWeek:
 MARK_SHOWN = 8  # past sessions offered for attendance on the tutor's page
 
 
-def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime | None,
-               week_start: datetime, week_end: datetime) -> TutorWeek:
-    """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
-    past sessions since then where a student is still to be marked present or absent; with who booked, the notes earlier tutors left
-    on those students, and the tutor's join links. Four queries, whatever the centre's size."""
-    window = and_(Slot.starts_at >= week_start, Slot.starts_at < week_end)
-    if marking_since is not None:
-        window = or_(window, and_(Slot.starts_at >= marking_since, Slot.starts_at <= now, Slot.status == "open",
-                                  Slot.booked > 0))
-    slots = list(db.execute(
+@cache
+def _tutor_slots_statement(marking: bool) -> Select:
+    window = and_(Slot.starts_at >= bindparam("week_start"), Slot.starts_at < bindparam("week_end"))
+    if marking:
+        window = or_(window, and_(Slot.starts_at >= bindparam("marking_since"), Slot.starts_at <= NOW,
+                                  Slot.status == "open", Slot.booked > 0))
+    return (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name.label("activity"), Slot.subject,
                Slot.level, Slot.booked, Slot.capacity)
         .join(Activity, Activity.id == Slot.activity_id)
-        .where(Slot.tutor_id == tutor.id, window)
+        .where(Slot.tutor_id == bindparam("tutor"), window)
         .order_by(Slot.starts_at, Slot.id)
-    ))
+    )
+
+
+def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime | None,
+               week_start: datetime, week_end: datetime) -> TutorWeek:
+    """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
+    past sessions since then where a student is still to be marked present or absent; with who
+    booked, the notes earlier tutors left on those students, and the tutor's join links. Four
+    queries, whatever the centre's size."""
+    values = {"tutor": tutor.id, "week_start": week_start, "week_end": week_end}
+    if marking_since is not None:
+        values.update(marking_since=marking_since, now=now)
+    slots = list(db.execute(_tutor_slots_statement(marking_since is not None), values))
     week = [slot for slot in slots if week_start <= slot.starts_at < week_end and slot.starts_at > now]
     past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open"] if marking_since else []
     shown = [slot.id for slot in past + week]
     people: dict[int, list[Row]] = {slot_id: [] for slot_id in shown}
     if shown:
-        for booking in db.execute(
-            _booking_rows()
-            .where(Booking.slot_id.in_(shown), Booking.status != "cancelled")
-            .order_by(Booking.created_at, Booking.id)
-        ):
+        for booking in db.execute(_bookings_of_statement(), {"slots": shown}):
             people[booking.slot_id].append(booking)
-    students = {booking.student_id for slot in week for booking in people[slot.id]}
     # Past sessions where someone is still to be marked present or absent (the latest few).
     to_mark = [slot for slot in past if any(booking.status == "confirmed" for booking in people[slot.id])]
+    students = {booking.student_id for slot in week for booking in people[slot.id]}
     return TutorWeek(
         past=to_mark[-MARK_SHOWN:],
         week=week,
@@ -288,9 +341,34 @@ def _booking_rows() -> Select:
     )
 
 
+@cache
+def _bookings_of_statement() -> Select:
+    return (
+        _booking_rows()
+        .where(Booking.slot_id.in_(bindparam("slots", expanding=True)), Booking.status != "cancelled")
+        .order_by(Booking.created_at, Booking.id)
+    )
+
+
 def tutor_booking_row(db: Session, booking_id: int) -> Row:
     """One booking as the tutor's page shows it (for a form shown again with its errors)."""
     return db.execute(_booking_rows().where(Booking.id == booking_id)).one()
+
+
+@cache
+def _latest_notes_statement() -> Select:
+    tutor = aliased(User, name="tutor")
+    ranked = (
+        select(Booking.student_id, Booking.starts_at, tutor.name.label("tutor_name"), Booking.tutor_note,
+               func.row_number().over(partition_by=Booking.student_id,
+                                      order_by=(Booking.starts_at.desc(), Booking.id.desc())).label("rank"))
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(tutor, tutor.id == Slot.tutor_id)
+        .where(Booking.student_id.in_(bindparam("students", expanding=True)), Booking.tutor_note != "",
+               Booking.starts_at < bindparam("before"))
+        .subquery()
+    )
+    return select(ranked).where(ranked.c.rank <= NOTES_SHOWN).order_by(ranked.c.student_id, ranked.c.starts_at.desc())
 
 
 def latest_notes(db: Session, student_ids, before: datetime) -> dict[int, list[Row]]:
@@ -298,18 +376,7 @@ def latest_notes(db: Session, student_ids, before: datetime) -> dict[int, list[R
     ids = list(student_ids)
     if not ids:
         return {}
-    tutor = aliased(User)
-    ranked = (
-        select(Booking.student_id, Booking.starts_at, tutor.name.label("tutor_name"), Booking.tutor_note,
-               func.row_number().over(partition_by=Booking.student_id,
-                                      order_by=(Booking.starts_at.desc(), Booking.id.desc())).label("rank"))
-        .join(Slot, Slot.id == Booking.slot_id)
-        .join(tutor, tutor.id == Slot.tutor_id)
-        .where(Booking.student_id.in_(ids), Booking.tutor_note != "", Booking.starts_at < before)
-        .subquery()
-    )
     found: dict[int, list[Row]] = {}
-    for note in db.execute(select(ranked).where(ranked.c.rank <= NOTES_SHOWN)
-                           .order_by(ranked.c.student_id, ranked.c.starts_at.desc())):
+    for note in db.execute(_latest_notes_statement(), {"students": ids, "before": before}):
         found.setdefault(note.student_id, []).append(note)
     return found
