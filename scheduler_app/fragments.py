@@ -21,11 +21,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 
 from flask import Flask, current_app
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from .i18n import select_timezone
+from .i18n import locale_name, select_timezone
 
 CSRF_HOLE = "\x1ecsrf\x1e"  # a control character no template or user text contains
 DEFAULT_SIZE = 20_000  # cards are ~1 KB: about 20 MB per process at most
@@ -66,7 +65,7 @@ def _store() -> FragmentStore:
 
 
 def _viewer() -> tuple[str, str]:
-    return str(get_locale()), select_timezone()
+    return locale_name(), select_timezone()
 
 
 _INDENTATION = re.compile(r"\n\s+")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from .catalogue import activity_name, language_name, level_name, subject_name
@@ -51,12 +51,35 @@ def viewer_zone() -> ZoneInfo:
     return ZoneInfo(select_timezone())
 
 
+def _language():
+    """(locale, its name, its translations) for the request's language, kept on Flask-Babel's
+    own per-request namespace: flask_babel.get_translations() looks the locale up again and
+    spells its name (str(Locale)) on every string, and a page says dozens. Keyed by the locale
+    object itself, so that force_locale (a message in its recipient's language) is obeyed."""
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        locale = get_locale()  # chosen once (select_locale) and kept on that namespace
+        state = g.get("_flask_babel")
+        if locale is None or state is None:  # outside a request: nothing to keep it on
+            return locale, str(locale or ""), get_translations()
+    kept = getattr(state, "lien_language", None)
+    if kept is None or kept[0] is not locale:
+        kept = state.lien_language = (locale, str(locale), get_translations())
+    return kept
+
+
+def locale_name() -> str:
+    """The request's language code ("fr", "en")."""
+    return _language()[1]
+
+
 def say(moment: datetime | date | None, form: str = "when") -> str:
     """A UTC moment as the viewer reads it, in their zone and language."""
     if moment is None:
         return ""
     zone = select_timezone() if isinstance(moment, datetime) else None  # a calendar day has no zone
-    return _spoken(moment, form, str(get_locale()), zone)
+    return _spoken(moment, form, locale_name(), zone)
 
 
 @lru_cache(maxsize=8192)
@@ -74,7 +97,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = say
     app.jinja_env.filters["day"] = lambda moment: say(moment, "day")
     app.jinja_env.filters["clock"] = lambda moment: say(moment, "time")
-    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["current_locale"] = locale_name
+    # Templates' _() and ngettext(), as Flask-Babel installs them, through _language().
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: _language()[2].ugettext(text),
+        ngettext=lambda singular, plural, n: _language()[2].ungettext(singular, plural, n),
+        pgettext=lambda context, text: _language()[2].upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _language()[2].unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["subject_name"] = subject_name
     app.jinja_env.globals["level_name"] = level_name
     app.jinja_env.filters["subject_name"] = subject_name

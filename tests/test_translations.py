@@ -86,3 +86,17 @@ def test_translations_keep_the_placeholders_of_their_msgid(locale):
     if wrong:
         pytest.fail(f"translations/{locale}: placeholders differ from the msgid\n" + "\n".join(wrong),
                     pytrace=False)
+
+
+def test_templates_speak_the_forced_language_inside_a_request_and_theirs_again_after(app):
+    # Templates' _() keeps the request's translations at hand (scheduler_app.i18n._language):
+    # a message composed for someone else, in their language, must still be in theirs.
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = "{{ _('Mes séances') }} {{ ngettext('%(num)d place libre', '%(num)d places libres', 2) }} {{ current_locale() }}"
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert render_template_string(page) == "Mes séances 2 places libres fr"
+        with force_locale("en"):
+            assert render_template_string(page) == "My sessions 2 places left en"
+        assert render_template_string(page) == "Mes séances 2 places libres fr"
