@@ -2,7 +2,9 @@
 subscription feed (/calendar/<secret>.ics, also offered as webcal://) that a person can reset."""
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import replace
+from threading import Lock
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -16,12 +18,25 @@ from ..access import own_booking, own_slot, role_required
 from ..calendar_entries import Centre, session_entry
 from ..clock import now_utc
 from ..models import Booking, Slot, User
-from ..services.feeds import FEED_ROLES, FeedSessions, feed_owner, feed_sessions, feed_token, reset_feed_token
+from ..services.feeds import (
+    FEED_ROLES,
+    FeedSessions,
+    FeedVersion,
+    feed_sessions,
+    feed_token,
+    feed_version,
+    feed_version_to_write,
+    reset_feed_token,
+)
 from ..services.sessions import bookings_of_slots, links_for
 
 bp = Blueprint("agenda", __name__)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
+# Part of every feed's ETag: raise it when the same sessions come out as different bytes (a change
+# to calendars/ or to calendar_entries), so that calendar apps fetch the new form.
+FEED_FORMAT = "1"
+FEED_BODIES = 64  # rendered feeds each process keeps (a busy tutor's is ~160 KB)
 
 
 @bp.route("/agenda")
@@ -46,26 +61,50 @@ def reset():
 
 @bp.route("/calendar/<secret>.ics")
 def feed(secret: str):
-    """A person's sessions for their calendar app: no login, the secret is the key. Calendar apps
-    poll it, so an unchanged feed is answered 304 (ETag, Last-Modified)."""
+    """A person's sessions for their calendar app: no login, the secret is the key.
+
+    Calendar apps poll it, so the feed is not written again while nothing it shows has changed:
+    one statement finds the token and a fingerprint of everything the feed shows (feed_version);
+    a poll that has this version (If-None-Match, If-Modified-Since) gets a 304, and otherwise the
+    body written for this version, if this process still has it.
+    """
     db_session = db.session()
-    token = feed_owner(db_session, secret)
-    if token is None:
-        abort(404)
-    person = token.user
     now = now_utc()
-    with force_locale(person.locale):
-        events = feed_events(person, feed_sessions(db_session, person, now))
-        body = render_feed(events, name=_("Lien — mes séances"), tz=person.timezone, now=now)
-    response = Response(body, content_type=CALENDAR_TYPE)
-    # The bytes depend only on the sessions (DTSTAMP is each one's last change), so their hash is
-    # a strong ETag; Last-Modified is the latest change (or the address's creation).
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    response.last_modified = max([token.created_at, *(event.updated_at for event in events if event.updated_at)])
+    version = feed_version(db_session, secret, now)
+    if version is None:
+        abort(404)
+    response = _feed_response(version)
+    response.make_conditional(request)
+    if response.status_code != 200:
+        return response  # 304: the calendar app has this version
+    # The secret is part of the key: a feed is never served for an address reset since.
+    body = feed_bodies().get((secret, response.get_etag()[0]))
+    if body is None:
+        version = feed_version_to_write(db_session, secret, now, version)
+        if version is None:
+            abort(404)
+        response = _feed_response(version)
+        person = version.token.user
+        with force_locale(person.locale):
+            events = feed_events(person, feed_sessions(db_session, person, now))
+            body = render_feed(events, name=_("Lien — mes séances"), tz=person.timezone, now=now)
+        feed_bodies().put((secret, response.get_etag()[0]), body)
+    response.set_data(body)
+    return response
+
+
+def _feed_response(version: FeedVersion) -> Response:
+    """A feed's response without its body: the ETag and Last-Modified of its version."""
+    config = current_app.config
+    response = Response(content_type=CALENDAR_TYPE)
+    # The version covers what the feed shows; the site's address and name are in it too.
+    fingerprint = "\n".join((FEED_FORMAT, version.fingerprint, config["PUBLIC_URL"], config["MAIL_FROM"]))
+    response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
+    response.last_modified = version.last_change
     response.cache_control.private = True
     response.cache_control.no_cache = True  # keep it, but ask each time (a 304 costs nothing)
     response.headers["X-Robots-Tag"] = "noindex"
-    return response.make_conditional(request)
+    return response
 
 
 @bp.route("/sessions/<int:booking_id>/calendar.ics")
@@ -119,6 +158,43 @@ def feed_events(person: User, sessions: FeedSessions) -> list[Event]:
             cancelled=_cancelled(slot), updated_at=slot.updated_at,
         ))
     return events
+
+
+class FeedBodies:
+    """The last feeds a process wrote, by (secret, ETag): a small LRU shared by its threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._bodies: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple[str, str]) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get(key)
+            if body is not None:
+                self._bodies.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[str, str], body: bytes) -> None:
+        with self._lock:
+            self._bodies[key] = body
+            self._bodies.move_to_end(key)
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._bodies.clear()
+
+
+@bp.record_once
+def _keep_feed_bodies(state) -> None:
+    state.app.extensions["lien_feed_bodies"] = FeedBodies(FEED_BODIES)
+
+
+def feed_bodies() -> FeedBodies:
+    """The current app's rendered feeds (bench/pages.py clears them to time a cold feed)."""
+    return current_app.extensions["lien_feed_bodies"]
 
 
 def public_url_for(endpoint: str, **values) -> str:
