@@ -1,7 +1,7 @@
 """Each person's calendar subscription: their sessions (a parent's children's, a tutor's slots),
 updated when they change, struck when cancelled, cheap to poll, and theirs alone."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -11,9 +11,12 @@ from calendar_reading import both_parsers, unfolded
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
 from scheduler_app import db as database
+from scheduler_app.agenda import routes as agenda_routes
+from scheduler_app.agenda.routes import FeedBodies
+from scheduler_app.models import Activity
 from scheduler_app.services.booking import book_slot, cancel_booking
-from scheduler_app.services.feeds import feed_token
-from scheduler_app.services.slots import cancel_slot
+from scheduler_app.services.feeds import feed_token, reset_feed_token
+from scheduler_app.services.slots import cancel_slot, move_slot
 
 PUBLIC = "https://lien.example.org"
 MONDAY = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -242,3 +245,177 @@ def test_each_person_has_one_live_address(db, centre):
     first = feed_token(db, centre["fatima"])
     assert feed_token(db, centre["fatima"]).id == first.id
     assert feed_token(db, centre["jean"]).secret != first.secret
+
+
+# --- a feed is written once per version: each change shows at once, polls cost one statement ---
+#
+# The clock stays frozen in these tests: no updated_at moves, so the feed has to see each change
+# itself (its SEQUENCE, its rows, the names it shows), not the time of the change.
+
+def feeds_after(app, db, people, change) -> list[tuple]:
+    """Each person's feed fetched (and so kept by the app), then `change`, then fetched again by
+    a calendar app that sends the ETag it has: (entries before, entries after) per person."""
+    client = app.test_client()
+    before = [client.get(feed_path(db, person)) for person in people]
+    change()
+    look_again(db)
+    after = [client.get(feed_path(db, person), headers={"If-None-Match": first.headers["ETag"]})
+             for person, first in zip(people, before)]
+    for first, second in zip(before, after):
+        assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    return [(events_of(first.data), events_of(second.data)) for first, second in zip(before, after)]
+
+
+def descriptions(events: dict) -> dict[str, str]:
+    return {uid: vevent.description.value if hasattr(vevent, "description") else ""
+            for uid, (_, vevent) in events.items()}
+
+
+def test_a_new_booking_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
+    friday = centre["slots"][2]
+    booking = {}
+
+    def book():
+        booking["yasmine"] = book_slot(db, friday.id, centre["yasmine"], centre["fatima"])
+
+    [(family_before, family_after), (_, tutor_after)] = feeds_after(
+        app, db, [centre["fatima"], centre["tutor"]], book)
+
+    assert f"booking-{booking['yasmine'].id}@centre.example.org" in set(family_after) - set(family_before)
+    assert "Participants : Yasmine Haddou" in descriptions(tutor_after)[f"slot-{friday.id}@centre.example.org"]
+
+
+def test_a_cancelled_booking_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
+    [(_, family_after), (_, tutor_after)] = feeds_after(
+        app, db, [centre["fatima"], centre["tutor"]], lambda: cancel_booking(db, centre["adams"]))
+
+    assert family_after[f"booking-{centre['adams'].id}@centre.example.org"][1].status.value == "CANCELLED"
+    assert "Adam" not in descriptions(tutor_after)[f"slot-{centre['slots'][0].id}@centre.example.org"]
+
+
+def test_a_moved_session_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
+    wednesday = centre["slots"][0]
+    tuesday = (MONDAY + timedelta(days=1)).date()
+
+    [(_, family_after), (_, tutor_after)] = feeds_after(
+        app, db, [centre["fatima"], centre["tutor"]],
+        lambda: move_slot(db, wednesday, tuesday, time(16, 0), "Europe/Paris", by=centre["tutor"]))
+
+    moved = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # 16:00 in Paris
+    assert family_after[f"booking-{centre['adams'].id}@centre.example.org"][0].DTSTART == moved
+    assert tutor_after[f"slot-{wednesday.id}@centre.example.org"][0].DTSTART == moved
+
+
+def test_a_renamed_student_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
+    def rename():
+        centre["adam"].name = "Adam Benali"
+        db.commit()
+
+    [(_, family_after), (_, tutor_after)] = feeds_after(app, db, [centre["fatima"], centre["tutor"]], rename)
+
+    assert "Pour Adam Benali" in descriptions(family_after)[f"booking-{centre['adams'].id}@centre.example.org"]
+    assert "Participants : Adam Benali" in descriptions(tutor_after)[f"slot-{centre['slots'][0].id}@centre.example.org"]
+
+
+def test_a_renamed_tutor_shows_at_once_in_the_familys_feed(app, db, centre):
+    def rename():
+        centre["tutor"].name = "Karim Haddad-Roux"
+        db.commit()
+
+    [(_, family_after)] = feeds_after(app, db, [centre["fatima"]], rename)
+
+    summary = str(family_after[f"booking-{centre['adams'].id}@centre.example.org"][0]["SUMMARY"])
+    assert summary.endswith("avec Karim Haddad-Roux")
+
+
+def test_a_renamed_activity_shows_at_once(app, db, centre):
+    def rename():
+        db.get(Activity, centre["slots"][0].activity_id).name = "Soutien scolaire"
+        db.commit()
+
+    [(_, family_after), (_, tutor_after)] = feeds_after(app, db, [centre["fatima"], centre["tutor"]], rename)
+
+    assert str(family_after[f"booking-{centre['adams'].id}@centre.example.org"][0]["SUMMARY"]).startswith(
+        "Soutien scolaire")
+    assert str(tutor_after[f"slot-{centre['slots'][2].id}@centre.example.org"][0]["SUMMARY"]).startswith(
+        "Soutien scolaire")
+
+
+def test_a_cancelled_slot_shows_at_once_in_the_tutors_feed(app, db, centre):
+    friday = centre["slots"][2]
+
+    [(_, tutor_after)] = feeds_after(app, db, [centre["tutor"]], lambda: cancel_slot(db, friday, by=centre["tutor"]))
+
+    assert tutor_after[f"slot-{friday.id}@centre.example.org"][1].status.value == "CANCELLED"
+
+
+def test_a_new_language_or_time_zone_shows_at_once(app, db, centre):
+    def move_to_london_in_english():
+        centre["fatima"].locale, centre["fatima"].timezone = "en", "Europe/London"
+        db.commit()
+
+    [(_, family_after)] = feeds_after(app, db, [centre["fatima"]], move_to_london_in_english)
+
+    ical_event, vevent = family_after[f"booking-{centre['adams'].id}@centre.example.org"]
+    assert vevent.dtstart.value.hour == 13 and "For Adam Haddou" in vevent.description.value
+
+
+def test_a_poll_of_an_unchanged_feed_is_answered_from_its_version_alone(app, db, centre, monkeypatch):
+    written = []
+    render_feed = agenda_routes.render_feed
+    monkeypatch.setattr(agenda_routes, "render_feed", lambda *args, **kw: written.append(1) or render_feed(*args, **kw))
+    statements = []
+
+    def count(_connection, _cursor, statement, *_args):
+        if statement != "BEGIN":  # SQLite's explicit BEGIN
+            statements.append(statement)
+
+    client = app.test_client()
+    path = feed_path(db, centre["tutor"])
+    first = client.get(path)
+    event.listen(database.engine_of(app), "before_cursor_execute", count)
+    try:
+        by_etag = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+        by_date = client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        again = client.get(path)
+    finally:
+        event.remove(database.engine_of(app), "before_cursor_execute", count)
+
+    assert by_etag.status_code == by_date.status_code == 304 and by_etag.data == b""
+    assert by_etag.headers["ETag"] == first.headers["ETag"]
+    assert again.status_code == 200 and again.data == first.data  # the copy kept
+    assert again.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"] == "private, no-cache"
+    assert again.headers["Last-Modified"] == first.headers["Last-Modified"]
+    assert len(written) == 1  # the calendar was written once, for the first request
+    assert len(statements) == 3  # one a request: the token and the feed's version together
+
+
+def test_a_reset_address_gets_nothing_at_once_even_though_its_feed_was_kept(app, db, centre):
+    client = app.test_client()
+    old = feed_path(db, centre["fatima"])
+    assert client.get(old).status_code == 200  # written and kept
+
+    reset_feed_token(db, centre["fatima"])
+
+    assert client.get(old).status_code == 404
+    assert client.get(feed_path(db, centre["fatima"])).status_code == 200
+
+
+def test_the_feed_of_a_person_made_inactive_is_gone_at_once_even_though_it_was_kept(app, db, centre):
+    client = app.test_client()
+    path = feed_path(db, centre["tutor"])
+    assert client.get(path).status_code == 200
+    centre["tutor"].active = False
+    db.commit()
+    assert client.get(path).status_code == 404
+
+
+def test_a_process_keeps_a_few_feeds_the_least_recently_asked_going_first():
+    kept = FeedBodies(2)
+    kept.put(("a", "1"), b"A")
+    kept.put(("b", "1"), b"B")
+    assert kept.get(("a", "1")) == b"A"  # asked again: now the most recent
+    kept.put(("c", "1"), b"C")
+    assert kept.get(("b", "1")) is None
+    assert kept.get(("a", "1")) == b"A" and kept.get(("c", "1")) == b"C"
