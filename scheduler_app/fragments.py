@@ -54,6 +54,21 @@ class FragmentStore:
                 self._kept.popitem(last=False)
         return html
 
+    def remember(self, key: Hashable, compute: Callable[[], object]) -> object:
+        """Like get, for any value computed from the key alone (not only HTML)."""
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                self.hits += 1
+                return self._kept[key]
+            self.misses += 1
+        value = compute()
+        with self._lock:
+            self._kept[key] = value
+            if len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return value
+
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
@@ -103,11 +118,21 @@ def fragments(template_name: str, name: str, items: Iterable[Hashable], **shared
     return _filled(Markup("").join(parts))
 
 
-def keyed_fragment(key: Hashable, template_name: str, **context) -> Markup:
-    """`template_name` rendered with any `context` (a form, say), stored under `key`: the caller
-    vouches that `key` (with the viewer's language and zone) determines the HTML."""
-    full_key = (template_name, _viewer(), key)
-    return _filled(_store().get(full_key, lambda: _render(template_name, context)))
+def remembered(key: Hashable, compute: Callable[[], object]) -> object:
+    """What `compute` returns, computed once per `key` and viewer (language and zone): the
+    caller vouches that these determine it. For a form read from a query string and its HTML,
+    say; HTML in it is to be rendered with `render_piece`."""
+    return _store().remember((_viewer(), key), compute)
+
+
+def render_piece(template_name: str, **context) -> Markup:
+    """A template's HTML for `remembered` (with the CSRF placeholder, filled by `filled`)."""
+    return Markup(_render(template_name, context))
+
+
+def filled(html: Markup) -> Markup:
+    """Remembered HTML with this request's CSRF token in place of the placeholder."""
+    return _filled(html)
 
 
 def init_app(app: Flask) -> None:

@@ -1,17 +1,19 @@
 """Families: browse slots, book, see and cancel their sessions."""
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from .. import db
 from ..access import own_booking, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
-from ..fragments import keyed_fragment
+from ..fragments import filled, remembered, render_piece
 from ..i18n import viewer_zone
 from ..models import Activity, Slot, User
 from ..services import ServiceError
@@ -33,8 +35,14 @@ bp = Blueprint("bookings", __name__)
 FAMILY = ("student", "parent")
 
 
-def _active_activities():
-    return db.session().scalars(select(Activity).where(Activity.active).order_by(Activity.id)).all()
+@cache
+def _active_activities_statement():
+    return select(Activity.id, Activity.name).where(Activity.active).order_by(Activity.id)
+
+
+def _active_activities() -> tuple:
+    """The activities offered, as (id, name) rows."""
+    return tuple(db.session().execute(_active_activities_statement()))
 
 
 def _filter_from(form: SlotFilterForm) -> SlotFilter:
@@ -67,26 +75,30 @@ def _booking_for() -> User | None:
 @role_required(*FAMILY, "coordinator")
 def browse():
     activities = _active_activities()
-    form = SlotFilterForm(request.args)
-    form.fill_choices(activities)
-    chosen = _filter_from(form) if form.validate() else SlotFilter()
-    after = _page_mark(request.args.get("after", ""))
-    slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
     booking_for = _booking_for()
     for_id = booking_for.id if booking_for else None
-    # The filters only depend on the activities offered and the query string they were filled from.
+    # What the filters mean and how they look depend only on the activities offered and the
+    # query string (and the viewer's language and zone): read and rendered once for each.
     query = tuple((key, value) for key, value in request.args.items(multi=True) if key != "after")
-    filters = keyed_fragment(
-        (tuple((a.id, a.name) for a in activities), query), "bookings/_filters.html",
-        form=form, for_id=for_id, opened=any(key != "for" for key, _ in query),
-    )
+    chosen, filters = remembered(("slot-filters", activities, query, for_id),
+                                 lambda: _read_filters(activities, for_id, opened=any(key != "for" for key, _ in query)))
+    after = _page_mark(request.args.get("after", ""))
+    slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
     here = {key: value for key, value in request.args.items() if key != "after"}
     return render_template(
-        "bookings/browse.html", filters=filters, slots=slots, booking_for=booking_for, after=after,
+        "bookings/browse.html", filters=filled(filters), slots=slots, booking_for=booking_for, after=after,
         bookable=current_user.role in FAMILY or booking_for is not None,
         first_page=url_for("bookings.browse", **here),
         next_page=url_for("bookings.browse", **here, after=_mark_of(slots[-1])) if more else None,
     )
+
+
+def _read_filters(activities, for_id: int | None, opened: bool) -> tuple[SlotFilter, Markup]:
+    """The browser's filters from the query string: what they ask for, and the form showing it."""
+    form = SlotFilterForm(request.args)
+    form.fill_choices(activities)
+    chosen = _filter_from(form) if form.validate() else SlotFilter()
+    return chosen, render_piece("bookings/_filters.html", form=form, for_id=for_id, opened=opened)
 
 
 def _mark_of(row) -> str:
