@@ -40,10 +40,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from data import PASSWORD, Fixture, generate  # noqa: E402
 
-OUT = ROOT / "bench" / "out"
+# Overridable so that two benchmarks on one machine do not drop each other's database or files.
+OUT = Path(os.environ.get("LIEN_BENCH_OUT", ROOT / "bench" / "out"))
 POSTGRES = os.environ.get("LIEN_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("LIEN_BENCH_REDIS", "redis://127.0.0.1:6379")
-BENCH_DATABASE = "lien_bench"
+BENCH_DATABASE = os.environ.get("LIEN_BENCH_DATABASE", "lien_bench")
 USER_AGENT = "lien-bench"  # the same for logging in and for wrk: Flask-Login ties a session to it
 TARGET_RATIO = 0.25
 WEB_WORKERS = 2
@@ -440,7 +441,9 @@ def feed_of_a_thousand(rounds: int) -> dict:
 
         floor = best(icalendar_alone)
         rendered = best(lambda: render_feed(events, name="Lien — mes séances", tz="Europe/Paris", now=now))
-        served = best(lambda: client.get("/calendar/feed.ics"))
+        # Cold: the app keeps the feeds it wrote, so each round forgets them and writes it anew.
+        kept = app.extensions["lien_feed_bodies"]
+        served = best(lambda: (kept.clear(), client.get("/calendar/feed.ics")))
         database.engine_of(app).dispose()
         engine.dispose()
     return {"events": 1000, "icalendar_alone_ms": floor * 1e3, "render_feed_ms": rendered * 1e3,
