@@ -3,17 +3,28 @@
 SQLite needs care to be safe under concurrent writers: pysqlite's own transaction handling is
 switched off and Lien emits BEGIN itself, so that a write transaction can take the write lock
 up front (BEGIN IMMEDIATE) instead of failing to upgrade a read lock half-way through.
+
+On PostgreSQL a request's reads run in autocommit: under READ COMMITTED every statement takes
+its own snapshot even inside a transaction, so a read-only transaction only added a BEGIN and
+a ROLLBACK, two round trips, to every page. Writes go through `write_transaction`, a real one.
 """
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 IMMEDIATE = "lien_immediate"
+# Lien's writes are built for READ COMMITTED (guarded updates and constraints, no retry loop
+# for serialization failures), so write transactions ask for it rather than the server's default.
+WRITE_ISOLATION = "READ COMMITTED"
+# A connection idle for longer is replaced at checkout: a firewall or NAT that drops idle TCP
+# without a word would otherwise leave one that fails (or hangs) on its next query.
+RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str) -> Engine:
@@ -21,7 +32,14 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        # No pool_pre_ping: its SELECT 1 was a round trip on every checkout, a quarter of the
+        # join redirect's time. An idle connection has nothing to say, so one with something to
+        # read has been closed by the server (a restart, pg_terminate_backend, an idle timeout):
+        # asking the socket finds that without a round trip. A connection that dies in the
+        # middle of a request fails that request; SQLAlchemy then replaces the whole pool.
+        engine = create_engine(url, pool_recycle=RECYCLE_SECONDS)
+        event.listen(engine, "checkout", _refuse_if_closed_by_server)
+        return engine
 
     engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -43,11 +61,21 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _refuse_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """Raise DisconnectionError, which makes the pool connect afresh, if the server hung up."""
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        raise exc.DisconnectionError("the server closed the connection while it was idle")
+
+
 def init_app(app: Flask) -> None:
-    """Create the app's engine and session factory, and close each request's session."""
+    """Create the app's engine and session factories, and close each request's session."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["lien_engine"] = engine
     app.extensions["lien_sessions"] = sessionmaker(engine, expire_on_commit=False)
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+    app.extensions["lien_request_sessions"] = sessionmaker(reads, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 
@@ -64,7 +92,7 @@ def new_session() -> Session:
 def session() -> Session:
     """The current request's session, opened on first use and closed at teardown."""
     if "db_session" not in g:
-        g.db_session = new_session()
+        g.db_session = current_app.extensions["lien_request_sessions"]()
     return g.db_session
 
 
@@ -79,13 +107,17 @@ def write_transaction(db_session: Session) -> Iterator[Session]:
     """A transaction that holds the write lock from its first statement, committed on success.
 
     On SQLite this is BEGIN IMMEDIATE: two writers queue instead of both reading, then one
-    failing to upgrade ("database is locked"). On PostgreSQL it is an ordinary transaction;
-    constraints and guarded updates keep concurrent writers right there.
+    failing to upgrade ("database is locked"). On PostgreSQL it is an ordinary READ COMMITTED
+    transaction (even for a request's session, which reads in autocommit); constraints and
+    guarded updates keep concurrent writers right there.
     """
     if db_session.in_transaction():
         # A read transaction (say, loading the current user) is over: nothing was written.
         db_session.commit()
-    db_session.connection(execution_options={IMMEDIATE: True})
+    options: dict = {IMMEDIATE: True}
+    if db_session.get_bind().dialect.name == "postgresql":
+        options["isolation_level"] = WRITE_ISOLATION
+    db_session.connection(execution_options=options)
     try:
         yield db_session
         db_session.commit()
