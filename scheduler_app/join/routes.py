@@ -9,7 +9,7 @@ from rooms import JitsiSettings
 from .. import db
 from ..clock import now_utc
 from ..extensions import limiter
-from ..services.join import answer, find_link
+from ..services.join import answer, find_link, slot_shown
 
 bp = Blueprint("join", __name__)
 
@@ -35,8 +35,8 @@ def join(token: str):
     if link is None:
         abort(404)
     # The page speaks the link holder's language and time unless this browser chose otherwise.
-    g.locale = session.get("locale") or link.user.locale
-    g.timezone = link.user.timezone
+    g.locale = session.get("locale") or link.holder_locale
+    g.timezone = link.holder_timezone
     now = now_utc()
     result = answer(
         link,
@@ -51,7 +51,9 @@ def join(token: str):
         return response
     seconds_left = max(0, int((result.opens_at - now).total_seconds()))
     response = current_app.make_response(
-        render_template("join/wait.html", result=result, slot=link.slot, seconds_left=seconds_left)
+        render_template(
+            "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left
+        )
     )
     response.headers["Cache-Control"] = "no-store"
     return response

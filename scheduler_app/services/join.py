@@ -3,12 +3,28 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from rooms import JitsiSettings, Participant, sign_join_url
 
-from ..models import JoinToken
+from ..models import Booking, JoinToken, Slot, User
+
+
+@dataclass(frozen=True)
+class JoinLink:
+    """A join link with what deciding about it needs: its holder, its session, whether cancelled."""
+
+    slot_id: int
+    user_id: int
+    holder_name: str
+    holder_locale: str
+    holder_timezone: str
+    tutor_id: int
+    room_name: str
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool
 
 
 @dataclass(frozen=True)
@@ -16,44 +32,68 @@ class JoinAnswer:
     """What a join link leads to: too early, open (with the room URL), ended, or cancelled."""
 
     state: str
-    link: JoinToken
+    link: JoinLink
     opens_at: datetime
     url: str | None = None
 
 
-def find_link(db: Session, token: str) -> JoinToken | None:
-    """The join link with this token, with everything its page shows, in one query."""
-    return db.scalar(
-        select(JoinToken)
-        .where(JoinToken.token == token)
-        .options(
-            joinedload(JoinToken.slot),
-            joinedload(JoinToken.booking),
-            joinedload(JoinToken.user),
-        )
+# Built once: the redirect is the hottest path in the app, and building, coercing and keying a
+# four-table select costs more than PostgreSQL takes to run it. Plain columns, not entities, for
+# the same reason (the ORM's loading was most of the rest).
+_FIND_LINK = (
+    select(
+        JoinToken.slot_id,
+        JoinToken.user_id,
+        User.name,
+        User.locale,
+        User.timezone,
+        Slot.tutor_id,
+        Slot.room_name,
+        Slot.starts_at,
+        Slot.ends_at,
+        Slot.status,
+        Booking.status,
     )
+    .join(Slot, Slot.id == JoinToken.slot_id)
+    .join(User, User.id == JoinToken.user_id)
+    .outerjoin(Booking, Booking.id == JoinToken.booking_id)
+    .where(JoinToken.token == bindparam("token"))
+)
 
 
-def answer(link: JoinToken, *, now: datetime, opens_before: timedelta, jitsi: JitsiSettings) -> JoinAnswer:
+def find_link(db: Session, token: str) -> JoinLink | None:
+    """The join link with this token and what deciding about it needs, in one statement."""
+    row = db.connection().execute(_FIND_LINK, {"token": token}).first()
+    if row is None:
+        return None
+    *fields, slot_status, booking_status = row
+    return JoinLink(*fields, cancelled=slot_status == "cancelled" or booking_status == "cancelled")
+
+
+def slot_shown(db: Session, slot_id: int) -> Slot:
+    """The session as the waiting page describes it (activity, tutor and their languages)."""
+    return db.scalars(
+        select(Slot)
+        .where(Slot.id == slot_id)
+        .options(joinedload(Slot.activity), joinedload(Slot.tutor).joinedload(User.tutor_profile))
+    ).one()
+
+
+def answer(link: JoinLink, *, now: datetime, opens_before: timedelta, jitsi: JitsiSettings) -> JoinAnswer:
     """Decide what the link does now; in the window, mint a fresh signed room URL."""
-    slot = link.slot
-    opens_at = slot.starts_at - opens_before
-    cancelled = slot.status == "cancelled" or (
-        link.booking is not None and link.booking.status == "cancelled"
-    )
-    if cancelled:
+    opens_at = link.starts_at - opens_before
+    if link.cancelled:
         return JoinAnswer("cancelled", link, opens_at)
-    if now >= slot.ends_at:
+    if now >= link.ends_at:
         return JoinAnswer("ended", link, opens_at)
     if now < opens_at:
         return JoinAnswer("early", link, opens_at)
-    is_tutor = link.user_id == slot.tutor_id
     url = sign_join_url(
         jitsi,
-        slot.room_name,
-        Participant(name=link.user.name, moderator=is_tutor, user_id=str(link.user_id)),
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
+        link.room_name,
+        Participant(name=link.holder_name, moderator=link.user_id == link.tutor_id, user_id=str(link.user_id)),
+        starts_at=link.starts_at,
+        ends_at=link.ends_at,
         now=now,
     )
     return JoinAnswer("open", link, opens_at, url)
