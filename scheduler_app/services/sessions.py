@@ -297,8 +297,10 @@ def _tutor_slots_statement(marking: bool) -> Select:
                                   Slot.status == "open", Slot.booked > 0))
     return (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name.label("activity"), Slot.subject,
-               Slot.level, Slot.booked, Slot.capacity)
+               Slot.level, Slot.booked, Slot.capacity, JoinToken.token)
         .join(Activity, Activity.id == Slot.activity_id)
+        .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
+                                   JoinToken.booking_id.is_(None)))  # the tutor's own link
         .where(Slot.tutor_id == bindparam("tutor"), window)
         .order_by(Slot.starts_at, Slot.id)
     )
@@ -308,7 +310,7 @@ def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime 
                week_start: datetime, week_end: datetime) -> TutorWeek:
     """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
     past sessions since then where a student is still to be marked present or absent; with who
-    booked, the notes earlier tutors left on those students, and the tutor's join links. Four
+    booked, the notes earlier tutors left on those students, and the tutor's join links. Three
     queries, whatever the centre's size."""
     values = {"tutor": tutor.id, "week_start": week_start, "week_end": week_end}
     if marking_since is not None:
@@ -329,7 +331,7 @@ def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime 
         week=week,
         people=people,
         notes=latest_notes(db, students, now),
-        links={slot_id: token for (slot_id, _), token in links_for(db, tutor, [slot.id for slot in week]).items()},
+        links={slot.id: slot.token for slot in week if slot.token},
     )
 
 
