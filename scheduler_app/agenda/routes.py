@@ -4,6 +4,7 @@ subscription feed (/calendar/<secret>.ics, also offered as webcal://) that a per
 import hashlib
 from collections import OrderedDict
 from dataclasses import replace
+from pathlib import Path
 from threading import Lock
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -33,9 +34,21 @@ from ..services.sessions import bookings_of_slots, links_for
 bp = Blueprint("agenda", __name__)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
-# Part of every feed's ETag: raise it when the same sessions come out as different bytes (a change
-# to calendars/ or to calendar_entries), so that calendar apps fetch the new form.
-FEED_FORMAT = "1"
+
+
+def _feed_format() -> str:
+    """Part of every feed's ETag: a digest of what turns the same sessions into bytes (calendars/,
+    calendar_entries.py, the compiled catalogues). A new release that writes feeds differently
+    changes every ETag, so calendar apps fetch the new form; every worker computes the same."""
+    root = Path(__file__).resolve().parent.parent.parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("calendars/*.py"), root / "scheduler_app" / "calendar_entries.py",
+                        *root.glob("translations/*/LC_MESSAGES/messages.mo")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+FEED_FORMAT = _feed_format()
 FEED_BODIES = 64  # rendered feeds each process keeps (a busy tutor's is ~160 KB)
 
 
