@@ -329,11 +329,18 @@ def test_a_renamed_tutor_shows_at_once_in_the_familys_feed(app, db, centre):
 
 
 def test_a_renamed_activity_shows_at_once(app, db, centre):
+    activity = db.get(Activity, centre["slots"][0].activity_id)
+    first_name = activity.name  # a seeded activity, which the tests' reset keeps: named back after
+
     def rename():
-        db.get(Activity, centre["slots"][0].activity_id).name = "Soutien scolaire"
+        activity.name = "Soutien scolaire"
         db.commit()
 
-    [(_, family_after), (_, tutor_after)] = feeds_after(app, db, [centre["fatima"], centre["tutor"]], rename)
+    try:
+        [(_, family_after), (_, tutor_after)] = feeds_after(app, db, [centre["fatima"], centre["tutor"]], rename)
+    finally:
+        activity.name = first_name
+        db.commit()
 
     assert str(family_after[f"booking-{centre['adams'].id}@centre.example.org"][0]["SUMMARY"]).startswith(
         "Soutien scolaire")
