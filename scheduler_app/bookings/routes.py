@@ -42,7 +42,7 @@ def _active_activities_statement():
 
 def _active_activities() -> tuple:
     """The activities offered, as (id, name) rows."""
-    return tuple(db.session().execute(_active_activities_statement()))
+    return tuple(db.session().connection().execute(_active_activities_statement()))
 
 
 def _filter_from(form: SlotFilterForm) -> SlotFilter:

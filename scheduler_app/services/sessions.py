@@ -27,7 +27,9 @@ class SlotFilter:
 
 
 # The list pages' queries are built once per shape and their values bound at each execution:
-# building a SQLAlchemy statement (columns, joins, aliases) costs more than running it.
+# building a SQLAlchemy statement (columns, joins, aliases) costs more than running it. They
+# select plain columns and run on the session's connection (its transaction), not through the
+# ORM's execution path: rows are all the pages need.
 NOW, AFTER_START, AFTER_ID = bindparam("now"), bindparam("after_start"), bindparam("after_id")
 
 
@@ -118,7 +120,7 @@ def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tup
         values["after_start"], values["after_id"] = after
     statement = _free_slot_rows_statement(frozenset(values) - {"now", "after_start", "after_id"}, after is not None,
                                           limit)
-    rows = list(db.execute(statement, values))
+    rows = list(db.connection().execute(statement, values))
     return rows[:limit], len(rows) > limit
 
 
@@ -196,7 +198,7 @@ def session_rows(db: Session, person: User, student_ids: list[int], since: datet
     values = {"person": person.id, "students": student_ids, "since": since}
     if after is not None:
         values["after_start"], values["after_id"] = after
-    rows = list(db.execute(_session_rows_statement(after is not None, limit), values))
+    rows = list(db.connection().execute(_session_rows_statement(after is not None, limit), values))
     return rows[:limit], len(rows) > limit
 
 
@@ -315,13 +317,13 @@ def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime 
     values = {"tutor": tutor.id, "week_start": week_start, "week_end": week_end}
     if marking_since is not None:
         values.update(marking_since=marking_since, now=now)
-    slots = list(db.execute(_tutor_slots_statement(marking_since is not None), values))
+    slots = list(db.connection().execute(_tutor_slots_statement(marking_since is not None), values))
     week = [slot for slot in slots if week_start <= slot.starts_at < week_end and slot.starts_at > now]
     past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open"] if marking_since else []
     shown = [slot.id for slot in past + week]
     people: dict[int, list[Row]] = {slot_id: [] for slot_id in shown}
     if shown:
-        for booking in db.execute(_bookings_of_statement(), {"slots": shown}):
+        for booking in db.connection().execute(_bookings_of_statement(), {"slots": shown}):
             people[booking.slot_id].append(booking)
     # Past sessions where someone is still to be marked present or absent (the latest few).
     to_mark = [slot for slot in past if any(booking.status == "confirmed" for booking in people[slot.id])]
@@ -379,6 +381,6 @@ def latest_notes(db: Session, student_ids, before: datetime) -> dict[int, list[R
     if not ids:
         return {}
     found: dict[int, list[Row]] = {}
-    for note in db.execute(_latest_notes_statement(), {"students": ids, "before": before}):
+    for note in db.connection().execute(_latest_notes_statement(), {"students": ids, "before": before}):
         found.setdefault(note.student_id, []).append(note)
     return found
