@@ -23,6 +23,7 @@ from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.sessions import (
     SlotFilter,
     browse_slots,
+    children_of,
     free_slot_rows,
     links_for,
     session_rows,
@@ -161,7 +162,7 @@ def my_sessions():
     db_session = db.session()
     now = now_utc()
     parent = current_user.role == "parent"
-    children = students_in_care(db_session, current_user) if parent else []
+    children = children_of(db_session, current_user) if parent else []
     students = [current_user.id] + [child.id for child in children]
     after = _page_mark(request.args.get("after", ""))
     rows, more = session_rows(db_session, current_user, students, now - timedelta(hours=12), after=after)

@@ -140,6 +140,21 @@ def students_in_care(db: Session, person: User) -> list[User]:
     return []
 
 
+@cache
+def _children_statement() -> Select:
+    return (
+        select(User.id, User.name)
+        .join(Guardianship, Guardianship.student_id == User.id)
+        .where(Guardianship.parent_id == bindparam("parent"))
+        .order_by(User.name, User.id)
+    )
+
+
+def children_of(db: Session, parent: User) -> list[Row]:
+    """A parent's children, as (id, name) rows, by name."""
+    return list(db.connection().execute(_children_statement(), {"parent": parent.id}))
+
+
 def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking]:
     """The bookings a student or parent sees (their own, or their children's) from `since`."""
     # The students' ids first, as a list: "student_id = ? OR student_id IN (subquery)" made
