@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -80,7 +80,13 @@ def _store() -> FragmentStore:
 
 
 def _viewer() -> tuple[str, str]:
-    return locale_name(), select_timezone()
+    """(language, time zone) of the request, worked out once per request: a page asks for it
+    with every list it shows. A forced language or zone (g.timezone) asks again."""
+    language, zone_override = locale_name(), g.get("timezone")
+    kept = g.get("_lien_viewer")
+    if kept is None or kept[0] != language or kept[1] != zone_override:
+        kept = g._lien_viewer = (language, zone_override, (language, select_timezone()))
+    return kept[2]
 
 
 _INDENTATION = re.compile(r"\n\s+")

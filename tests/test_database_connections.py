@@ -16,9 +16,9 @@ def _driver(db_session):
     return db_session.connection().connection.driver_connection
 
 
+# SQLite says BEGIN itself, for reads and writes alike: this one is about PostgreSQL only.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_request_reads_in_autocommit_and_writes_in_a_transaction_on_postgresql(app, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite says BEGIN itself, for reads and writes alike")
     with app.test_request_context("/"):
         db_session = database.session()
         db_session.execute(select(User.id)).all()
@@ -44,9 +44,9 @@ def test_a_failed_write_leaves_nothing_behind(app, db):
     assert db.get(User, student.id).name == "Adam Haddou"
 
 
+# A SQLite file has no server to hang up: PostgreSQL only.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_a_request_uses_it(app, client, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a SQLite file has no server to hang up")
     assert client.get("/j/not-a-link").status_code == 404  # a connection now waits in the pool
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -12,7 +12,6 @@ from .. import db
 from ..access import own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
-from ..fragments import fragments
 from ..i18n import viewer_zone
 from ..models import Activity, Booking
 from ..services.attendance import mark
@@ -53,10 +52,8 @@ def _mine_page(corrected: dict | None = None):
         by_day[slot.starts_at.astimezone(zone).date()].append((slot, people, week.links.get(slot.id)))
     corrected = corrected or {}
     past = [
-        (slot, fragments("slots/_attendance.html", "card", [
-            corrected.get(booking.id) or (booking, PRESENCE.get(booking.status), booking.tutor_note, (), ())
-            for booking in week.people[slot.id]
-        ]))
+        (slot, tuple(corrected.get(booking.id) or (booking, PRESENCE.get(booking.status), booking.tutor_note, (), ())
+                     for booking in week.people[slot.id]))
         for slot in week.past
     ]
     return render_template("slots/mine.html", past=past, days=list(by_day.items()), week_number=week_number,
