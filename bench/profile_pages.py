@@ -21,12 +21,38 @@ from data import PASSWORD, generate  # noqa: E402
 from pages import OUT, csrf_token, fresh_database, pages, people, settings  # noqa: E402
 
 
+def time_statements(app, client, address: str, rounds: int) -> None:
+    """Each statement the page sends, with its mean time from the driver's call to its return."""
+    from sqlalchemy import event
+
+    from scheduler_app import db as database
+
+    engine = database.engine_of(app)
+    timings: dict[str, list[float]] = {}
+
+    def before(connection, cursor, statement, parameters, context, executemany):
+        context._lien_started = time.perf_counter()
+
+    def after(connection, cursor, statement, parameters, context, executemany):
+        timings.setdefault(statement, []).append(time.perf_counter() - context._lien_started)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    for _ in range(rounds):
+        client.get(address)
+    event.remove(engine, "before_cursor_execute", before)
+    event.remove(engine, "after_cursor_execute", after)
+    for statement, spent in timings.items():
+        print(f"    {sum(spent) / len(spent) * 1e3:6.3f} ms  {' '.join(statement.split())[:110]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--profile", default="", help="the name of a page to profile")
+    parser.add_argument("--statements", action="store_true", help="time each SQL statement of each page")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     url = fresh_database(args.database, args.scale)
@@ -56,6 +82,8 @@ def main() -> None:
         cpu = (time.process_time() - cpu_started) / args.rounds * 1e3  # steadier when other work runs
         floor = floor or cpu
         print(f"{name:<26} {mean:7.2f} ms  {cpu:7.2f} ms CPU  x{cpu / floor:5.1f}  {size / 1024:5.1f} KB", flush=True)
+        if args.statements:
+            time_statements(app, client, address, args.rounds)
         if name == args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

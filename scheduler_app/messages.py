@@ -22,7 +22,7 @@ from .calendar_entries import Centre, session_entry
 from .catalogue import subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
-from .models import Booking, JoinToken, Notification, Slot
+from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class Composer:
                 links[(link.slot_id, link.booking_id, link.user_id)] = link.token
             # Who is in each slot, for the tutor's reminder and calendar description.
             for booking in db.scalars(
-                select(Booking).where(Booking.slot_id.in_(slot_ids), Booking.status != "cancelled")
+                select(Booking).where(Booking.slot_id.in_(slot_ids), LIVE_BOOKING)
                 .options(joinedload(Booking.student)).order_by(Booking.id)
             ):
                 groups[booking.slot_id].append(booking)

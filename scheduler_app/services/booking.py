@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import Booking, Guardianship, JoinToken, Slot, User
+from ..models import LIVE_BOOKING, Booking, Guardianship, JoinToken, Slot, User
 from . import ServiceError
 from . import outbox
 
@@ -104,7 +104,7 @@ def _holds_place(db: Session, slot: Slot, student: User) -> bool:
         select(Booking.id).where(
             Booking.slot_id == slot.id,
             Booking.student_id == student.id,
-            Booking.status != "cancelled",
+            LIVE_BOOKING,
         )
     ) is not None
 
@@ -113,7 +113,7 @@ def _has_session_during(db: Session, slot: Slot, student: User) -> bool:
     return db.scalar(
         select(Booking.id).where(
             Booking.student_id == student.id,
-            Booking.status != "cancelled",
+            LIVE_BOOKING,
             Booking.starts_at < slot.ends_at,
             Booking.ends_at > slot.starts_at,
         )

@@ -29,13 +29,11 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import Activity, Booking, FeedToken, Guardianship, JoinToken, Slot, User
+from ..models import LIVE_BOOKING, Activity, Booking, FeedToken, Guardianship, JoinToken, Slot, User
 from .sessions import bookings_for, bookings_of_slots, links_for, tutor_slots
 
 FEED_DAYS_BACK = 30
 FEED_ROLES = ("student", "parent", "tutor")
-# Written out rather than bound, so that SQLite can use the partial index on live bookings.
-LIVE_BOOKING = Booking.status != literal_column("'cancelled'")
 
 
 def feed_token(db: Session, person: User) -> FeedToken:

@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
-from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
+from ..models import LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from .attendance import NOTES_SHOWN
 
 BROWSE_LIMIT = 60  # slots offered beside a taken one, or on a tutor's profile
@@ -234,7 +235,7 @@ def bookings_of_slots(db: Session, slots: Sequence[Slot]) -> dict[int, list[Book
         return grouped
     rows = db.scalars(
         select(Booking)
-        .where(Booking.slot_id.in_(grouped), Booking.status != "cancelled")
+        .where(Booking.slot_id.in_(grouped), LIVE_BOOKING)
         .options(joinedload(Booking.student))
         .order_by(Booking.created_at)
     )
@@ -292,15 +293,41 @@ def centre_slots(db: Session, since: datetime, chosen: CentreFilter) -> Sequence
     return db.scalars(query).all()
 
 
+class SlotRow(NamedTuple):
+    """A slot as the tutor's page shows it."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    activity: str
+    subject: str
+    level: str
+    booked: int
+    capacity: int
+    token: str | None  # the tutor's own join link
+
+
+class BookingRow(NamedTuple):
+    """A booking as the tutor's page shows it."""
+
+    id: int
+    slot_id: int
+    student_id: int
+    student_name: str
+    topic: str
+    status: str
+    tutor_note: str
+
+
 @dataclass(frozen=True)
 class TutorWeek:
     """What a tutor's page shows: past sessions to mark, and one week of slots, as plain rows."""
 
-    past: list[Row]  # slot rows, the latest MARK_SHOWN with a student not yet marked
-    week: list[Row]  # slot rows of the week, soonest first
-    people: dict[int, list[Row]]  # slot id -> its live bookings (id, student, topic, status, note)
+    past: list[SlotRow]  # the latest MARK_SHOWN with a student not yet marked
+    week: list[SlotRow]  # the week's, soonest first
+    people: dict[int, list[BookingRow]]  # slot id -> its live bookings
     notes: dict[int, list[Row]]  # student id -> earlier tutors' latest notes
-    links: dict[int, str]  # slot id -> the tutor's join token
 
 
 MARK_SHOWN = 8  # past sessions offered for attendance on the tutor's page
@@ -312,14 +339,18 @@ def _tutor_slots_statement(marking: bool) -> Select:
     if marking:
         window = or_(window, and_(Slot.starts_at >= bindparam("marking_since"), Slot.starts_at <= NOW,
                                   Slot.status == "open", Slot.booked > 0))
+    student = aliased(User, name="student")
     return (
-        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name.label("activity"), Slot.subject,
-               Slot.level, Slot.booked, Slot.capacity, JoinToken.token)
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
+               Slot.booked, Slot.capacity, JoinToken.token,
+               Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note)
         .join(Activity, Activity.id == Slot.activity_id)
         .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
                                    JoinToken.booking_id.is_(None)))  # the tutor's own link
+        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, LIVE_BOOKING))
+        .outerjoin(student, student.id == Booking.student_id)
         .where(Slot.tutor_id == bindparam("tutor"), window)
-        .order_by(Slot.starts_at, Slot.id)
+        .order_by(Slot.starts_at, Slot.id, Booking.created_at, Booking.id)
     )
 
 
@@ -327,29 +358,28 @@ def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime 
                week_start: datetime, week_end: datetime) -> TutorWeek:
     """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
     past sessions since then where a student is still to be marked present or absent; with who
-    booked, the notes earlier tutors left on those students, and the tutor's join links. Three
+    booked (and the notes earlier tutors left on them), and the tutor's join links. Two
     queries, whatever the centre's size."""
     values = {"tutor": tutor.id, "week_start": week_start, "week_end": week_end}
     if marking_since is not None:
         values.update(marking_since=marking_since, now=now)
-    slots = list(db.connection().execute(_tutor_slots_statement(marking_since is not None), values))
-    week = [slot for slot in slots if week_start <= slot.starts_at < week_end and slot.starts_at > now]
-    past = [slot for slot in slots if slot.starts_at <= now and slot.status == "open"] if marking_since else []
-    shown = [slot.id for slot in past + week]
-    people: dict[int, list[Row]] = {slot_id: [] for slot_id in shown}
-    if shown:
-        for booking in db.connection().execute(_bookings_of_statement(), {"slots": shown}):
-            people[booking.slot_id].append(booking)
+    slots: dict[int, SlotRow] = {}
+    people: dict[int, list[BookingRow]] = {}
+    seen: set[int] = set()
+    # One row per slot and live booking (and per link of the tutor's to it: one, as a rule).
+    for row in db.connection().execute(_tutor_slots_statement(marking_since is not None), values):
+        if row[0] not in slots:
+            slots[row[0]] = SlotRow(*row[:10])
+            people[row[0]] = []
+        if row[10] is not None and row[10] not in seen:
+            seen.add(row[10])
+            people[row[0]].append(BookingRow(row[10], row[0], *row[11:]))
+    week = [slot for slot in slots.values() if week_start <= slot.starts_at < week_end and slot.starts_at > now]
+    past = [slot for slot in slots.values() if slot.starts_at <= now and slot.status == "open"] if marking_since else []
     # Past sessions where someone is still to be marked present or absent (the latest few).
     to_mark = [slot for slot in past if any(booking.status == "confirmed" for booking in people[slot.id])]
     students = {booking.student_id for slot in week for booking in people[slot.id]}
-    return TutorWeek(
-        past=to_mark[-MARK_SHOWN:],
-        week=week,
-        people=people,
-        notes=latest_notes(db, students, now),
-        links={slot.id: slot.token for slot in week if slot.token},
-    )
+    return TutorWeek(past=to_mark[-MARK_SHOWN:], week=week, people=people, notes=latest_notes(db, students, now))
 
 
 def _booking_rows() -> Select:
@@ -357,15 +387,6 @@ def _booking_rows() -> Select:
         select(Booking.id, Booking.slot_id, Booking.student_id, User.name.label("student_name"), Booking.topic,
                Booking.status, Booking.tutor_note)
         .join(User, User.id == Booking.student_id)
-    )
-
-
-@cache
-def _bookings_of_statement() -> Select:
-    return (
-        _booking_rows()
-        .where(Booking.slot_id.in_(bindparam("slots", expanding=True)), Booking.status != "cancelled")
-        .order_by(Booking.created_at, Booking.id)
     )
 
 

@@ -13,7 +13,7 @@ from rooms import new_room_name
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import Activity, AvailabilityRule, Booking, JoinToken, Slot, User
+from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox
 from .booking import current_rules
 from .localtime import local_to_utc
@@ -166,7 +166,7 @@ def move_slot(db: Session, slot: Slot, day: date, start_time: time, tz: str, by:
             for booking in bookings:
                 busy = db.scalar(
                     select(Booking.id).where(Booking.student_id == booking.student_id, Booking.id != booking.id,
-                                             Booking.status != "cancelled", Booking.starts_at < ends_at,
+                                             LIVE_BOOKING, Booking.starts_at < ends_at,
                                              Booking.ends_at > starts_at)
                 )
                 if busy is not None:

@@ -49,7 +49,7 @@ def _mine_page(corrected: dict | None = None):
              tuple((note.starts_at, note.tutor_name, note.tutor_note) for note in week.notes.get(booking.student_id, ())))
             for booking in week.people[slot.id]
         )
-        by_day[slot.starts_at.astimezone(zone).date()].append((slot, people, week.links.get(slot.id)))
+        by_day[slot.starts_at.astimezone(zone).date()].append((slot, people, slot.token))
     corrected = corrected or {}
     past = [
         (slot, tuple(corrected.get(booking.id) or (booking, PRESENCE.get(booking.status), booking.tutor_note, (), ())
