@@ -30,6 +30,8 @@ def test_a_request_reads_in_autocommit_and_writes_in_a_transaction_on_postgresql
             assert driver.execute("SHOW transaction_isolation").fetchone()[0] == "read committed"
         db_session.execute(select(User.id)).all()
         assert _driver(db_session).autocommit
+        # and one plan per prepared statement, not one per run (scheduler_app/db.py)
+        assert _driver(db_session).execute("SHOW plan_cache_mode").fetchone()[0] == "force_generic_plan"
 
 
 def test_a_failed_write_leaves_nothing_behind(app, db):
