@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from ..models import LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
@@ -337,8 +337,14 @@ MARK_SHOWN = 8  # past sessions offered for attendance on the tutor's page
 def _tutor_slots_statement(marking: bool) -> Select:
     window = and_(Slot.starts_at >= bindparam("week_start"), Slot.starts_at < bindparam("week_end"))
     if marking:
+        # Past sessions where a student is still to be marked present or absent.
+        other = aliased(Booking, name="unmarked")
+        unmarked = select(other.id).where(  # "not cancelled" too, for SQLite to see the partial index
+            other.slot_id == Slot.id, other.status != literal_column("'cancelled'"),
+            other.status == literal_column("'confirmed'"),
+        )
         window = or_(window, and_(Slot.starts_at >= bindparam("marking_since"), Slot.starts_at <= NOW,
-                                  Slot.status == "open", Slot.booked > 0))
+                                  Slot.status == "open", Slot.booked > 0, unmarked.exists()))
     student = aliased(User, name="student")
     return (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
