@@ -100,3 +100,14 @@ def test_templates_speak_the_forced_language_inside_a_request_and_theirs_again_a
         with force_locale("en"):
             assert render_template_string(page) == "My sessions 2 places left en"
         assert render_template_string(page) == "Mes séances 2 places libres fr"
+
+
+def test_a_name_put_into_a_translated_sentence_is_escaped_on_a_page_and_left_alone_in_a_text(app):
+    from flask import render_template_string
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        page = render_template_string("{{ _('Connecté : %(name)s', name=who) }}", who="<b>Ana</b> & Co")
+        assert page == "Connecté : &lt;b&gt;Ana&lt;/b&gt; &amp; Co"
+        text = app.jinja_env.from_string("{% autoescape false %}{{ _('Connecté : %(name)s', name=who) }}"
+                                         "{% endautoescape %}").render(who="<b>Ana</b> & Co")
+        assert text == "Connecté : <b>Ana</b> & Co"
