@@ -198,6 +198,9 @@ class Slot(Base):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("status IN ('open', 'cancelled')", name="status"),
         Index("ix_slot_status_starts_at", "status", "starts_at"),
+        # The slot browser filtered by subject (its most asked filter): the matching open slots
+        # in order, not every open slot of the day or week filtered one by one.
+        Index("ix_slot_status_subject_starts_at", "status", "subject", "starts_at"),
         Index("ix_slot_tutor_id_starts_at", "tutor_id", "starts_at"),
         # A weekly rule makes at most one slot per start, however many materialisation runs
         # race. A unique index rather than a table constraint: SQLite can add an index to a
