@@ -103,7 +103,10 @@ def _render(template_name: str, context: dict) -> str:
 
 def _filled(html: Markup) -> Markup:
     if CSRF_HOLE in html:
-        return Markup(html.replace(CSRF_HOLE, generate_csrf()))
+        token = g.get("_lien_csrf")
+        if token is None:
+            token = g._lien_csrf = generate_csrf()  # the same for the whole request
+        return Markup(html.replace(CSRF_HOLE, token))
     return html
 
 

@@ -56,7 +56,7 @@ def _mine_page(corrected: dict | None = None):
                      for booking in week.people[slot.id]))
         for slot in week.past
     ]
-    return render_template("slots/mine.html", past=past, days=list(by_day.items()), week_number=week_number,
+    return render_template("slots/mine.html", past=past, days=[(day, tuple(cards)) for day, cards in by_day.items()], week_number=week_number,
                            last_week=WEEKS_AHEAD)
 
 
