@@ -128,7 +128,10 @@ def _vevent(event: Event, zone: ZoneInfo, *, dtstamp: datetime, scheduling: bool
         vevent.add("location", location)
     _add_people(vevent, event, scheduling)
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
-    vevent.add("transp", "OPAQUE")
+    if scheduling:
+        # Busy time (OPAQUE is the default, RFC 5545 §3.8.2.7): said in invitations, which some
+        # mail clients read strictly; left to the default in a feed, where each line costs.
+        vevent.add("transp", "OPAQUE")
     return vevent
 
 
