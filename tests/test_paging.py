@@ -1,0 +1,70 @@
+"""Long lists come a page at a time: every slot once, in order, whatever ties in start time; a
+tutor pages through weeks."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+from factories import login, make_family, make_slot, make_tutor
+from scheduler_app.services.sessions import BROWSE_PAGE
+
+
+def walk(client, address: str) -> tuple[list[int], int]:
+    """The slot ids of every page from `address` on, following rel="next"; and how many pages."""
+    seen, pages = [], 0
+    while address:
+        html = client.get(address).get_data(as_text=True)
+        seen += [int(slot_id) for slot_id in re.findall(r'href="/slots/(\d+)/book"', html)]
+        found = re.search(r'href="([^"]+)" rel="next"', html)
+        address, pages = found and unescape(found.group(1)), pages + 1
+    return seen, pages
+
+
+def test_the_browser_shows_every_free_slot_once_in_order_a_page_at_a_time(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutors = [make_tutor(db, f"Tuteur {n}") for n in range(3)]
+    # Three tutors at the same hours: ties in start time, which the pages must not lose or repeat.
+    slots = [make_slot(db, tutor, starts_in=timedelta(days=1, hours=hour)) for hour in range(9) for tutor in tutors]
+    fatima, _ = make_family(db, "Fatima Haddou", "Adam Haddou")
+    login(client, fatima.email)
+
+    seen, pages = walk(client, "/slots")
+
+    expected = [slot.id for slot in sorted(slots, key=lambda slot: (slot.starts_at, slot.id))]
+    assert seen == expected
+    assert pages == -(-len(slots) // BROWSE_PAGE)
+    # A page's filters go along to the next one.
+    maths_only, _ = walk(client, "/slots?subject=maths")
+    assert maths_only == expected
+    assert walk(client, "/slots?subject=francais")[0] == []
+
+
+def test_a_mangled_page_mark_shows_the_first_page(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    first = make_slot(db, tutor, starts_in=timedelta(days=1))
+    fatima, _ = make_family(db, "Fatima Haddou", "Adam Haddou")
+    login(client, fatima.email)
+    for mark in ("nonsense", "12-", "-3", "9" * 40 + "-1"):
+        response = client.get(f"/slots?after={mark}")
+        assert response.status_code == 200
+        assert f'href="/slots/{first.id}/book"' in response.get_data(as_text=True)
+
+
+def test_a_tutor_pages_through_the_weeks_to_come(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))  # a Monday
+    tutor = make_tutor(db)
+    this_week = make_slot(db, tutor, starts_in=timedelta(days=2))
+    next_week = make_slot(db, tutor, starts_in=timedelta(days=9))
+    login(client, tutor.email)
+
+    page = client.get("/slots/mine").get_data(as_text=True)
+    assert f"/slots/{this_week.id}/calendar.ics" in page and f"/slots/{next_week.id}/calendar.ics" not in page
+    assert 'href="/slots/mine?week=1" rel="next"' in page
+
+    page = client.get("/slots/mine?week=1").get_data(as_text=True)
+    assert f"/slots/{next_week.id}/calendar.ics" in page and f"/slots/{this_week.id}/calendar.ics" not in page
+    assert "Semaine du lundi 18 janvier" in page and 'href="/slots/mine" rel="prev"' in page
+
+    assert client.get("/slots/mine?week=999").status_code == 200  # as far as the pages go
+    assert client.get("/slots/mine?week=-4").status_code == 200  # this week
