@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
-from ..models import LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
+from ..models import FREE_SLOT, LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from .attendance import NOTES_SHOWN
 
 BROWSE_LIMIT = 60  # slots offered beside a taken one, or on a tutor's profile
@@ -34,6 +34,13 @@ class SlotFilter:
 NOW, AFTER_START, AFTER_ID = bindparam("now"), bindparam("after_start"), bindparam("after_id")
 
 
+def _literal(number: int):
+    """A LIMIT written into the statement: bound, PostgreSQL's one plan per statement (see
+    scheduler_app/db.py) would not know it, and would not pick the index that reads just that
+    many rows in order."""
+    return literal_column(str(int(number)))
+
+
 def _filter_values(chosen: SlotFilter) -> dict:
     """The chosen filters as values to bind (their keys say which conditions apply)."""
     values: dict = {}
@@ -55,7 +62,7 @@ def _filter_values(chosen: SlotFilter) -> dict:
 def _free_slot_conditions(applied: frozenset[str]) -> list:
     """Future open slots with a free place, by an active tutor, and the filters in `applied`
     (over Slot joined to its tutor, User, and TutorProfile)."""
-    conditions = [Slot.status == "open", Slot.starts_at > NOW, Slot.booked < Slot.capacity, User.active]
+    conditions = [FREE_SLOT, Slot.starts_at > NOW, User.active]
     if "activity_id" in applied:
         conditions.append(Slot.activity_id == bindparam("activity_id"))
     if "tutor_id" in applied:
@@ -81,7 +88,7 @@ def _browse_statement(applied: frozenset[str]) -> Select:
         .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
         .where(*_free_slot_conditions(applied))
         .order_by(Slot.starts_at, Slot.id)
-        .limit(BROWSE_LIMIT)
+        .limit(_literal(BROWSE_LIMIT))
     )
 
 
@@ -104,7 +111,7 @@ def _free_slot_rows_statement(applied: frozenset[str], paged: bool, limit: int) 
         .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
         .where(*_free_slot_conditions(applied))
         .order_by(Slot.starts_at, Slot.id)
-        .limit(limit + 1)
+        .limit(_literal(limit + 1))
     )
     if paged:
         query = query.where(or_(Slot.starts_at > AFTER_START, and_(Slot.starts_at == AFTER_START, Slot.id > AFTER_ID)))
@@ -197,7 +204,7 @@ def _session_rows_statement(paged: bool, limit: int) -> Select:
         .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == bindparam("person")))
         .where(Booking.student_id.in_(bindparam("students", expanding=True)), Booking.ends_at > bindparam("since"))
         .order_by(Booking.starts_at, Booking.id)
-        .limit(limit + 1)
+        .limit(_literal(limit + 1))
     )
     if paged:
         query = query.where(or_(Booking.starts_at > AFTER_START,
