@@ -93,6 +93,18 @@ def test_a_coordinator_adds_and_renames_an_activity_and_a_duplicate_name_is_expl
     assert "Une activité porte déjà ce nom" in html and 'value="Atelier numérique"' in html
 
 
+def test_the_browser_offers_a_new_activity_at_once_though_it_keeps_the_list(app, client, db):
+    fatima, _ = make_family(db, "Fatima Haddou", "Adam Haddou")
+    family = app.test_client()
+    login(family, fatima.email)
+    assert "Atelier numérique" not in family.get("/slots").get_data(as_text=True)  # the list is kept now
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    page = client.get("/admin/activities/new")
+    client.post("/admin/activities/new", data={"name": "Atelier numérique", "duration_minutes": "60", "capacity": "6",
+                                               "active": "y", "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert "Atelier numérique" in family.get("/slots").get_data(as_text=True)
+
+
 def test_a_coordinator_edits_what_a_tutor_teaches_and_an_inactive_tutors_slots_are_not_offered(client, db):
     tutor = make_tutor(db, subjects=("maths",), languages=("fr",))
     slot = make_slot(db, tutor)

@@ -17,6 +17,7 @@ from ..forms import show_service_error
 from ..i18n import viewer_zone
 from ..models import Activity, TutorProfile, User
 from ..services import ServiceError
+from ..services.activities import forget_offered_activities
 from ..services.sessions import CentreFilter, bookings_of_slots, centre_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
@@ -98,6 +99,7 @@ def edit_activity(activity_id: int | None = None):
         except IntegrityError:
             form.name.errors = [*form.name.errors, _("Une activité porte déjà ce nom. Choisissez-en un autre.")]
         else:
+            forget_offered_activities()
             flash(_("Activité enregistrée."), "success")
             return redirect(url_for("admin.activities"))
     return render_template("admin/activity_edit.html", form=form, activity=activity)

@@ -1,13 +1,11 @@
 """Families: browse slots, book, see and cancel their sessions."""
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from .. import db
 from ..access import own_booking, role_required
@@ -15,10 +13,11 @@ from ..clock import now_utc
 from ..forms import show_service_error
 from ..fragments import filled, remembered, render_piece
 from ..i18n import viewer_zone
-from ..models import Activity, Slot, User
+from ..models import Slot, User
 from ..services import ServiceError
 from ..extensions import limiter
 from ..services.accounts import add_child, link_child
+from ..services.activities import offered_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.sessions import (
     SlotFilter,
@@ -34,16 +33,6 @@ from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
 bp = Blueprint("bookings", __name__)
 
 FAMILY = ("student", "parent")
-
-
-@cache
-def _active_activities_statement():
-    return select(Activity.id, Activity.name).where(Activity.active).order_by(Activity.id)
-
-
-def _active_activities() -> tuple:
-    """The activities offered, as (id, name) rows."""
-    return tuple(db.session().connection().execute(_active_activities_statement()))
 
 
 def _filter_from(form: SlotFilterForm) -> SlotFilter:
@@ -75,7 +64,7 @@ def _booking_for() -> User | None:
 @bp.route("/slots")
 @role_required(*FAMILY, "coordinator")
 def browse():
-    activities = _active_activities()
+    activities = offered_activities(db.session())
     booking_for = _booking_for()
     for_id = booking_for.id if booking_for else None
     # What the filters mean and how they look depend only on the activities offered and the
