@@ -31,43 +31,32 @@ DEFAULT_SIZE = 20_000  # cards are ~1 KB: about 20 MB per process at most
 
 
 class FragmentStore:
-    """A bounded, thread-safe least-recently-used mapping from keys to rendered HTML."""
+    """A bounded, thread-safe least-recently-used mapping from keys to what was made for them."""
 
     def __init__(self, size: int = DEFAULT_SIZE):
         self.size = size
         self.hits = self.misses = 0
-        self._kept: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._kept: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, render: Callable[[], str]) -> Markup:
-        with self._lock:
-            html = self._kept.get(key)
-            if html is not None:
-                self._kept.move_to_end(key)
-                self.hits += 1
-                return html
-            self.misses += 1
-        html = Markup(render())  # outside the lock: two threads may both render a new key, harmlessly
-        with self._lock:
-            self._kept[key] = html
-            if len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return html
-
     def remember(self, key: Hashable, compute: Callable[[], object]) -> object:
-        """Like get, for any value computed from the key alone (not only HTML)."""
+        """What was kept for `key`, or what `compute` makes of it, kept from now on."""
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 self.hits += 1
                 return self._kept[key]
             self.misses += 1
-        value = compute()
+        value = compute()  # outside the lock: two threads may both make a new key's, harmlessly
         with self._lock:
             self._kept[key] = value
             if len(self._kept) > self.size:
                 self._kept.popitem(last=False)
         return value
+
+    def get(self, key: Hashable, render: Callable[[], str]) -> Markup:
+        """The HTML kept for `key`, or `render`'s."""
+        return self.remember(key, lambda: Markup(render()))
 
     def clear(self) -> None:
         with self._lock:
