@@ -77,3 +77,16 @@ def test_the_week_shows_each_day(client, db, session_done):
     html = client.get("/slots/mine").get_data(as_text=True)
     assert "Cette semaine" in html and "Rien ce jour-là." in html
     assert "samedi 16 janvier" in html  # Claire's session on the fifth day
+
+
+def test_a_refused_correction_of_a_session_already_marked_is_still_explained(client, db, session_done):
+    mark(db, session_done["booking"], present=True, note="vu")
+    login(client, session_done["karim"].email)
+    html = client.get("/slots/mine").get_data(as_text=True)
+    assert f'id="booking-{session_done["booking"].id}"' not in html  # nothing left to mark there
+    prefix = f"b{session_done['booking'].id}-"
+    response = client.post(f"/slots/bookings/{session_done['booking'].id}/attendance", data={
+        prefix + "note": "corrigée", prefix + "csrf_token": csrf_token(html)})
+    assert "Choisissez présent ou absent." in response.get_data(as_text=True)
+    look_again(db)
+    assert db.get(Booking, session_done["booking"].id).tutor_note == "vu"

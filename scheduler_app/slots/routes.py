@@ -56,8 +56,15 @@ def _mine_page(corrected: dict | None = None):
                      for booking in week.people[slot.id]))
         for slot in week.past
     ]
-    return render_template("slots/mine.html", past=past, days=[(day, tuple(cards)) for day, cards in by_day.items()], week_number=week_number,
-                           last_week=WEEKS_AHEAD)
+    shown = {booking.id for slot in week.past for booking in week.people[slot.id]}
+    for booking_id, (_row, _presence, _note, *errors) in corrected.items():
+        if booking_id not in shown:  # its session is no longer among those to mark: say it on top
+            for message in (message for field_errors in errors for message in field_errors):
+                flash(str(message), "error")
+    return render_template(
+        "slots/mine.html", past=past, days=[(day, tuple(cards)) for day, cards in by_day.items()],
+        week_number=week_number, last_week=WEEKS_AHEAD,
+    )
 
 
 PRESENCE = {"attended": "present", "absent": "absent"}  # a booking's status -> the form's choice
