@@ -41,6 +41,12 @@ def _literal(number: int):
     return literal_column(str(int(number)))
 
 
+def _after(starts_at, row_id):
+    """Rows after the previous page's last one, in (start, id) order (its values bound as
+    after_start and after_id): a page mark that ties in start time loses nothing."""
+    return or_(starts_at > AFTER_START, and_(starts_at == AFTER_START, row_id > AFTER_ID))
+
+
 def _filter_values(chosen: SlotFilter) -> dict:
     """The chosen filters as values to bind (their keys say which conditions apply)."""
     values: dict = {}
@@ -114,7 +120,7 @@ def _free_slot_rows_statement(applied: frozenset[str], paged: bool, limit: int) 
         .limit(_literal(limit + 1))
     )
     if paged:
-        query = query.where(or_(Slot.starts_at > AFTER_START, and_(Slot.starts_at == AFTER_START, Slot.id > AFTER_ID)))
+        query = query.where(_after(Slot.starts_at, Slot.id))
     return query
 
 
@@ -207,8 +213,7 @@ def _session_rows_statement(paged: bool, limit: int) -> Select:
         .limit(_literal(limit + 1))
     )
     if paged:
-        query = query.where(or_(Booking.starts_at > AFTER_START,
-                                and_(Booking.starts_at == AFTER_START, Booking.id > AFTER_ID)))
+        query = query.where(_after(Booking.starts_at, Booking.id))
     return query
 
 
