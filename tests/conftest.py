@@ -7,13 +7,13 @@ lien_test_<pid>, and drops it at the end, so that runs side by side never meet.
 
 import os
 import re
-import shutil
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from factories import sqlite_copy
 from scheduler_app import clock, create_app
 from scheduler_app import db as database
 from scheduler_app.db import make_engine
@@ -69,9 +69,7 @@ def _wipe_postgres(url: str) -> None:
 @pytest.fixture(params=DATABASES)
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
-        path = tmp_path / "lien.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
     url = request.getfixturevalue("postgres_database")
     _wipe_postgres(url)
     return url

@@ -1,5 +1,6 @@
 """Small factories that arrange the story of a test, through Lien's own services."""
 
+import shutil
 from datetime import timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -84,3 +85,10 @@ def look_again(db: Session) -> None:
     """Forget what the test's session has seen: end its read snapshot and reload objects."""
     db.rollback()
     db.expire_all()
+
+
+def sqlite_copy(template, tmp_path) -> str:
+    """The URL of a fresh copy of the migrated SQLite template, in this test's folder."""
+    path = tmp_path / "lien.sqlite3"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"

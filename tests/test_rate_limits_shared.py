@@ -5,13 +5,12 @@ LIEN_TEST_REDIS_URL points at the Redis server (default redis://127.0.0.1:6379).
 """
 
 import os
-import shutil
 import uuid
 
 import pytest
 import redis
 
-from factories import PASSWORD, login, make_person
+from factories import PASSWORD, login, make_person, sqlite_copy
 from scheduler_app import create_app
 from scheduler_app import db as database
 
@@ -21,9 +20,7 @@ REDIS_URL = os.environ.get("LIEN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 @pytest.fixture
 def database_url(sqlite_template, tmp_path) -> str:
     """What is shared here is Redis, not the database: SQLite only."""
-    path = tmp_path / "lien.sqlite3"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture

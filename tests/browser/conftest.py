@@ -8,7 +8,6 @@ test, never fetched). A page reached but never checked fails the test.
 
 import os
 import re
-import shutil
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ import pytest
 from flask_babel import force_locale, gettext, ngettext
 from werkzeug.serving import make_server
 
-from factories import make_slot, make_tutor
+from factories import make_slot, make_tutor, sqlite_copy
 from scheduler_app.models import Slot, User
 
 CHROMIUM = os.environ.get("LIEN_CHROMIUM", "/usr/bin/chromium")
@@ -47,9 +46,7 @@ WEIGHTS: dict[str, int] = {}
 @pytest.fixture
 def database_url(sqlite_template, tmp_path) -> str:
     """Browser journeys run on SQLite only: what they test is the page, not the database."""
-    path = tmp_path / "lien.sqlite3"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return sqlite_copy(sqlite_template, tmp_path)
 
 
 @pytest.fixture
