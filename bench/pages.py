@@ -126,6 +126,16 @@ def settings(url: str, port: int, prefix: str, storage: str) -> dict[str, str]:
 
 # --- SQL statements per request (in process, same database) ----------------------------------
 
+def logged_in_clients(app, fixture: Fixture) -> dict:
+    """A test client per person the pages are read as ("nobody" too), logged in through the form."""
+    clients = {"nobody": app.test_client()}
+    for who, email in people(fixture).items():
+        clients[who] = app.test_client()
+        page = clients[who].get("/login").get_data(as_text=True)
+        clients[who].post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    return clients
+
+
 def statement_counts(url: str, fixture: Fixture) -> dict[str, int]:
     """SQL statements each page sends, counted on the engine (the same pages, logged in the same way)."""
     from sqlalchemy import event
@@ -135,11 +145,7 @@ def statement_counts(url: str, fixture: Fixture) -> dict[str, int]:
 
     os.environ.update(settings(url, 5000, "lien-bench-count", "memory://"))
     app = create_app({"TESTING": True})
-    clients = {"nobody": app.test_client()}
-    for who, email in people(fixture).items():
-        clients[who] = app.test_client()
-        page = clients[who].get("/login").get_data(as_text=True)
-        clients[who].post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    clients = logged_in_clients(app, fixture)
     engine = database.engine_of(app)
     counts = {}
     for name, who, address, status in pages(fixture):

@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from data import PASSWORD, generate  # noqa: E402
-from pages import OUT, csrf_token, fresh_database, pages, people, settings  # noqa: E402
+from data import generate  # noqa: E402
+from pages import OUT, fresh_database, pages, settings, logged_in_clients  # noqa: E402
 
 
 def time_statements(app, client, address: str, rounds: int) -> None:
@@ -64,11 +64,7 @@ def main() -> None:
     engine.dispose()
     os.environ.update(settings(url, 5000, "lien-profile", "memory://"))
     app = create_app()
-    clients = {"nobody": app.test_client()}
-    for who, email in people(fixture).items():
-        clients[who] = app.test_client()
-        page = clients[who].get("/login").get_data(as_text=True)
-        clients[who].post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    clients = logged_in_clients(app, fixture)
     floor = None
     for name, who, address, status in pages(fixture):
         client = clients[who]
