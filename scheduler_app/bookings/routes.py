@@ -1,6 +1,6 @@
 """Families: browse slots, book, see and cancel their sessions."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from ..forms import show_service_error
 from ..fragments import filled, remembered, render_piece
 from ..i18n import viewer_zone
 from ..models import Slot, User
+from ..paging import mark_of, page_mark
 from ..services import ServiceError
 from ..extensions import limiter
 from ..services.accounts import add_child, link_child
@@ -72,14 +73,14 @@ def browse():
     query = tuple((key, value) for key, value in request.args.items(multi=True) if key != "after")
     chosen, filters = remembered(("slot-filters", activities, query, for_id),
                                  lambda: _read_filters(activities, for_id, opened=any(key != "for" for key, _ in query)))
-    after = _page_mark(request.args.get("after", ""))
+    after = page_mark()
     slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
     here = {key: value for key, value in request.args.items() if key != "after"}
     return render_template(
         "bookings/browse.html", filters=filled(filters), slots=slots, booking_for=booking_for, after=after,
         bookable=current_user.role in FAMILY or booking_for is not None,
         first_page=url_for("bookings.browse", **here),
-        next_page=url_for("bookings.browse", **here, after=_mark_of(slots[-1])) if more else None,
+        next_page=url_for("bookings.browse", **here, after=mark_of(slots[-1])) if more else None,
     )
 
 
@@ -89,19 +90,6 @@ def _read_filters(activities, for_id: int | None, opened: bool) -> tuple[SlotFil
     form.fill_choices(activities)
     chosen = _filter_from(form) if form.validate() else SlotFilter()
     return chosen, render_piece("bookings/_filters.html", form=form, for_id=for_id, opened=opened)
-
-
-def _mark_of(row) -> str:
-    """Where the next page starts: after this row (its start as a Unix time, and its id)."""
-    return f"{int(row.starts_at.timestamp())}-{row.id}"
-
-
-def _page_mark(mark: str) -> tuple[datetime, int] | None:
-    """The (start, id) of a `_mark_of` string, or None for the first page (or a mangled one)."""
-    start, _, slot_id = mark.partition("-")
-    if not (start.isdigit() and slot_id.isdigit()) or len(start) > 12:
-        return None
-    return datetime.fromtimestamp(int(start), UTC), int(slot_id)
 
 
 def _alternatives(slot: Slot):
@@ -153,7 +141,7 @@ def my_sessions():
     parent = current_user.role == "parent"
     children = children_of(db_session, current_user) if parent else []
     students = [current_user.id] + [child.id for child in children]
-    after = _page_mark(request.args.get("after", ""))
+    after = page_mark()
     rows, more = session_rows(db_session, current_user, students, now - timedelta(hours=12), after=after)
     return render_template(
         "bookings/sessions.html",
@@ -161,7 +149,7 @@ def my_sessions():
         parent=parent,
         children=children,
         after=after,
-        next_page=url_for("bookings.my_sessions", after=_mark_of(rows[-1])) if more else None,
+        next_page=url_for("bookings.my_sessions", after=mark_of(rows[-1])) if more else None,
     )
 
 
