@@ -23,26 +23,31 @@ def session_done(db, frozen_clock):
     second = make_slot(db, claire, starts_in=timedelta(days=5))
     book_slot(db, second.id, adam, parent)
     frozen_clock(first.ends_at + timedelta(minutes=5))
-    return {"karim": karim, "claire": claire, "booking": booking, "adam": adam}
+    return {"karim": karim, "claire": claire, "booking": booking, "adam": adam, "second": second}
 
 
 def test_a_tutor_marks_a_student_present_with_a_note_and_the_next_tutor_reads_it(client, db, session_done):
     login(client, session_done["karim"].email)
-    page = client.get("/slots/mine")
-    html = page.get_data(as_text=True)
-    assert "Séances passées : présences et notes" in html and "Adam Haddou" in html
+    html = client.get("/slots/mine").get_data(as_text=True)
+    assert "1 séance passée à marquer" in html and 'href="/slots/to-mark"' in html
+    html = client.get("/slots/to-mark").get_data(as_text=True)
+    assert "Adam Haddou" in html
     prefix = f"b{session_done['booking'].id}-"
     response = client.post(f"/slots/bookings/{session_done['booking'].id}/attendance", follow_redirects=True, data={
         prefix + "presence": "present", prefix + "note": "a travaillé les fractions, revoir les divisions",
         prefix + "csrf_token": csrf_token(html)})
-    assert "Présence de Adam Haddou enregistrée" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Présence de Adam Haddou enregistrée" in html and "Tout est marqué" in html
+    assert "à marquer" not in client.get("/slots/mine").get_data(as_text=True)
     look_again(db)
     saved = db.get(Booking, session_done["booking"].id)
     assert saved.status == "attended" and saved.tutor_note.startswith("a travaillé les fractions")
     client.delete_cookie("session")
     login(client, session_done["claire"].email)
     html = client.get("/slots/mine").get_data(as_text=True)
-    assert "revoir les divisions" in html and "Karim Haddad" in html
+    assert "revoir les divisions" not in html  # notes are on the session's own page
+    html = client.get(f"/slots/{session_done['second'].id}").get_data(as_text=True)
+    assert "revoir les divisions" in html and "Karim Haddad" in html and "Adam Haddou" in html
 
 
 def test_attendance_cannot_be_marked_before_the_session(db, session_done, frozen_clock):
@@ -53,12 +58,13 @@ def test_attendance_cannot_be_marked_before_the_session(db, session_done, frozen
 
 def test_a_missing_choice_is_explained_and_the_note_kept(client, db, session_done):
     login(client, session_done["karim"].email)
-    html = client.get("/slots/mine").get_data(as_text=True)
+    html = client.get("/slots/to-mark").get_data(as_text=True)
     prefix = f"b{session_done['booking'].id}-"
     response = client.post(f"/slots/bookings/{session_done['booking'].id}/attendance", data={
         prefix + "note": "note gardée", prefix + "csrf_token": csrf_token(html)})
     html = response.get_data(as_text=True)
     assert "Choisissez présent ou absent." in html and "note gardée" in html
+    assert "<h1>Présences et notes</h1>" in html
 
 
 def test_another_tutor_cannot_mark_my_student(client, db, session_done):
@@ -72,17 +78,18 @@ def test_another_tutor_cannot_mark_my_student(client, db, session_done):
     assert db.get(Booking, session_done["booking"].id).status == "confirmed"
 
 
-def test_the_week_shows_each_day(client, db, session_done):
+def test_the_sessions_to_come_are_shown_day_by_day(client, db, session_done):
     login(client, session_done["claire"].email)
     html = client.get("/slots/mine").get_data(as_text=True)
-    assert "Cette semaine" in html and "Rien ce jour-là." in html
-    assert "samedi 16 janvier" in html  # Claire's session on the fifth day
+    assert "Mes prochaines séances" in html and "samedi 16 janvier" in html  # Claire's, on the fifth day
+    assert "Adam Haddou" in html and f'href="/slots/{session_done["second"].id}"' in html
+    assert "à marquer" not in html  # nothing of Claire's to mark
 
 
 def test_a_refused_correction_of_a_session_already_marked_is_still_explained(client, db, session_done):
     mark(db, session_done["booking"], present=True, note="vu")
     login(client, session_done["karim"].email)
-    html = client.get("/slots/mine").get_data(as_text=True)
+    html = client.get("/slots/to-mark").get_data(as_text=True)
     assert f'id="booking-{session_done["booking"].id}"' not in html  # nothing left to mark there
     prefix = f"b{session_done['booking'].id}-"
     response = client.post(f"/slots/bookings/{session_done['booking'].id}/attendance", data={

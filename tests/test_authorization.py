@@ -73,6 +73,8 @@ def pages(ids) -> dict[str, dict]:
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
         "/slots/mine": only("tutor"),
+        "/slots/to-mark": only("tutor"),
+        f"/slots/{ids['slot']}": only("coordinator"),  # a tutor sees their own sessions only
         f"/tutors/{ids['tutor']}": only("student", "parent", "coordinator"),
         "/slots/new": only("tutor"),
         "/children/new": only("parent"),

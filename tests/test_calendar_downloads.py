@@ -116,10 +116,12 @@ def test_every_session_page_offers_the_download(client, db, family_booking):
     assert link in client.get("/sessions").get_data(as_text=True)
 
 
-def test_the_tutors_slots_page_offers_the_download(app, db, family_booking):
+def test_the_tutors_session_page_offers_the_download(app, db, family_booking):
     client = app.test_client()
     login(client, family_booking["tutor"].email)
-    assert f'href="/slots/{family_booking["slot"].id}/calendar.ics"' in client.get("/slots/mine").get_data(as_text=True)
+    slot_id = family_booking["slot"].id
+    assert f'href="/slots/{slot_id}"' in client.get("/slots/mine").get_data(as_text=True)
+    assert f'href="/slots/{slot_id}/calendar.ics"' in client.get(f"/slots/{slot_id}").get_data(as_text=True)
 
 
 def test_nobody_downloads_someone_elses_session(app, db, family_booking):

@@ -23,7 +23,7 @@ def test_each_person_gets_their_own_csrf_token_in_kept_cards(app, db, frozen_clo
         book_slot(db, slot.id, adam, fatima, "les fractions")
     frozen_clock(slots[0].ends_at + timedelta(minutes=5))  # the first is to be marked now
     pages = {}
-    for who, address in ((karim, "/slots/mine"), (fatima, "/sessions")):
+    for who, address in ((karim, "/slots/to-mark"), (fatima, "/sessions")):
         first, second = app.test_client(), app.test_client()
         login(first, who.email)
         login(second, who.email)

@@ -1,5 +1,5 @@
 """Long lists come a page at a time: every slot once, in order, whatever ties in start time; a
-tutor pages through weeks."""
+tutor pages through their sessions."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -51,20 +51,31 @@ def test_a_mangled_page_mark_shows_the_first_page(client, db, frozen_clock):
         assert f'href="/slots/{first.id}/book"' in response.get_data(as_text=True)
 
 
-def test_a_tutor_pages_through_the_weeks_to_come(client, db, frozen_clock):
-    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))  # a Monday
+def test_a_tutor_pages_through_their_sessions_to_come(client, db, frozen_clock):
+    from scheduler_app.services.sessions import TUTOR_PAGE
+    from scheduler_app.services.slots import cancel_slot
+
+    start = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+    frozen_clock(start)
     tutor = make_tutor(db)
-    this_week = make_slot(db, tutor, starts_in=timedelta(days=2))
-    next_week = make_slot(db, tutor, starts_in=timedelta(days=9))
+    over = make_slot(db, tutor, starts_in=timedelta(hours=1))
+    under_way = make_slot(db, tutor, starts_in=timedelta(hours=2))
+    to_come = [make_slot(db, tutor, starts_in=timedelta(days=1 + day, hours=hour)) for day in range(5) for hour in range(5)]
+    cancel_slot(db, to_come[3])  # a cancelled one still shows, as cancelled
+    frozen_clock(under_way.starts_at + timedelta(minutes=10))  # the first is over, the second under way
     login(client, tutor.email)
 
-    page = client.get("/slots/mine").get_data(as_text=True)
-    assert f"/slots/{this_week.id}/calendar.ics" in page and f"/slots/{next_week.id}/calendar.ics" not in page
-    assert 'href="/slots/mine?week=1" rel="next"' in page
-
-    page = client.get("/slots/mine?week=1").get_data(as_text=True)
-    assert f"/slots/{next_week.id}/calendar.ics" in page and f"/slots/{this_week.id}/calendar.ics" not in page
-    assert "Semaine du lundi 18 janvier" in page and 'href="/slots/mine" rel="prev"' in page
-
-    assert client.get("/slots/mine?week=999").status_code == 200  # as far as the pages go
-    assert client.get("/slots/mine?week=-4").status_code == 200  # this week
+    seen, pages, address = [], 0, "/slots/mine"
+    while address:
+        html = client.get(address).get_data(as_text=True)
+        page = [int(slot_id) for slot_id in re.findall(r'href="/slots/(\d+)"', html)]
+        assert 0 < len(page) <= TUTOR_PAGE
+        seen += page
+        found = re.search(r'href="([^"]+)" rel="next"', html)
+        address, pages = found and unescape(found.group(1)), pages + 1
+    assert seen == [under_way.id] + [slot.id for slot in to_come]
+    assert pages == -(-(len(to_come) + 1) // TUTOR_PAGE)
+    assert "Revenir aux premières séances" in html and "Pas d'autre" not in html
+    # A mangled mark shows the first page.
+    assert f'href="/slots/{under_way.id}"' in client.get("/slots/mine?after=12-").get_data(as_text=True)
+    assert over.id not in seen

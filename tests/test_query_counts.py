@@ -2,7 +2,8 @@
 something per row (an N+1) fails here. Counted with an engine event on every statement sent.
 
 The pages are the ones bench/pages.py measures: the slot browser (with and without filters),
-a student's and a parent's sessions, a tutor's week, calendar feeds, and the join redirect.
+a student's and a parent's sessions, a tutor's sessions (with the page of one of them and the
+page to mark attendance), calendar feeds, and the join redirect.
 """
 
 import re
@@ -20,7 +21,7 @@ from scheduler_app.models import Booking, Guardianship, JoinToken
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.feeds import feed_token
-from scheduler_app.services.sessions import SESSIONS_PAGE
+from scheduler_app.services.sessions import MARK_SHOWN, SESSIONS_PAGE, TUTOR_PAGE
 
 SMALL, LARGE = 3, 30
 NOW_TO_MEASURE = timedelta(hours=70)  # past sessions (to mark) behind, this week and later ahead
@@ -80,9 +81,13 @@ class Centre:
                 book_slot(self.db, slot.id, self.student, self.parent, "")
             book_slot(self.db, free.id, self.student, self.student, "")  # with another tutor each time
             past_marks.append(past)
+            if i == 0:
+                self.first_booked = booked
         self.clock(self.start + NOW_TO_MEASURE)
         for slot in past_marks:
-            for booking in self.db.scalars(select(Booking).where(Booking.slot_id == slot.id)):
+            # The other student marked, with a note; Yasmine is still to be marked.
+            for booking in self.db.scalars(select(Booking).where(Booking.slot_id == slot.id,
+                                                                 Booking.student_id != self.student.id)):
                 mark(self.db, booking, present=True, note="A revu les fractions.")
         self.size = size
 
@@ -94,7 +99,9 @@ class Centre:
             "slot browser, filtered": ("student", "/slots?activity=1&subject=maths&level=college&language=ar", 200),
             "student's sessions": ("student", "/sessions", 200),
             "parent's sessions": ("parent", "/sessions", 200),
-            "tutor's week": ("tutor", "/slots/mine", 200),
+            "tutor's sessions": ("tutor", "/slots/mine", 200),
+            "tutor's session page": ("tutor", f"/slots/{self.first_booked.id}", 200),
+            "tutor's sessions to mark": ("tutor", "/slots/to-mark", 200),
             "tutor's calendar feed": ("nobody", f"/calendar/{feed_token(self.db, self.tutor).secret}.ics", 200),
             "parent's calendar feed": ("nobody", f"/calendar/{feed_token(self.db, self.parent).secret}.ics", 200),
             "join link": ("nobody", f"/j/{self.live_link}", 303),
@@ -162,6 +169,11 @@ def test_the_pages_counted_show_every_session(app, centre_pages_show_everything)
     tutor = app.test_client()
     login(tutor, centre.tutor.email)
     html = tutor.get("/slots/mine").get_data(as_text=True)
-    assert html.count("A revu les fractions.") >= LARGE  # earlier notes beside the students to come
+    assert f"{LARGE + 1} séances passées à marquer" in html and len(re.findall(r'href="/slots/(\d+)"', html)) == TUTOR_PAGE  # + the live one, begun
+    html = tutor.get(f"/slots/{centre.first_booked.id}").get_data(as_text=True)
+    assert "A revu les fractions." in html  # the earlier note beside the student to come
+    html = tutor.get("/slots/to-mark").get_data(as_text=True)
+    # The latest MARK_SHOWN, each with both students (the marked one too), but the live one: Yasmine's alone.
+    assert html.count('id="booking-') == 2 * MARK_SHOWN - 1
     feed = app.test_client().get(centre.pages()["tutor's calendar feed"][1]).get_data(as_text=True)
     assert feed.count("BEGIN:VEVENT") == 2 * LARGE + 1

@@ -149,3 +149,31 @@ def test_a_tutor_cannot_cancel_someone_elses_slot(client, db):
     assert response.status_code == 403
     look_again(db)
     assert db.get(Slot, slot.id).status == "open"
+
+
+def test_a_session_page_shows_who_comes_and_offers_cancelling_until_it_starts(client, db, frozen_clock):
+    from factories import make_family, make_person
+    from scheduler_app.services.booking import book_slot
+
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=timedelta(days=1), capacity=2)
+    fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    book_slot(db, slot.id, adam, fatima, "les fractions")
+    login(client, tutor.email)
+    html = client.get(f"/slots/{slot.id}").get_data(as_text=True)
+    assert "<h1>Séance du mardi 12 janvier, 10\u00a0h\u00a000</h1>" in html
+    assert "Adam Haddou" in html and "les fractions" in html and "Places prises : 1 sur 2" in html
+    assert f'action="/slots/{slot.id}/cancel"' in html and "/j/" in html  # cancelling, and the tutor's link
+    assert "Les familles qui ont réservé sont prévenues tout de suite." in html
+    assert client.get("/slots/999999").status_code == 404
+
+    frozen_clock(slot.starts_at + timedelta(minutes=5))  # under way: joined, no longer cancelled
+    html = client.get(f"/slots/{slot.id}").get_data(as_text=True)
+    assert f'action="/slots/{slot.id}/cancel"' not in html and "/j/" in html
+
+    coordinator = make_person(db, "coordinator", "Claire Martin")
+    client.delete_cookie("session")
+    login(client, coordinator.email)
+    html = client.get(f"/slots/{slot.id}").get_data(as_text=True)
+    assert "Adam Haddou" in html and "/j/" not in html  # the tutor's own link is not the coordinator's

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
@@ -333,71 +333,150 @@ class BookingRow(NamedTuple):
 
 
 @dataclass(frozen=True)
-class TutorWeek:
-    """What a tutor's page shows: past sessions to mark, and one week of slots, as plain rows."""
+class TutorSlots:
+    """Some of a tutor's slots, as plain rows, with who booked each."""
 
-    past: list[SlotRow]  # the latest MARK_SHOWN with a student not yet marked
-    week: list[SlotRow]  # the week's, soonest first
-    people: dict[int, list[BookingRow]]  # slot id -> its live bookings
-    notes: dict[int, list[Row]]  # student id -> earlier tutors' latest notes
-
-
-MARK_SHOWN = 8  # past sessions offered for attendance on the tutor's page
+    slots: list[SlotRow]  # soonest first
+    people: dict[int, list[BookingRow]]  # slot id -> its live bookings, first booked first
+    to_mark: int  # past sessions (MARKING_DAYS) where a student is still to be marked
+    more: bool = False  # whether more slots follow (a page of them)
 
 
-@cache
-def _tutor_slots_statement(marking: bool) -> Select:
-    window = and_(Slot.starts_at >= bindparam("week_start"), Slot.starts_at < bindparam("week_end"))
-    if marking:
-        # Past sessions where a student is still to be marked present or absent.
-        other = aliased(Booking, name="unmarked")
-        unmarked = select(other.id).where(  # "not cancelled" too, for SQLite to see the partial index
-            other.slot_id == Slot.id, other.status != literal_column("'cancelled'"),
-            other.status == literal_column("'confirmed'"),
-        )
-        window = or_(window, and_(Slot.starts_at >= bindparam("marking_since"), Slot.starts_at <= NOW,
-                                  Slot.status == "open", Slot.booked > 0, unmarked.exists()))
-    student = aliased(User, name="student")
+TUTOR_PAGE = 10  # a tutor's sessions per page, as a family's
+MARK_SHOWN = 8  # past sessions offered for attendance at once
+MARKING_DAYS = 14  # how long a past session stays offered for attendance
+# The longest a session lasts (minutes_field's maximum): one that began earlier is over, so the
+# list of sessions to come reads the tutor's index from there rather than from their first slot.
+LONGEST_SESSION = timedelta(minutes=240)
+TUTOR, MARKING_SINCE = bindparam("tutor"), bindparam("marking_since")
+
+
+def _to_mark(slot) -> tuple:
+    """A past session of the tutor's, since marking_since, with a student not yet marked."""
+    unmarked = aliased(Booking, name="unmarked")
+    return (
+        slot.tutor_id == TUTOR, slot.starts_at >= MARKING_SINCE, slot.starts_at <= NOW,
+        slot.status == literal_column("'open'"), slot.booked > 0,
+        # "not cancelled" too, for SQLite to see the partial index of live bookings
+        select(unmarked.id).where(unmarked.slot_id == slot.id, unmarked.status != literal_column("'cancelled'"),
+                                  unmarked.status == literal_column("'confirmed'")).exists(),
+    )
+
+
+def _tutor_rows(page) -> Select:
+    """The slots whose ids `page` selects, one row per live booking (or one for none), with the
+    tutor's own join link, and how many past sessions are to be marked (counted once)."""
+    student, past = aliased(User, name="student"), aliased(Slot, name="past")
+    to_mark = select(func.count(past.id)).where(*_to_mark(past)).scalar_subquery()
     return (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
                Slot.booked, Slot.capacity, JoinToken.token,
-               Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note)
+               Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note,
+               to_mark)
+        .join(page, page.c.id == Slot.id)
         .join(Activity, Activity.id == Slot.activity_id)
         .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
                                    JoinToken.booking_id.is_(None)))  # the tutor's own link
         .outerjoin(Booking, and_(Booking.slot_id == Slot.id, LIVE_BOOKING))
         .outerjoin(student, student.id == Booking.student_id)
-        .where(Slot.tutor_id == bindparam("tutor"), window)
         .order_by(Slot.starts_at, Slot.id, Booking.created_at, Booking.id)
     )
 
 
-def tutor_week(db: Session, tutor: User, now: datetime, marking_since: datetime | None,
-               week_start: datetime, week_end: datetime) -> TutorWeek:
-    """A tutor's slots from `week_start` to `week_end` and, if `marking_since` is given, their
-    past sessions since then where a student is still to be marked present or absent; with who
-    booked (and the notes earlier tutors left on them), and the tutor's join links. Two
-    queries, whatever the centre's size."""
-    values = {"tutor": tutor.id, "week_start": week_start, "week_end": week_end}
-    if marking_since is not None:
-        values.update(marking_since=marking_since, now=now)
+@cache
+def _coming_statement(paged: bool, limit: int) -> Select:
+    page = (
+        select(Slot.id)
+        .where(Slot.tutor_id == TUTOR, Slot.starts_at > bindparam("started_since"), Slot.ends_at > NOW)
+        .order_by(Slot.starts_at, Slot.id)
+        .limit(_literal(limit + 1))
+    )
+    if paged:
+        page = page.where(_after(Slot.starts_at, Slot.id))
+    return _tutor_rows(page.subquery())
+
+
+@cache
+def _to_mark_statement() -> Select:
+    page = select(Slot.id).where(*_to_mark(Slot)).order_by(Slot.starts_at.desc(), Slot.id.desc())
+    return _tutor_rows(page.limit(_literal(MARK_SHOWN)).subquery())
+
+
+def _tutor_slots(rows) -> tuple[list[SlotRow], dict[int, list[BookingRow]], int]:
     slots: dict[int, SlotRow] = {}
     people: dict[int, list[BookingRow]] = {}
-    seen: set[int] = set()
-    # One row per slot and live booking (and per link of the tutor's to it: one, as a rule).
-    for row in db.connection().execute(_tutor_slots_statement(marking_since is not None), values):
+    to_mark = 0
+    for row in rows:
         if row[0] not in slots:
             slots[row[0]] = SlotRow(*row[:10])
             people[row[0]] = []
-        if row[10] is not None and row[10] not in seen:
-            seen.add(row[10])
-            people[row[0]].append(BookingRow(row[10], row[0], *row[11:]))
-    week = [slot for slot in slots.values() if week_start <= slot.starts_at < week_end and slot.starts_at > now]
-    past = [slot for slot in slots.values() if slot.starts_at <= now and slot.status == "open"] if marking_since else []
-    # Past sessions where someone is still to be marked present or absent (the latest few).
-    to_mark = [slot for slot in past if any(booking.status == "confirmed" for booking in people[slot.id])]
-    students = {booking.student_id for slot in week for booking in people[slot.id]}
-    return TutorWeek(past=to_mark[-MARK_SHOWN:], week=week, people=people, notes=latest_notes(db, students, now))
+        if row[10] is not None:
+            people[row[0]].append(BookingRow(row[10], row[0], *row[11:16]))
+        to_mark = row[16]
+    return list(slots.values()), people, to_mark
+
+
+def tutor_sessions(db: Session, tutor: User, now: datetime, *, after: tuple[datetime, int] | None = None,
+                   limit: int = TUTOR_PAGE) -> TutorSlots:
+    """A page of a tutor's sessions not yet over, soonest first, after `after` (the start and id
+    of the previous page's last one), with who booked them and the tutor's join links; and how
+    many past sessions are to be marked. One query, whatever the centre's size."""
+    values = {"tutor": tutor.id, "now": now, "started_since": now - LONGEST_SESSION,
+              "marking_since": now - timedelta(days=MARKING_DAYS)}
+    if after is not None:
+        values["after_start"], values["after_id"] = after
+    slots, people, to_mark = _tutor_slots(db.connection().execute(_coming_statement(after is not None, limit), values))
+    if not slots:  # no row to carry the count
+        to_mark = db.connection().execute(_to_mark_count_statement(), values).scalar_one()
+    return TutorSlots(slots=slots[:limit], people=people, to_mark=to_mark, more=len(slots) > limit)
+
+
+@cache
+def _to_mark_count_statement() -> Select:
+    return select(func.count(Slot.id)).where(*_to_mark(Slot))
+
+
+def tutor_to_mark(db: Session, tutor: User, now: datetime) -> TutorSlots:
+    """The latest MARK_SHOWN past sessions of a tutor's (MARKING_DAYS back) where a student is
+    still to be marked present or absent, oldest first, with all their live bookings; and how
+    many such sessions there are in all. One query."""
+    values = {"tutor": tutor.id, "now": now, "marking_since": now - timedelta(days=MARKING_DAYS)}
+    slots, people, to_mark = _tutor_slots(db.connection().execute(_to_mark_statement(), values))
+    return TutorSlots(slots=slots, people=people, to_mark=to_mark)
+
+
+def tutor_slot(db: Session, slot_id: int) -> tuple[SlotRow, int] | None:
+    """One slot as its page shows it, with its tutor's own join link (tutor_id to check whose it is)."""
+    row = db.connection().execute(_tutor_slot_statement(), {"slot": slot_id}).one_or_none()
+    return None if row is None else (SlotRow(*row[:10]), row.tutor_id)
+
+
+@cache
+def _tutor_slot_statement() -> Select:
+    return (
+        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
+               Slot.booked, Slot.capacity, JoinToken.token, Slot.tutor_id)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
+                                   JoinToken.booking_id.is_(None)))
+        .where(Slot.id == bindparam("slot"))
+    )
+
+
+def slot_people(db: Session, slot: SlotRow) -> tuple[list[Row], dict[int, list[Row]]]:
+    """Who booked a slot (its live bookings, first booked first), and the notes earlier tutors
+    left on each of them before it. Two queries."""
+    people = list(db.connection().execute(_slot_people_statement(), {"slot": slot.id}))
+    return people, latest_notes(db, {person.student_id for person in people}, slot.starts_at)
+
+
+@cache
+def _slot_people_statement() -> Select:
+    return (
+        _booking_rows()
+        .where(Booking.slot_id == bindparam("slot"), LIVE_BOOKING)
+        .order_by(Booking.created_at, Booking.id)
+    )
 
 
 def _booking_rows() -> Select:

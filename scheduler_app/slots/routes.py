@@ -1,7 +1,5 @@
 """A tutor's slots: open them, see who booked, cancel."""
 
-from datetime import datetime, time, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -17,63 +15,83 @@ from ..models import Activity, Booking
 from ..services.attendance import mark
 from .attendance_form import AttendanceForm
 from ..services import ServiceError
-from ..services.sessions import tutor_booking_row, tutor_week
+from ..paging import mark_of, page_mark
+from ..services.sessions import (
+    MARK_SHOWN,
+    slot_people,
+    tutor_booking_row,
+    tutor_sessions,
+    tutor_slot,
+    tutor_to_mark,
+)
 from ..services.slots import SlotPlan, cancel_slot, open_slots
 from .forms import SlotForm
 
 bp = Blueprint("slots", __name__, url_prefix="/slots")
 
 
-MARKING_DAYS = 14  # past sessions stay on the page this long, for attendance
-WEEKS_AHEAD = 12  # how far the tutor can page through weeks to come
-
-
-def _mine_page(corrected: dict | None = None):
-    """The tutor's page: sessions to mark, then a week day by day (this one, or ?week=N
-    weeks on), each slot with who booked and what the earlier tutors noted."""
+@bp.route("/mine")
+@role_required("tutor")
+def mine():
+    """The tutor's page: how many past sessions are to be marked, then their sessions to come,
+    a page at a time, day by day, each with who booked and what they need help with."""
     now = now_utc()
-    week_number = min(max(request.args.get("week", 0, type=int), 0), WEEKS_AHEAD)
+    after = page_mark()
+    page = tutor_sessions(db.session(), current_user, now, after=after)
     zone = viewer_zone()
-    first_day = now.astimezone(zone).date() + timedelta(weeks=week_number)
-    day_list = [first_day + timedelta(days=n) for n in range(7)]
-    week = tutor_week(
-        db.session(), current_user, now,
-        marking_since=now - timedelta(days=MARKING_DAYS) if week_number == 0 else None,
-        week_start=datetime.combine(day_list[0], time.min, zone),
-        week_end=datetime.combine(day_list[-1] + timedelta(days=1), time.min, zone),
+    days: dict = {}
+    for slot in page.slots:
+        people = tuple((booking.student_name, booking.topic) for booking in page.people[slot.id])
+        days.setdefault(slot.starts_at.astimezone(zone).date(), []).append((slot, people, slot.token))
+    return render_template(
+        "slots/mine.html", days=[(day, tuple(cards)) for day, cards in days.items()], to_mark=page.to_mark,
+        after=after, next_page=url_for("slots.mine", after=mark_of(page.slots[-1])) if page.more else None,
     )
-    by_day = {day: [] for day in day_list}
-    for slot in week.week:
-        people = tuple(
-            (booking.student_name, booking.topic,
-             tuple((note.starts_at, note.tutor_name, note.tutor_note) for note in week.notes.get(booking.student_id, ())))
-            for booking in week.people[slot.id]
-        )
-        by_day[slot.starts_at.astimezone(zone).date()].append((slot, people, slot.token))
+
+
+@bp.route("/to-mark")
+@role_required("tutor")
+def to_mark():
+    return _to_mark_page()
+
+
+def _to_mark_page(corrected: dict | None = None):
+    """Past sessions where a student is still to be marked present or absent, each student with
+    the attendance form; `corrected` shows a refused one again (booking id -> what was sent)."""
+    past = tutor_to_mark(db.session(), current_user, now_utc())
     corrected = corrected or {}
-    past = [
+    cards = [
         (slot, tuple(corrected.get(booking.id) or (booking, PRESENCE.get(booking.status), booking.tutor_note, (), ())
-                     for booking in week.people[slot.id]))
-        for slot in week.past
+                     for booking in past.people[slot.id]))
+        for slot in past.slots
     ]
-    shown = {booking.id for slot in week.past for booking in week.people[slot.id]}
+    shown = {booking.id for slot in past.slots for booking in past.people[slot.id]}
     for booking_id, (_row, _presence, _note, *errors) in corrected.items():
         if booking_id not in shown:  # its session is no longer among those to mark: say it on top
             for message in (message for field_errors in errors for message in field_errors):
                 flash(str(message), "error")
-    return render_template(
-        "slots/mine.html", past=past, days=[(day, tuple(cards)) for day, cards in by_day.items()],
-        week_number=week_number, last_week=WEEKS_AHEAD,
-    )
+    return render_template("slots/to_mark.html", cards=cards, to_mark=past.to_mark, shown=MARK_SHOWN)
 
 
 PRESENCE = {"attended": "present", "absent": "absent"}  # a booking's status -> the form's choice
 
 
-@bp.route("/mine")
-@role_required("tutor")
-def mine():
-    return _mine_page()
+@bp.route("/<int:slot_id>")
+@role_required("tutor", "coordinator")
+def slot_page(slot_id: int):
+    """One of the tutor's sessions: who booked, what they need, what earlier tutors noted; the
+    tutor's join link, the calendar entry, and cancelling."""
+    found = tutor_slot(db.session(), slot_id)
+    if found is None:
+        abort(404)
+    slot, tutor_id = found
+    if tutor_id != current_user.id and current_user.role != "coordinator":
+        abort(403)
+    people, notes = slot_people(db.session(), slot)
+    own = tutor_id == current_user.id  # the join link is the tutor's: a coordinator gets none
+    return render_template("slots/slot.html", slot=slot, people=tuple(people),
+                           notes=tuple((student, tuple(rows)) for student, rows in notes.items()),
+                           token=slot.token if own else None, own=own, now=now_utc())
 
 
 @bp.route("/bookings/<int:booking_id>/attendance", methods=["POST"])
@@ -91,12 +109,12 @@ def attendance(booking_id: int):
             flash(str(error.message), "error")
         else:
             flash(_("Présence de %(name)s enregistrée.", name=booking.student.name), "success")
-            return redirect(url_for("slots.mine") + f"#booking-{booking.id}")
+            return redirect(url_for("slots.to_mark") + f"#booking-{booking.id}")
     if current_user.role == "coordinator":
         return redirect(url_for("admin.sessions"))
     row = tutor_booking_row(db.session(), booking.id)
     sent = (row, form.presence.data, form.note.data or "", tuple(form.presence.errors), tuple(form.note.errors))
-    return _mine_page({booking.id: sent})
+    return _to_mark_page({booking.id: sent})
 
 
 @bp.route("/new", methods=["GET", "POST"])
