@@ -170,7 +170,13 @@ def _version_statement(dialect: str) -> Select:
         .where(Booking.slot_id == Slot.id, LIVE_BOOKING)
         .scalar_subquery()
     )
-    tutor_slots = select(*_changes(Slot, "slots"), _listing(dialect, Slot.id, booked)).where(*slots).subquery()
+    # Only for the slots with a seat taken: Slot.booked counts their live bookings (booking and
+    # cancelling change it), and a slot's listing is left out when nobody booked it anyway.
+    tutor_slots = (
+        select(*_changes(Slot, "slots"), _listing(dialect, Slot.id, case((Slot.booked > 0, booked))))
+        .where(*slots)
+        .subquery()
+    )
     # A family's feed (bookings_for): the person's bookings, or their children's, with their slots.
     students = union(select(owner), select(Guardianship.student_id).where(Guardianship.parent_id == owner))
     bookings = (Booking.student_id.in_(students), Booking.ends_at > since)
