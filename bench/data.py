@@ -60,6 +60,7 @@ class Fixture:
     parent: str
     tutor_feed: str  # the busy tutor's feed secret
     join_token: str  # a student's link to a session happening now
+    tutor_slot: int  # the busy tutor's next session with the most students booked
     race_slot: int  # a free capacity-1 slot, for the booking race
     racers: list  # RACERS students free at that time
     day: str  # a day with sessions to filter on (ISO date)
@@ -198,6 +199,8 @@ def generate(engine: Engine, factor: int, *, seed: int = 2026, now: datetime | N
         parent=by_id[parent_of[busiest_student]]["email"],
         tutor_feed=rows["feed_token"][0]["secret"],
         join_token=next(link["token"] for link in rows["join_token"] if link["user_id"] == live_student),
+        tutor_slot=max((slot for slot in rows["slot"] if slot["tutor_id"] == tutors[0][0] and slot["starts_at"] > now),
+                       key=lambda slot: (slot["booked"], -slot["starts_at"].timestamp()))["id"],
         race_slot=race["id"],
         racers=[by_id[racer]["email"] for racer in racers],
         day=(first_student_day.astimezone(ZONE).date() + timedelta(days=1)).isoformat(),

@@ -5,7 +5,7 @@
 For SQLite and PostgreSQL, at scale 1 and 10 (bench/data.py), it starts gunicorn as `make serve`
 does, logs in through the real form, and measures with wrk requests per second, p50 and p99 of:
 the slot browser (with and without filters), a student's and a parent's sessions, a tutor's
-week, a busy tutor's calendar feed, the join redirect, and the floor: /health, the app's most
+sessions to come, one of their sessions and their sessions to mark, a busy tutor's calendar feed, the join redirect, and the floor: /health, the app's most
 trivial view, through the same gunicorn and middleware. Target: every page at least 0.25 of
 the floor's requests per second. It also prints SQL statements per request at each scale
 (which must not grow), times a 1,000-event calendar feed against icalendar serialising the same
@@ -60,7 +60,9 @@ def pages(fixture: Fixture) -> list[tuple[str, str, str, int]]:
         ("slot browser, filtered", "student", f"/slots?{filters}", 200),
         ("student's sessions", "student", "/sessions", 200),
         ("parent's sessions", "parent", "/sessions", 200),
-        ("tutor's week", "tutor", "/slots/mine", 200),
+        ("tutor's sessions", "tutor", "/slots/mine", 200),
+        ("tutor's session page", "tutor", f"/slots/{fixture.tutor_slot}", 200),
+        ("tutor's sessions to mark", "tutor", "/slots/to-mark", 200),
         ("tutor's calendar feed", "nobody", f"/calendar/{fixture.tutor_feed}.ics", 200),
         ("join redirect", "nobody", f"/j/{fixture.join_token}", 303),
     ]

@@ -2,7 +2,7 @@
 (wall clock, and this process's CPU time, steadier on a busy machine; the ratio is of CPU time),
 and optionally a cProfile of one page (no gunicorn, no wrk; for finding what to speed up).
 
-    .venv/bin/python bench/profile_pages.py [--database sqlite|postgresql] [--profile "tutor's week"]
+    .venv/bin/python bench/profile_pages.py [--database sqlite|postgresql] [--profile "tutor's sessions"]
 """
 
 import argparse
