@@ -62,11 +62,13 @@ def test_a_tutor_sets_weekly_availability_joins_as_moderator_and_marks_attendanc
     card = tab.main.locator(".card").filter(has_text="Yasmine Haddou")
     assert DAYS[tab.lang] in tab.text() and HOURS[tab.lang] in card.inner_text().replace("\u00a0", " ")
     assert "les fractions" in card.inner_text()
+    tab.screenshot("tutor-sessions", until=card)
     # The session's own page: who comes and what they need, the calendar entry, cancelling.
     tab.click("link", f"{tab.t('Détails')} — {week.when(14, tab.lang)}")
     tab.arrive(tab.t("Séance du %(when)s", when=week.when(14, tab.lang)))
     assert "Yasmine Haddou" in tab.text() and "les fractions" in tab.text()
     assert tab.main.get_by_role("button", name=tab.t("Annuler ce créneau")).is_visible()
+    tab.screenshot("tutor-session", until=tab.main.get_by_role("button", name=tab.t("Annuler ce créneau")))
     tab.click("link", tab.t("Revenir à mes créneaux"))
     tab.arrive(tab.t("Mes créneaux"))
 
