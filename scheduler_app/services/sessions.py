@@ -453,36 +453,43 @@ def tutor_to_mark(db: Session, tutor: User, now: datetime) -> TutorSlots:
     return TutorSlots(slots=slots, people=people, to_mark=to_mark)
 
 
-def tutor_slot(db: Session, slot_id: int) -> tuple[SlotRow, int] | None:
-    """One slot as its page shows it, with its tutor's own join link (tutor_id to check whose it is)."""
-    row = db.connection().execute(_tutor_slot_statement(), {"slot": slot_id}).one_or_none()
-    return None if row is None else (SlotRow(*row[:10]), row.tutor_id)
+@dataclass(frozen=True)
+class SlotPage:
+    """One of a tutor's slots as its page shows it."""
+
+    slot: SlotRow
+    tutor_id: int  # whose it is, for the page to check
+    people: list[BookingRow]  # its live bookings, first booked first
+    notes: dict[int, list[Row]]  # student id -> earlier tutors' latest notes, before the slot
+
+
+def tutor_slot_page(db: Session, slot_id: int) -> SlotPage | None:
+    """A slot with its tutor's own join link and who booked it, in one query; then the notes
+    earlier tutors left on them before it, in a second (none if nobody booked)."""
+    rows = db.connection().execute(_slot_page_statement(), {"slot": slot_id}).all()
+    if not rows:
+        return None
+    slot = SlotRow(*rows[0][:10])
+    # One row per live booking (one with none for a slot nobody booked).
+    people = [BookingRow(row[10], slot.id, *row[11:16]) for row in rows if row[10] is not None]
+    notes = latest_notes(db, {person.student_id for person in people}, slot.starts_at)
+    return SlotPage(slot=slot, tutor_id=rows[0].tutor_id, people=people, notes=notes)
 
 
 @cache
-def _tutor_slot_statement() -> Select:
+def _slot_page_statement() -> Select:
+    student = aliased(User, name="student")
     return (
         select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
-               Slot.booked, Slot.capacity, JoinToken.token, Slot.tutor_id)
+               Slot.booked, Slot.capacity, JoinToken.token,
+               Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note,
+               Slot.tutor_id)
         .join(Activity, Activity.id == Slot.activity_id)
         .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
-                                   JoinToken.booking_id.is_(None)))
+                                   JoinToken.booking_id.is_(None)))  # the tutor's own link
+        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, LIVE_BOOKING))
+        .outerjoin(student, student.id == Booking.student_id)
         .where(Slot.id == bindparam("slot"))
-    )
-
-
-def slot_people(db: Session, slot: SlotRow) -> tuple[list[Row], dict[int, list[Row]]]:
-    """Who booked a slot (its live bookings, first booked first), and the notes earlier tutors
-    left on each of them before it. Two queries."""
-    people = list(db.connection().execute(_slot_people_statement(), {"slot": slot.id}))
-    return people, latest_notes(db, {person.student_id for person in people}, slot.starts_at)
-
-
-@cache
-def _slot_people_statement() -> Select:
-    return (
-        _booking_rows()
-        .where(Booking.slot_id == bindparam("slot"), LIVE_BOOKING)
         .order_by(Booking.created_at, Booking.id)
     )
 

@@ -18,10 +18,9 @@ from ..services import ServiceError
 from ..paging import mark_of, page_mark
 from ..services.sessions import (
     MARK_SHOWN,
-    slot_people,
     tutor_booking_row,
     tutor_sessions,
-    tutor_slot,
+    tutor_slot_page,
     tutor_to_mark,
 )
 from ..services.slots import SlotPlan, cancel_slot, open_slots
@@ -81,17 +80,15 @@ PRESENCE = {"attended": "present", "absent": "absent"}  # a booking's status -> 
 def slot_page(slot_id: int):
     """One of the tutor's sessions: who booked, what they need, what earlier tutors noted; the
     tutor's join link, the calendar entry, and cancelling."""
-    found = tutor_slot(db.session(), slot_id)
-    if found is None:
+    page = tutor_slot_page(db.session(), slot_id)
+    if page is None:
         abort(404)
-    slot, tutor_id = found
-    if tutor_id != current_user.id and current_user.role != "coordinator":
+    if page.tutor_id != current_user.id and current_user.role != "coordinator":
         abort(403)
-    people, notes = slot_people(db.session(), slot)
-    own = tutor_id == current_user.id  # the join link is the tutor's: a coordinator gets none
-    return render_template("slots/slot.html", slot=slot, people=tuple(people),
-                           notes=tuple((student, tuple(rows)) for student, rows in notes.items()),
-                           token=slot.token if own else None, own=own, now=now_utc())
+    own = page.tutor_id == current_user.id  # the join link is the tutor's: a coordinator gets none
+    return render_template("slots/slot.html", slot=page.slot, people=tuple(page.people),
+                           notes=tuple((student, tuple(rows)) for student, rows in page.notes.items()),
+                           token=page.slot.token if own else None, own=own, now=now_utc())
 
 
 @bp.route("/bookings/<int:booking_id>/attendance", methods=["POST"])
