@@ -99,3 +99,20 @@ def test_purge_forgets_what_is_older_than_the_retention(db, frozen_clock):
 def test_the_purge_command_runs(app, db):
     result = app.test_cli_runner().invoke(args=["purge", "--days", "730"])
     assert result.exit_code == 0 and "Purged:" in result.output
+
+
+def test_a_parents_page_names_their_children_whether_or_not_they_have_sessions(client, db):
+    from html import unescape
+
+    tutor = make_tutor(db)
+    parent, [zoe, adam] = make_family(db, "Fatima Haddou", "Zoé N'Diaye, \"Zo\"", "Adam Haddou")
+    make_family(db, "Someone Else", "Not Theirs")
+    login(client, parent.email)
+    children = "Vos enfants : Adam Haddou, Zoé N'Diaye, \"Zo\""  # by name, whatever a name holds
+    html = unescape(client.get("/sessions").get_data(as_text=True))
+    assert children in html and "Aucune séance pour l'instant." in html  # no session yet
+
+    book_slot(db, make_slot(db, tutor).id, zoe, parent, "")
+    html = unescape(client.get("/sessions").get_data(as_text=True))
+    assert children in html and "Not Theirs" not in html
+    assert html.count('<li class="card') == 1 and "Zoé N'Diaye" in html  # her session, read with the names

@@ -23,7 +23,6 @@ from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.sessions import (
     SlotFilter,
     browse_slots,
-    children_of,
     free_slot_rows,
     links_for,
     session_rows,
@@ -139,10 +138,8 @@ def my_sessions():
     db_session = db.session()
     now = now_utc()
     parent = current_user.role == "parent"
-    children = children_of(db_session, current_user) if parent else []
-    students = [current_user.id] + [child.id for child in children]
     after = page_mark()
-    rows, more = session_rows(db_session, current_user, students, now - timedelta(hours=12), after=after)
+    rows, more, children = session_rows(db_session, current_user, now - timedelta(hours=12), after=after)
     return render_template(
         "bookings/sessions.html",
         cards=[(row, parent, row.starts_at > now) for row in rows],

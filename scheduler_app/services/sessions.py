@@ -1,12 +1,13 @@
 """What each person sees of their sessions, loaded in a constant number of queries."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Row, Select, and_, bindparam, func, literal_column, or_, select
+from sqlalchemy import Integer, Row, Select, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from ..models import FREE_SLOT, LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
@@ -192,14 +193,44 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
 SESSIONS_PAGE = 10  # a family's sessions per page
 
 
+class Child(NamedTuple):
+    id: int
+    name: str
+
+
+class SessionRow(NamedTuple):
+    """A family's session as its card shows it (templates/bookings/_session_card.html)."""
+
+    id: int  # the booking's
+    status: str
+    starts_at: datetime
+    slot_id: int
+    ends_at: datetime
+    activity: str
+    subject: str
+    level: str
+    tutor_id: int
+    tutor_name: str
+    languages: str | None
+    student_name: str
+    token: str | None  # the viewer's own join link
+
+
 @cache
-def _session_rows_statement(paged: bool, limit: int) -> Select:
+def _session_rows_statement(dialect: str, family: bool, paged: bool, limit: int) -> Select:
+    person = bindparam("person", type_=Integer)
+    if family:
+        # The parent and their children, found by the statement itself: no ids to read first.
+        students = union_all(select(person), select(Guardianship.student_id).where(Guardianship.parent_id == person))
+        whose = Booking.student_id.in_(students)
+    else:
+        whose = Booking.student_id == person
     # The page's bookings first, through the index of each student's bookings by start; then
     # what their cards show, joined to those few rows only (joined first, then cut to a page,
     # PostgreSQL built every card of the family's and threw most away).
     page = (
         select(Booking.id)
-        .where(Booking.student_id.in_(bindparam("students", expanding=True)), Booking.ends_at > bindparam("since"))
+        .where(whose, Booking.ends_at > bindparam("since"))
         .order_by(Booking.starts_at, Booking.id)
         .limit(_literal(limit + 1))
     )
@@ -207,35 +238,54 @@ def _session_rows_statement(paged: bool, limit: int) -> Select:
         page = page.where(_after(Booking.starts_at, Booking.id))
     page = page.subquery()
     tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
-    return (
-        select(
-            Booking.id, Booking.status, Booking.starts_at, Booking.slot_id, Slot.ends_at,
-            Activity.name.label("activity"), Slot.subject, Slot.level, Slot.tutor_id,
-            tutor.name.label("tutor_name"), TutorProfile.languages, student.name.label("student_name"),
-            JoinToken.token,
+    columns = [
+        Booking.id, Booking.status, Booking.starts_at, Booking.slot_id, Slot.ends_at,
+        Activity.name.label("activity"), Slot.subject, Slot.level, Slot.tutor_id,
+        tutor.name.label("tutor_name"), TutorProfile.languages, student.name.label("student_name"),
+        JoinToken.token,
+    ]
+    if family:  # the parent's children, on each row (a parent has a few)
+        child = aliased(User, name="child")
+        pairs = (func.json_agg(func.json_build_array(child.id, child.name)) if dialect == "postgresql"
+                 else func.json_group_array(func.json_array(child.id, child.name)))
+        columns.append(
+            select(pairs).select_from(Guardianship).join(child, child.id == Guardianship.student_id)
+            .where(Guardianship.parent_id == person).scalar_subquery().label("children")
         )
+    return (
+        select(*columns)
         .join(page, page.c.id == Booking.id)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
         .outerjoin(TutorProfile, TutorProfile.user_id == Slot.tutor_id)
         .join(student, student.id == Booking.student_id)
-        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == bindparam("person")))
+        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == person))
         .order_by(Booking.starts_at, Booking.id)
     )
 
 
-def session_rows(db: Session, person: User, student_ids: list[int], since: datetime, *,
-                 after: tuple[datetime, int] | None = None, limit: int = SESSIONS_PAGE) -> tuple[list[Row], bool]:
-    """A page of the sessions of these students (a student's own, or a parent's children's)
-    ending after `since`, soonest first, after `after` (the start and booking id the previous
-    page ended on): rows of what a card shows (templates/bookings/_session_card.html), with
-    `person`'s own join link; and whether more follow. One query."""
-    values = {"person": person.id, "students": student_ids, "since": since}
+def session_rows(db: Session, person: User, since: datetime, *, after: tuple[datetime, int] | None = None,
+                 limit: int = SESSIONS_PAGE) -> tuple[list[SessionRow], bool, list[Child]]:
+    """A page of the sessions of a student, or of a parent and their children, ending after
+    `since`, soonest first, after `after` (the start and booking id the previous page ended on):
+    rows of what a card shows (templates/bookings/_session_card.html), with `person`'s own join
+    link; whether more follow; and a parent's children, by name. One query (a second for a
+    parent's children when the page is empty)."""
+    family = person.role == "parent"
+    values = {"person": person.id, "since": since}
     if after is not None:
         values["after_start"], values["after_id"] = after
-    rows = list(db.connection().execute(_session_rows_statement(after is not None, limit), values))
-    return rows[:limit], len(rows) > limit
+    statement = _session_rows_statement(db.get_bind().dialect.name, family, after is not None, limit)
+    rows = list(db.connection().execute(statement, values))
+    children: list[Child] = []
+    if family and rows:
+        pairs = rows[0].children
+        pairs = json.loads(pairs) if isinstance(pairs, str) else pairs or []
+        children = sorted((Child(*pair) for pair in pairs), key=lambda child: (child.name, child.id))
+    elif family:
+        children = [Child(*row) for row in children_of(db, person)]
+    return [SessionRow(*row[:13]) for row in rows[:limit]], len(rows) > limit, children
 
 
 def tutor_slots(db: Session, tutor: User, since: datetime) -> Sequence[Slot]:
