@@ -120,3 +120,15 @@ def test_a_coordinator_sets_a_familys_channels_and_others_cannot(client, db):
     client.delete_cookie("session")
     login(client, other.email)
     assert client.get(f"/admin/people/{parent.id}").status_code == 403
+
+
+def test_the_language_link_is_kept_on_the_account_of_whoever_is_logged_in(app, client, db):
+    person = make_person(db, "parent", "Fatima Haddou")
+    login(client, person.email)
+    assert client.get("/language/en?next=/sessions").headers["Location"] == "/sessions"
+    look_again(db)
+    assert db.get(User, person.id).locale == "en"
+    assert "My sessions" in client.get("/sessions").get_data(as_text=True)
+    elsewhere = app.test_client()  # another device, logged in afresh: English too
+    login(elsewhere, person.email)
+    assert '<html lang="en"' in elsewhere.get("/sessions").get_data(as_text=True)

@@ -62,7 +62,7 @@ def move(slot_id: int):
     if form.validate_on_submit():
         try:
             moved = move_slot(db.session(), slot, form.day.data, form.start_time.data,
-                              current_user.timezone, by=current_user)
+                              current_user.timezone, by=current_user.record)
         except ServiceError as error:
             show_service_error(form, error)
         else:

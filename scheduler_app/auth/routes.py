@@ -111,25 +111,27 @@ def choose_password(purpose: str, token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileForm(obj=current_user)
+    account = current_user.record  # the account itself: this page changes it
+    form = ProfileForm(obj=account)
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
         try:
-            update_profile(db.session(), current_user, ProfileChange(
+            update_profile(db.session(), account, ProfileChange(
                 name=form.name.data, email=form.email.data, phone=e164(form.phone.data),
                 notify_by=form.notify_by.data, locale=form.locale.data, timezone=form.timezone.data))
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            session["locale"] = current_user.locale
+            current_user.read_again()
+            session["locale"] = account.locale
             flash(_("Vos réglages sont enregistrés."), "success")
             return redirect(url_for("auth.profile"))
     elif request.method == "POST" and "pw-current" in request.form and password_form.validate_on_submit():
-        if not current_user.check_password(password_form.current.data):
+        if not account.check_password(password_form.current.data):
             password_form.current.errors = [_("Ce n'est pas votre mot de passe actuel. Réessayez.")]
         else:
-            passwords.set_password(db.session(), current_user, password_form.password.data)
-            login_user(current_user._get_current_object())  # this device stays logged in; the others are not
+            passwords.set_password(db.session(), account, password_form.password.data)
+            login_user(account)  # with its new login key: this device stays logged in; the others are not
             flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)

@@ -99,7 +99,7 @@ def _save(form: AvailabilityForm, rule: AvailabilityRule | None):
             level=form.level.data or "",
         )
         try:
-            change = save_rule(db.session(), current_user, plan, rule)
+            change = save_rule(db.session(), current_user.record, plan, rule)
         except ServiceError as error:
             show_service_error(form, error)
         else:

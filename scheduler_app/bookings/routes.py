@@ -108,7 +108,7 @@ def book(slot_id: int):
     if current_user.role == "coordinator" and booking_for is None:
         flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
         return redirect(url_for("admin.people"))
-    students = [booking_for] if booking_for else students_in_care(db_session, current_user)
+    students = [booking_for] if booking_for else students_in_care(db_session, current_user.record)
     if not students:
         flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
         return redirect(url_for("bookings.add_child_page"))
@@ -119,7 +119,7 @@ def book(slot_id: int):
     if form.validate_on_submit():
         student = next(s for s in students if s.id == form.student_id.data)
         try:
-            booking = book_slot(db_session, slot.id, student, current_user, form.topic.data or "")
+            booking = book_slot(db_session, slot.id, student, current_user.record, form.topic.data or "")
         except SlotTaken as error:
             return render_template(
                 "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot),
@@ -182,7 +182,7 @@ def cancel(booking_id: int):
 def add_child_page():
     form = ChildForm()
     if form.validate_on_submit():
-        child = add_child(db.session(), current_user, form.name.data)
+        child = add_child(db.session(), current_user.record, form.name.data)
         flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
         return redirect(url_for("bookings.browse"))
     return render_template("bookings/add_child.html", form=form)
@@ -195,7 +195,7 @@ def link_child_page():
     form = ChildCodeForm()
     if form.validate_on_submit():
         try:
-            child = link_child(db.session(), current_user, form.code.data)
+            child = link_child(db.session(), current_user.record, form.code.data)
         except ServiceError as error:
             show_service_error(form, error)
         else:

@@ -153,7 +153,7 @@ def new():
 def cancel(slot_id: int):
     slot = own_slot(slot_id)
     try:
-        cancelled = cancel_slot(db.session(), slot, by=current_user)
+        cancelled = cancel_slot(db.session(), slot, by=current_user.record)
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
