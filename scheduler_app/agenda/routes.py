@@ -97,7 +97,7 @@ def feed(secret: str):
         if version is None:
             abort(404)
         response = _feed_response(version)
-        person = version.token.user
+        person = db_session.get(User, version.user_id)
         with force_locale(person.locale):
             events = feed_events(person, feed_sessions(db_session, person, now))
             body = render_feed(events, name=_("Lien — mes séances"), tz=person.timezone, now=now)

@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session, aliased
 
 from ..clock import now_utc
 from ..db import write_transaction
@@ -95,34 +95,31 @@ def feed_sessions(db: Session, person: User, now: datetime) -> FeedSessions:
 
 @dataclass(frozen=True)
 class FeedVersion:
-    """A live feed token with its owner, and a fingerprint of everything the owner's feed shows
-    now: equal fingerprints, equal feeds (given the same site settings and code)."""
+    """A live feed token's owner, and a fingerprint of everything the owner's feed shows now:
+    equal fingerprints, equal feeds (given the same site settings and code)."""
 
-    token: FeedToken
+    user_id: int
     fingerprint: str
     last_change: datetime  # the latest change of an entry, or the address's creation
 
 
 def feed_version(db: Session, secret: str, now: datetime) -> FeedVersion | None:
     """The live token with this secret and a fingerprint of its owner's feed, in one statement
-    that loads no session: what a poll needs to be answered 304, or from a rendered copy.
+    that loads no ORM object: what a poll needs to be answered 304, or from a rendered copy.
 
     The fingerprint covers every input of the feed (see _version_statement) and the owner's
     name, email, role, locale and time zone.
     """
     statement = _version_statement(db.get_bind().dialect.name)
-    row = db.execute(statement, {"secret": secret, "since": now - timedelta(days=FEED_DAYS_BACK)}).one_or_none()
+    values = {"secret": secret, "since": now - timedelta(days=FEED_DAYS_BACK)}
+    row = db.connection().execute(statement, values).one_or_none()
     if row is None:
         return None
-    token, *summary = row
-    person = token.user
-    shown = (token.id, token.secret, person.id, person.role, person.name, person.email, person.locale,
-             person.timezone, *summary)
-    changes = (token.created_at, row.slots_changed, row.bookings_changed)
+    created_at, *shown = row  # the token's id and secret, its owner's, then the summaries
     return FeedVersion(
-        token=token,
+        user_id=row.user_id,
         fingerprint=hashlib.sha256(repr(shown).encode()).hexdigest(),
-        last_change=max(moment for moment in changes if moment is not None),
+        last_change=max(moment for moment in (created_at, row.slots_changed, row.bookings_changed) if moment),
     )
 
 
@@ -199,15 +196,15 @@ def _version_statement(dialect: str) -> Select:
     )
     activities = select(_listing(dialect, Activity.id, _sized(Activity.name))).subquery()
     statement = (
-        select(FeedToken, tutor_slots, family, links, activities)
-        .join(FeedToken.user)
+        select(FeedToken.created_at, FeedToken.id, FeedToken.secret, User.id.label("user_id"), User.role, User.name,
+               User.email, User.locale, User.timezone, tutor_slots, family, links, activities)
+        .join(User, User.id == FeedToken.user_id)
         .where(
             FeedToken.secret == bindparam("secret"),
             FeedToken.revoked_at.is_(None),
             User.active,
             User.role.in_(FEED_ROLES),
         )
-        .options(contains_eager(FeedToken.user))
     )
     for summary in (tutor_slots, family, links, activities):
         statement = statement.join(summary, true())
