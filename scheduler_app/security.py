@@ -66,9 +66,9 @@ class Viewer(UserMixin):
     """Who is logged in, as every page reads them: a plain row, not an ORM object.
 
     Loading the account through the ORM on every request cost ~0.1 ms a page of Python (the
-    instance, its state, the identity map) for the few columns they read. A view that changes the account,
-    or hands it to a service that does, asks for `record`: the ORM object, from the request's
-    session. Any other attribute of the account is read from it too."""
+    instance, its state, the identity map) for the few columns pages read. A view that changes
+    the account, or hands it to a service that does, asks for `record`: the ORM object, from
+    the request's session. Any other attribute of the account is read from it too."""
 
     FIELDS = ("id", "name", "email", "role", "locale", "timezone", "active", "login_key")
     __slots__ = (*FIELDS, "_record")
