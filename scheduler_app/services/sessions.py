@@ -421,17 +421,19 @@ def _to_mark(slot) -> tuple:
     )
 
 
-def _tutor_rows(page) -> Select:
-    """The slots whose ids `page` selects, one row per live booking (or one for none), with the
-    tutor's own join link, and how many past sessions are to be marked (counted once)."""
-    student, past = aliased(User, name="student"), aliased(Slot, name="past")
-    to_mark = select(func.count(past.id)).where(*_to_mark(past)).scalar_subquery()
+def _tutor_rows(extra, page=None) -> Select:
+    """A tutor's slots, one row per live booking (or one for none), with the tutor's own join
+    link, then `extra` (a value the same on every row): the slots whose ids `page` selects, or
+    those of the caller's WHERE."""
+    student = aliased(User, name="student")
+    query = select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
+                   Slot.booked, Slot.capacity, JoinToken.token,
+                   Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note,
+                   extra)
+    if page is not None:
+        query = query.join(page, page.c.id == Slot.id)
     return (
-        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
-               Slot.booked, Slot.capacity, JoinToken.token,
-               Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note,
-               to_mark)
-        .join(page, page.c.id == Slot.id)
+        query
         .join(Activity, Activity.id == Slot.activity_id)
         .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
                                    JoinToken.booking_id.is_(None)))  # the tutor's own link
@@ -439,6 +441,12 @@ def _tutor_rows(page) -> Select:
         .outerjoin(student, student.id == Booking.student_id)
         .order_by(Slot.starts_at, Slot.id, Booking.created_at, Booking.id)
     )
+
+
+def _to_mark_count():
+    """How many past sessions the tutor has to mark (counted once, whatever the rows)."""
+    past = aliased(Slot, name="past")
+    return select(func.count(past.id)).where(*_to_mark(past)).scalar_subquery()
 
 
 @cache
@@ -451,27 +459,28 @@ def _coming_statement(paged: bool, limit: int) -> Select:
     )
     if paged:
         page = page.where(_after(Slot.starts_at, Slot.id))
-    return _tutor_rows(page.subquery())
+    return _tutor_rows(_to_mark_count(), page.subquery())
 
 
 @cache
 def _to_mark_statement() -> Select:
     page = select(Slot.id).where(*_to_mark(Slot)).order_by(Slot.starts_at.desc(), Slot.id.desc())
-    return _tutor_rows(page.limit(_literal(MARK_SHOWN)).subquery())
+    return _tutor_rows(_to_mark_count(), page.limit(_literal(MARK_SHOWN)).subquery())
 
 
-def _tutor_slots(rows) -> tuple[list[SlotRow], dict[int, list[BookingRow]], int]:
+def _tutor_slots(rows, extra=None) -> tuple[list[SlotRow], dict[int, list[BookingRow]], object]:
+    """The slots of _tutor_rows' rows, their live bookings by slot id, and the extra column's
+    value (`extra` when there is no row)."""
     slots: dict[int, SlotRow] = {}
     people: dict[int, list[BookingRow]] = {}
-    to_mark = 0
     for row in rows:
         if row[0] not in slots:
             slots[row[0]] = SlotRow(*row[:10])
             people[row[0]] = []
         if row[10] is not None:
             people[row[0]].append(BookingRow(row[10], row[0], *row[11:16]))
-        to_mark = row[16]
-    return list(slots.values()), people, to_mark
+        extra = row[16]
+    return list(slots.values()), people, extra
 
 
 def tutor_sessions(db: Session, tutor: User, now: datetime, *, after: tuple[datetime, int] | None = None,
@@ -491,7 +500,7 @@ def tutor_sessions(db: Session, tutor: User, now: datetime, *, after: tuple[date
 
 @cache
 def _to_mark_count_statement() -> Select:
-    return select(func.count(Slot.id)).where(*_to_mark(Slot))
+    return select(_to_mark_count())
 
 
 def tutor_to_mark(db: Session, tutor: User, now: datetime) -> TutorSlots:
@@ -499,7 +508,7 @@ def tutor_to_mark(db: Session, tutor: User, now: datetime) -> TutorSlots:
     still to be marked present or absent, oldest first, with all their live bookings; and how
     many such sessions there are in all. One query."""
     values = {"tutor": tutor.id, "now": now, "marking_since": now - timedelta(days=MARKING_DAYS)}
-    slots, people, to_mark = _tutor_slots(db.connection().execute(_to_mark_statement(), values))
+    slots, people, to_mark = _tutor_slots(db.connection().execute(_to_mark_statement(), values), 0)
     return TutorSlots(slots=slots, people=people, to_mark=to_mark)
 
 
@@ -516,32 +525,17 @@ class SlotPage:
 def tutor_slot_page(db: Session, slot_id: int) -> SlotPage | None:
     """A slot with its tutor's own join link and who booked it, in one query; then the notes
     earlier tutors left on them before it, in a second (none if nobody booked)."""
-    rows = db.connection().execute(_slot_page_statement(), {"slot": slot_id}).all()
-    if not rows:
+    slots, people, tutor_id = _tutor_slots(db.connection().execute(_slot_page_statement(), {"slot": slot_id}))
+    if not slots:
         return None
-    slot = SlotRow(*rows[0][:10])
-    # One row per live booking (one with none for a slot nobody booked).
-    people = [BookingRow(row[10], slot.id, *row[11:16]) for row in rows if row[10] is not None]
-    notes = latest_notes(db, {person.student_id for person in people}, slot.starts_at)
-    return SlotPage(slot=slot, tutor_id=rows[0].tutor_id, people=people, notes=notes)
+    [slot] = slots
+    notes = latest_notes(db, {person.student_id for person in people[slot.id]}, slot.starts_at)
+    return SlotPage(slot=slot, tutor_id=tutor_id, people=people[slot.id], notes=notes)
 
 
 @cache
 def _slot_page_statement() -> Select:
-    student = aliased(User, name="student")
-    return (
-        select(Slot.id, Slot.starts_at, Slot.ends_at, Slot.status, Activity.name, Slot.subject, Slot.level,
-               Slot.booked, Slot.capacity, JoinToken.token,
-               Booking.id, Booking.student_id, student.name, Booking.topic, Booking.status, Booking.tutor_note,
-               Slot.tutor_id)
-        .join(Activity, Activity.id == Slot.activity_id)
-        .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == Slot.tutor_id,
-                                   JoinToken.booking_id.is_(None)))  # the tutor's own link
-        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, LIVE_BOOKING))
-        .outerjoin(student, student.id == Booking.student_id)
-        .where(Slot.id == bindparam("slot"))
-        .order_by(Booking.created_at, Booking.id)
-    )
+    return _tutor_rows(Slot.tutor_id).where(Slot.id == bindparam("slot"))
 
 
 def _booking_rows() -> Select:
