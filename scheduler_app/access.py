@@ -31,9 +31,14 @@ def own_slot(slot_id: int) -> Slot:
     slot = db.session().get(Slot, slot_id)
     if slot is None:
         abort(404)
-    if current_user.role != "coordinator" and slot.tutor_id != current_user.id:
-        abort(403)
+    check_slot_tutor(slot.tutor_id)
     return slot
+
+
+def check_slot_tutor(tutor_id: int) -> None:
+    """403 unless the current person is the slot's tutor (`tutor_id`) or a coordinator."""
+    if current_user.role != "coordinator" and tutor_id != current_user.id:
+        abort(403)
 
 
 def own_booking(booking_id: int) -> Booking:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import db
-from ..access import own_slot, role_required
+from ..access import check_slot_tutor, own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import viewer_zone
@@ -83,8 +83,7 @@ def slot_page(slot_id: int):
     page = tutor_slot_page(db.session(), slot_id)
     if page is None:
         abort(404)
-    if page.tutor_id != current_user.id and current_user.role != "coordinator":
-        abort(403)
+    check_slot_tutor(page.tutor_id)
     own = page.tutor_id == current_user.id  # the join link is the tutor's: a coordinator gets none
     return render_template("slots/slot.html", slot=page.slot, people=tuple(page.people),
                            notes=tuple((student, tuple(rows)) for student, rows in page.notes.items()),
