@@ -18,7 +18,10 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .changes import Changes
+
 IMMEDIATE = "lien_immediate"
+WROTE = "lien_wrote"  # in a session's info: it wrote since its last commit
 # Lien's writes are built for READ COMMITTED (guarded updates and constraints, no retry loop
 # for serialization failures), so write transactions ask for it rather than the server's default.
 WRITE_ISOLATION = "READ COMMITTED"
@@ -83,6 +86,29 @@ def init_app(app: Flask) -> None:
     reads = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
     app.extensions["lien_request_sessions"] = sessionmaker(reads, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
+    # What this process keeps from the database until it changes (scheduler_app/changes.py).
+    heard = Changes(engine.url if engine.dialect.name == "postgresql" else None)
+    app.extensions["lien_changes"] = heard
+    for factory in (app.extensions["lien_sessions"], app.extensions["lien_request_sessions"]):
+        # A session that wrote (a flush, an UPDATE or DELETE statement) tells `heard` once it
+        # has committed: this process's next reads must not use what it kept.
+        event.listen(factory, "after_flush", _flushed)
+        event.listen(factory, "do_orm_execute", _executing)
+        event.listen(factory, "after_commit", lambda session: session.info.pop(WROTE, False) and heard.committed())
+
+
+def _flushed(session: Session, _context) -> None:
+    session.info[WROTE] = True
+
+
+def _executing(state) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+def changes() -> Changes:
+    """The current app's news of database changes."""
+    return current_app.extensions["lien_changes"]
 
 
 def engine() -> Engine:
@@ -135,3 +161,9 @@ def write_transaction(db_session: Session) -> Iterator[Session]:
 def engine_of(app: Flask) -> Engine:
     """An app's engine, outside a request (to dispose of it)."""
     return app.extensions["lien_engine"]
+
+
+def close(app: Flask) -> None:
+    """Close an app's connections (tests make an app per test)."""
+    app.extensions["lien_changes"].close()
+    app.extensions["lien_engine"].dispose()

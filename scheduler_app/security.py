@@ -1,11 +1,12 @@
 """Logins, CSRF, throttling, and the headers every response carries."""
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_login import UserMixin
 from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
+from .changes import KeptUntilChanged
 from .extensions import csrf, limiter, login_manager
 from .models import User
 
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Connectez-vous pour voir cette page.")
     login_manager.login_message_category = "info"
     app.after_request(add_security_headers)
+    app.extensions["lien_viewers"] = KeptUntilChanged(app.extensions["lien_changes"], ("user",))
     if app.config["PROXY_FIX"]:
         # Behind nginx or Caddy: the client's address (for throttling), scheme (secure cookies,
         # HSTS) and host come from the X-Forwarded-* headers the trusted proxies set.
@@ -114,11 +116,14 @@ _VIEWER_OF_SESSION = select(*(_USER[name] for name in Viewer.FIELDS)).where(
 
 @login_manager.user_loader
 def load_user(session_id: str) -> Viewer | None:
-    """The session holds "<id>:<login key>": a changed password (new key) ends old sessions."""
+    """The session holds "<id>:<login key>": a changed password (new key) ends old sessions.
+
+    The row is kept in this process until the user table changes (scheduler_app/changes.py): a
+    new password, a deactivation or a new name, made anywhere, is seen by the next request."""
     user_id, _, login_key = session_id.partition(":")
     if not user_id.isdigit() or not login_key:
         return None
-    row = db.session().connection().execute(
+    row = current_app.extensions["lien_viewers"].get(session_id, lambda: db.session().connection().execute(
         _VIEWER_OF_SESSION, {"user_id": int(user_id), "login_key": login_key}
-    ).one_or_none()
+    ).one_or_none())
     return Viewer(row) if row is not None and row.active else None

@@ -98,7 +98,7 @@ def app(database_url, tmp_path, app_settings):
     )
     app.instance_path = str(tmp_path)
     yield app
-    database.engine_of(app).dispose()
+    database.close(app)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def start_worker(database_url, tmp_path):
 
     yield start
     for app in apps:
-        database.engine_of(app).dispose()
+        database.close(app)
 
 
 def test_a_second_worker_refuses_logins_after_the_first_saw_too_many(start_worker, db, redis_prefix):

@@ -4,6 +4,7 @@ subscription feed (/calendar/<secret>.ics, also offered as webcal://) that a per
 import hashlib
 from collections import OrderedDict
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from threading import Lock
 
@@ -15,6 +16,7 @@ from flask_login import current_user
 from calendars import Event, render_feed, render_invite
 
 from .. import db
+from ..changes import WATCHED, KeptUntilChanged
 from ..access import own_booking, own_slot, role_required
 from ..calendar_entries import Centre, session_entry
 from ..clock import now_utc
@@ -50,6 +52,7 @@ def _feed_format() -> str:
 
 FEED_FORMAT = _feed_format()
 FEED_BODIES = 64  # rendered feeds each process keeps (a busy tutor's is ~160 KB)
+FEED_VERSION_AGE = timedelta(minutes=1)  # calendar apps poll every 15 minutes or more
 
 
 @bp.route("/agenda")
@@ -77,13 +80,15 @@ def feed(secret: str):
     """A person's sessions for their calendar app: no login, the secret is the key.
 
     Calendar apps poll it, so the feed is not written again while nothing it shows has changed:
-    one statement finds the token and a fingerprint of everything the feed shows (feed_version);
+    one statement finds the token and a fingerprint of everything the feed shows (feed_version),
+    kept in this process until a table it reads changes, for a minute at most (the feed's window
+    moves with time);
     a poll that has this version (If-None-Match, If-Modified-Since) gets a 304, and otherwise the
     body written for this version, if this process still has it.
     """
     db_session = db.session()
     now = now_utc()
-    version = feed_version(db_session, secret, now)
+    version = current_app.extensions["lien_feed_versions"].get(secret, lambda: feed_version(db_session, secret, now))
     if version is None:
         abort(404)
     response = _feed_response(version)
@@ -201,8 +206,10 @@ class FeedBodies:
 
 
 @bp.record_once
-def _keep_feed_bodies(state) -> None:
+def _keep_feeds(state) -> None:
     state.app.extensions["lien_feed_bodies"] = FeedBodies(FEED_BODIES)
+    state.app.extensions["lien_feed_versions"] = KeptUntilChanged(
+        state.app.extensions["lien_changes"], WATCHED, max_age=FEED_VERSION_AGE)
 
 
 def feed_bodies() -> FeedBodies:

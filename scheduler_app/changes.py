@@ -1,0 +1,204 @@
+"""Values read from the database and kept in a web process until their tables change.
+
+Who is logged in is read on every request, and a calendar feed's version on every poll: keeping
+them in each process saves that statement, a fifth of a page's time on PostgreSQL. Kept values
+are right only if the process learns of every change to the tables they come from, whoever
+makes it: another web process, the reminder worker, an administrator in psql. PostgreSQL tells
+it: migration 0006 puts a trigger on each such table that NOTIFYs `lien_changes` with the
+table's name after every statement that writes it, and each process LISTENs on a connection of
+its own, which it reads (without a round trip) before using anything it kept.
+
+A kept value carries the stamp its tables had before it was read, and is used only while the
+stamp is the same: a change committed while it was being read makes it stale at once. Another
+process's change is seen as soon as its notification arrives, a fraction of a millisecond after
+the commit; this process's own writes count at once, and it waits for their notifications
+(`committed`).
+
+With no listening connection (SQLite, a database without the triggers, PostgreSQL restarting),
+`stamp` answers None and nothing is kept: every request reads the database.
+"""
+
+import logging
+import os
+import select
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import psycopg
+from sqlalchemy.engine import URL
+
+from .clock import now_utc
+
+CHANNEL = "lien_changes"
+TRIGGER = "lien_changes"  # the trigger's name on each watched table (migration 0006)
+WATCHED = ("user", "guardianship", "activity", "slot", "booking", "join_token", "feed_token")
+RETRY_SECONDS = 5.0  # after a failed connection, how long requests read without keeping
+DEFAULT_SIZE = 10_000
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_inherited: list = []  # connections a forked child found: never used, never closed (the parent's)
+
+
+class Changes:
+    """How many times each watched table changed, as far as this process has heard."""
+
+    def __init__(self, url: URL | None):
+        # psycopg's own address for the database (None: not PostgreSQL, nothing is watched).
+        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False) if url else None
+        self._lock = threading.Lock()
+        self._connection: psycopg.Connection | None = None
+        self._poller = select.poll()
+        self._pid = 0
+        self._retry_at = 0.0
+        # Raised when listening starts or stops: nothing heard before counts.
+        self._epoch = 0
+        self._counts = dict.fromkeys(WATCHED, 0)
+        self.last_marker = ""  # the latest notification that named no table (see tests' settle)
+
+    def stamp(self, *tables: str) -> tuple[int, ...] | None:
+        """A value that changes whenever one of `tables` does; None if changes cannot be heard."""
+        if self.conninfo is None:
+            return None
+        with self._lock:
+            if not self._listening():
+                return None
+            return (self._epoch, *(self._counts[table] for table in tables))
+
+    def committed(self) -> None:
+        """This process committed a write: wait (one round trip) until the listening connection
+        has heard of every change committed so far, this one included, so that the next
+        request here sees it."""
+        with self._lock:
+            if self.conninfo is None or not self._listening():
+                return  # nothing is kept meanwhile; listening again starts a new epoch
+            marker = f"{os.getpid()}-{uuid.uuid4().hex}"
+            try:
+                # Our own notification comes back before the statement's end, after every one
+                # committed before it (PostgreSQL delivers them in commit order).
+                self._connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, marker))
+                if self.last_marker != marker:
+                    raise psycopg.OperationalError("our own notification did not come back")
+            except psycopg.Error:
+                self._lost()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _heard(self, notice: psycopg.Notify) -> None:
+        """Each notification, read by `_listening` or during a statement on the connection."""
+        if notice.payload in self._counts:
+            self._counts[notice.payload] += 1
+        else:
+            self.last_marker = notice.payload  # names no table: changes nothing
+
+    def _listening(self) -> bool:
+        """Read what has arrived, or connect; False if not listening now."""
+        if self._connection is not None and self._pid != os.getpid():
+            _inherited.append(self._connection)  # the parent's socket: closing it would end theirs
+            self._connection = None
+        if self._connection is None and not self._connect():
+            return False
+        pgconn = self._connection.pgconn
+        try:
+            pgconn.consume_input()  # what the socket holds; never waits
+            if self._poller.poll(0):
+                # Still readable: more came meanwhile, or the server hung up (a notice of why
+                # first, then the end of the stream, which this second read raises on).
+                pgconn.consume_input()
+            while (notice := pgconn.notifies()) is not None:
+                pgconn.notify_handler(notice)  # psycopg's, which calls _heard
+        except psycopg.Error:
+            self._lost()
+            return False
+        return True
+
+    def _connect(self) -> bool:
+        if time.monotonic() < self._retry_at:
+            return False
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+        try:
+            connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+        except psycopg.Error:
+            log.warning("cannot listen for database changes; reading without keeping", exc_info=True)
+            return False
+        try:
+            triggers = connection.execute(
+                "SELECT count(*) FROM pg_trigger JOIN pg_class ON pg_class.oid = pg_trigger.tgrelid"
+                " WHERE tgname = %s AND relname = ANY(%s) AND tgenabled <> 'D'",
+                (TRIGGER, list(WATCHED)),
+            ).fetchone()[0]
+            if triggers != len(WATCHED):
+                log.warning("the database lacks the triggers of migration 0006: nothing is kept")
+                connection.close()
+                return False
+            connection.add_notify_handler(self._heard)
+            connection.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error:
+            log.warning("cannot listen for database changes; reading without keeping", exc_info=True)
+            connection.close()
+            return False
+        self._connection, self._pid = connection, os.getpid()
+        self._poller = select.poll()
+        self._poller.register(connection.fileno(), select.POLLIN)
+        self._epoch += 1  # nothing heard before counts
+        return True
+
+    def _lost(self) -> None:
+        log.warning("lost the connection that hears of database changes; reading without keeping")
+        self._drop()
+        self._epoch += 1
+        self._retry_at = time.monotonic() + RETRY_SECONDS
+
+    def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
+            try:
+                connection.close()
+            except psycopg.Error:
+                pass
+
+
+class KeptUntilChanged:
+    """A bounded least-recently-used store of values read from `tables`, each used while those
+    tables have not changed since it was read (and for at most `max_age`, for values that
+    also depend on the time)."""
+
+    def __init__(self, changes: Changes, tables: tuple[str, ...], *, size: int = DEFAULT_SIZE,
+                 max_age: timedelta | None = None):
+        self.changes, self.tables, self.size, self.max_age = changes, tables, size, max_age
+        self._kept: OrderedDict[Hashable, tuple[tuple[int, ...], datetime, object]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, read: Callable[[], T]) -> T:
+        """The value kept for `key` if still current, or `read()`'s (kept if not None)."""
+        stamp = self.changes.stamp(*self.tables)
+        if stamp is None:
+            return read()
+        now = now_utc()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == stamp and self._young(kept[1], now):
+                self._kept.move_to_end(key)
+                return kept[2]
+        value = read()  # outside the lock; the stamp was taken before it, so a change meanwhile shows
+        if value is not None:
+            with self._lock:
+                self._kept[key] = (stamp, now, value)
+                self._kept.move_to_end(key)
+                if len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def _young(self, read_at: datetime, now: datetime) -> bool:
+        return self.max_age is None or timedelta(0) <= now - read_at < self.max_age
