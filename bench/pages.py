@@ -5,11 +5,14 @@
 For SQLite and PostgreSQL, at scale 1 and 10 (bench/data.py), it starts gunicorn as `make serve`
 does, logs in through the real form, and measures with wrk requests per second, p50 and p99 of:
 the slot browser (with and without filters), a student's and a parent's sessions, a tutor's
-sessions to come, one of their sessions and their sessions to mark, a busy tutor's calendar feed, the join redirect, and the floor: /health, the app's most
-trivial view, through the same gunicorn and middleware. Target: every page at least 0.25 of
-the floor's requests per second. It also prints SQL statements per request at each scale
-(which must not grow), times a 1,000-event calendar feed against icalendar serialising the same
-events alone (target: at most 2x), and races 32 students for one capacity-1 slot over HTTP on
+sessions to come, one of their sessions and their sessions to mark, a busy tutor's calendar
+feed, the join redirect, and the floor: /health, the app's most trivial view, through the same
+gunicorn and middleware. Each page is run three times (--rounds), each time right after a run of
+the floor, and its ratio is the median of the three: the machine's speed drifts, so a page is
+only compared with the floor measured next to it. Target: every page at least 0.25 of the
+floor's requests per second. It also prints SQL statements per request at each scale (which
+must not grow), times a 1,000-event calendar feed against icalendar serialising the same events
+alone (target: at most 2x), and races 32 students for one capacity-1 slot over HTTP on
 PostgreSQL (target: 1 booking, 31 "just taken" pages, 0 errors).
 
 Needs wrk (`apt-get install wrk`), PostgreSQL at 127.0.0.1:5432 (user postgres; the benchmark
@@ -24,6 +27,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -290,19 +294,48 @@ def measure(kind: str, factor: int, args, storage: str) -> dict:
     results = {}
     with gunicorn(settings(url, port, prefix, storage), port, WEB_WORKERS, OUT / f"gunicorn-{kind}-{factor}x.log"):
         cookies = {"nobody": ""} | {who: log_in(port, email) for who, email in people(fixture).items()}
-        for name, who, address, status in pages(fixture):
+        (floor_name, _, floor_address, _), *measured = pages(fixture)
+        floors = []
+        for name, who, address, status in [*measured, pages(fixture)[0]]:
             answered = request(port, "GET", address, cookie=cookies[who])[0]
             if answered != status:
                 raise RuntimeError(f"{name}: {address} answered {answered}, not {status}")
+        for name, who, address, status in measured:
             wrk(port, address, cookies[who], args.warmup, args.connections)
-            results[name] = wrk(port, address, cookies[who], args.seconds, args.connections)
+            # The floor right before each run of the page: this machine's speed drifts by half
+            # or more within minutes, so a ratio is only fair between neighbours.
+            rounds = []
+            for _ in range(args.rounds):
+                floor = wrk(port, floor_address, "", args.seconds, args.connections)
+                rounds.append((floor, wrk(port, address, cookies[who], args.seconds, args.connections)))
+            floors += [floor for floor, _ in rounds]
+            results[name] = combined([page for _, page in rounds])
+            results[name]["ratio"] = statistics.median(page["rps"] / floor["rps"] for floor, page in rounds)
+            results[name]["floor_rps"] = [round(floor["rps"]) for floor, _ in rounds]
             results[name]["statements"] = counts[name]
-            print(f"   {name:<24} {results[name]['rps']:8.0f} req/s", flush=True)
+            print(f"   {name:<24} {results[name]['rps']:8.0f} req/s  ratio {results[name]['ratio']:.2f}"
+                  f"  (floor {', '.join(map(str, results[name]['floor_rps']))})", flush=True)
+        results = {floor_name: combined(floors) | {"ratio": 1.0, "statements": counts[floor_name]}} | results
     forget_limits(storage, prefix)
-    floor = results["floor: /health"]["rps"]
-    for result in results.values():
-        result["ratio"] = result["rps"] / floor
     return {"database": kind, "scale": factor, "counts": fixture.counts, "pages": results}
+
+
+def combined(runs: list[dict]) -> dict:
+    """Several wrk runs of one address as one: medians of the rates and latencies, sums of the
+    requests and errors."""
+    errors: dict[str, int] = {}
+    for run in runs:
+        for kind, count in run["socket_errors"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    return {
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p50_ms": statistics.median(run["p50_ms"] for run in runs),
+        "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+        "requests": sum(run["requests"] for run in runs),
+        "bad_status": sum(run["bad_status"] for run in runs),
+        "socket_errors": errors,
+        "runs": len(runs),
+    }
 
 
 def forget_limits(storage: str, prefix: str) -> None:
@@ -508,14 +541,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--scales", default="1,10")
-    parser.add_argument("--seconds", type=float, default=10, help="wrk duration per page")
-    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--seconds", type=int, default=3, help="wrk duration of each run (whole seconds)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each page, each after a run of the floor")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk on each page before measuring")
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--quick", action="store_true", help="3 s per page, scale 1 only")
+    parser.add_argument("--quick", action="store_true", help="2 runs of 2 s per page, scale 1 only")
     parser.add_argument("--skip", default="", help="comma-separated: pages, feed, race")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.warmup, args.scales = 3, 1, "1"
+        args.seconds, args.rounds, args.warmup, args.scales = 2, 2, 1, "1"
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     OUT.mkdir(exist_ok=True)
