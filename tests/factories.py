@@ -1,13 +1,17 @@
 """Small factories that arrange the story of a test, through Lien's own services."""
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from scheduler_app import db as database
 from scheduler_app.clock import now_utc
 from scheduler_app.models import Guardianship, TutorProfile, User, new_secret
 from scheduler_app.services.slots import SlotPlan, open_slots
@@ -92,3 +96,19 @@ def sqlite_copy(template, tmp_path) -> str:
     path = tmp_path / "lien.sqlite3"
     shutil.copy(template, path)
     return f"sqlite:///{path}"
+
+
+@contextmanager
+def counting(app) -> Iterator[list[str]]:
+    """The SQL statements the app sends while the block runs."""
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = database.engine_of(app)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -9,14 +9,13 @@ shows, and fail if it takes longer than a second.
 import re
 import time
 from datetime import UTC, datetime
-from contextlib import contextmanager
 
 import psycopg
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from conftest import DATABASES, csrf_token
-from factories import PASSWORD, login, make_person, make_slot, make_tutor
+from factories import PASSWORD, counting, login, make_person, make_slot, make_tutor
 from scheduler_app import create_app
 from scheduler_app import db as database
 from scheduler_app.agenda.routes import FEED_VERSION_AGE
@@ -26,22 +25,7 @@ from scheduler_app.services.booking import book_slot
 from scheduler_app.services.feeds import feed_token
 
 HEARD_WITHIN = 1.0  # seconds
-VIEWER = re.compile(r'FROM "?user"? WHERE "?user"?\.id = \S+ AND "?user"?\.login_key = ')  # security.load_user's
-
-
-@contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, *_args):
-        statements.append(" ".join(statement.split()))
-
-    engine = database.engine_of(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+VIEWER = re.compile(r'FROM "?user"?\s+WHERE "?user"?\.id = \S+ AND "?user"?\.login_key = ')  # security.load_user's
 
 
 def reads_of_the_viewer(statements: list[str]) -> int:

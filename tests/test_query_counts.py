@@ -7,16 +7,13 @@ page to mark attendance), calendar feeds, and the join redirect.
 """
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from factories import login, make_person, make_slot, make_tutor
-from scheduler_app import db as database
+from factories import counting, login, make_person, make_slot, make_tutor
 from scheduler_app.models import Booking, Guardianship, JoinToken
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
@@ -25,22 +22,6 @@ from scheduler_app.services.sessions import MARK_SHOWN, SESSIONS_PAGE, TUTOR_PAG
 
 SMALL, LARGE = 3, 30
 NOW_TO_MEASURE = timedelta(hours=70)  # past sessions (to mark) behind, this week and later ahead
-
-
-@contextmanager
-def counting(app) -> Iterator[list[str]]:
-    """The SQL statements the app sends while the block runs."""
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = database.engine_of(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 class Centre:
