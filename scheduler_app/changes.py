@@ -1,26 +1,30 @@
 """Values read from the database and kept in a web process until their tables change.
 
 Who is logged in is read on every request, and a calendar feed's version on every poll: keeping
-them in each process saves that statement, a fifth of a page's time on PostgreSQL. Kept values
-are right only if the process learns of every change to the tables they come from, whoever
-makes it: another web process, the reminder worker, an administrator in psql. PostgreSQL tells
-it: migration 0006 puts a trigger on each such table that NOTIFYs `lien_changes` with the
-table's name after every statement that writes it, and each process LISTENs on a connection of
-its own, which it reads (without a round trip) before using anything it kept.
+them in each process saves that statement. Kept values are right only if the process learns of
+every change to the tables they come from, whoever makes it: another web process, the outbox
+worker, an administrator in psql or sqlite3.
 
-A kept value carries the stamp its tables had before it was read, and is used only while the
-stamp is the same: a change committed while it was being read makes it stale at once. Another
-process's change is seen as soon as its notification arrives, a fraction of a millisecond after
-the commit; this process's own writes count at once, and it waits for their notifications
-(`committed`).
+- PostgreSQL tells it: migration 0006 puts a trigger on each such table that NOTIFYs
+  `lien_changes` with the table's name after every statement that writes it, and each process
+  LISTENs on a connection of its own, which it reads (without a round trip) before using
+  anything it kept. Another process's change is heard a fraction of a millisecond after its
+  commit; this process's own writes wait for their notification (`committed`).
+- SQLite counts commits itself: `PRAGMA data_version`, asked on a connection of the process's
+  own (a few microseconds, in process), changes whenever any other connection commits, in this
+  process or another. Any write makes everything kept stale.
 
-With no listening connection (SQLite, a database without the triggers, PostgreSQL restarting),
-`stamp` answers None and nothing is kept: every request reads the database.
+A kept value carries the stamp of its tables taken before it was read, and is used only while
+the stamp is the same: a change committed while it was being read makes it stale at once. With
+no way to hear of changes (a database without the triggers, PostgreSQL restarting, an
+in-memory SQLite database), `stamp` answers None and nothing is kept: every request reads the
+database.
 """
 
 import logging
 import os
 import select
+import sqlite3
 import threading
 import time
 import uuid
@@ -31,6 +35,7 @@ from typing import TypeVar
 
 import psycopg
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
 from .clock import now_utc
 
@@ -45,12 +50,79 @@ T = TypeVar("T")
 _inherited: list = []  # connections a forked child found: never used, never closed (the parent's)
 
 
-class Changes:
-    """How many times each watched table changed, as far as this process has heard."""
+def changes_for(url: URL) -> "Changes":
+    """How this process hears of changes to the database at `url`."""
+    if url.get_backend_name() == "postgresql":
+        return ListeningChanges(url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return CountedChanges(url.database)
+    return Changes()
 
-    def __init__(self, url: URL | None):
-        # psycopg's own address for the database (None: not PostgreSQL, nothing is watched).
-        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False) if url else None
+
+class Changes:
+    """A database whose changes this process cannot hear of: nothing is kept."""
+
+    def stamp(self, *tables: str) -> tuple[int, ...] | None:
+        """A value that changes whenever one of `tables` does; None if changes cannot be heard."""
+        return None
+
+    def fresh(self, session: Session) -> bool:
+        """Whether what `session` reads next is the database as it is now, not as it was when
+        its transaction began (and so may be kept under a stamp taken now)."""
+        return True
+
+    def committed(self) -> None:
+        """This process committed a write."""
+
+    def close(self) -> None:
+        """Let go of what the process holds to hear of changes."""
+
+
+class CountedChanges(Changes):
+    """SQLite: every commit by another connection, in any process, changes `data_version`."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._epoch = 0  # raised when the connection is opened: nothing counted before counts
+        self._version = None
+        self._commits = 0
+
+    def stamp(self, *tables: str) -> tuple[int, ...] | None:
+        with self._lock:
+            try:
+                if self._connection is None or self._pid != os.getpid():
+                    # A forked child opens its own (SQLite connections do not cross a fork).
+                    self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                    self._pid, self._epoch = os.getpid(), self._epoch + 1
+                version = self._connection.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:
+                self._connection = None
+                return None
+            if version != self._version:
+                self._version, self._commits = version, self._commits + 1
+            return (self._epoch, self._commits)
+
+    def fresh(self, session: Session) -> bool:
+        # A request's reads are one transaction, which sees the database as it was at its first
+        # read: only a first read is as new as the stamp.
+        return not session.in_transaction()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
+
+
+class ListeningChanges(Changes):
+    """PostgreSQL: how many times each watched table changed, as far as this process has heard."""
+
+    def __init__(self, url: URL):
+        # psycopg's own address for the database.
+        self.conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._lock = threading.Lock()
         self._connection: psycopg.Connection | None = None
         self._poller = select.poll()
@@ -62,9 +134,6 @@ class Changes:
         self.last_marker = ""  # the latest notification that named no table (see tests' settle)
 
     def stamp(self, *tables: str) -> tuple[int, ...] | None:
-        """A value that changes whenever one of `tables` does; None if changes cannot be heard."""
-        if self.conninfo is None:
-            return None
         with self._lock:
             if not self._listening():
                 return None
@@ -75,7 +144,7 @@ class Changes:
         has heard of every change committed so far, this one included, so that the next
         request here sees it."""
         with self._lock:
-            if self.conninfo is None or not self._listening():
+            if not self._listening():
                 return  # nothing is kept meanwhile; listening again starts a new epoch
             marker = f"{os.getpid()}-{uuid.uuid4().hex}"
             try:
@@ -176,9 +245,10 @@ class KeptUntilChanged:
         self._kept: OrderedDict[Hashable, tuple[tuple[int, ...], datetime, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, read: Callable[[], T]) -> T:
-        """The value kept for `key` if still current, or `read()`'s (kept if not None)."""
-        stamp = self.changes.stamp(*self.tables)
+    def get(self, key: Hashable, read: Callable[[], T], session: Session) -> T:
+        """The value kept for `key` if still current, or `read()`'s (read through `session`;
+        kept if not None)."""
+        stamp = self.changes.stamp(*self.tables) if self.changes.fresh(session) else None
         if stamp is None:
             return read()
         now = now_utc()

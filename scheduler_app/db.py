@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .changes import Changes
+from .changes import Changes, changes_for
 
 IMMEDIATE = "lien_immediate"
 WROTE = "lien_wrote"  # in a session's info: it wrote since its last commit
@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
     app.extensions["lien_request_sessions"] = sessionmaker(reads, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
     # What this process keeps from the database until it changes (scheduler_app/changes.py).
-    heard = Changes(engine.url if engine.dialect.name == "postgresql" else None)
+    heard = changes_for(engine.url)
     app.extensions["lien_changes"] = heard
     for factory in (app.extensions["lien_sessions"], app.extensions["lien_request_sessions"]):
         # A session that wrote (a flush, an UPDATE or DELETE statement) tells `heard` once it

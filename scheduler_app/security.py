@@ -123,7 +123,8 @@ def load_user(session_id: str) -> Viewer | None:
     user_id, _, login_key = session_id.partition(":")
     if not user_id.isdigit() or not login_key:
         return None
-    row = current_app.extensions["lien_viewers"].get(session_id, lambda: db.session().connection().execute(
+    db_session = db.session()
+    row = current_app.extensions["lien_viewers"].get(session_id, lambda: db_session.connection().execute(
         _VIEWER_OF_SESSION, {"user_id": int(user_id), "login_key": login_key}
-    ).one_or_none())
+    ).one_or_none(), db_session)
     return Viewer(row) if row is not None and row.active else None

@@ -88,7 +88,8 @@ def feed(secret: str):
     """
     db_session = db.session()
     now = now_utc()
-    version = current_app.extensions["lien_feed_versions"].get(secret, lambda: feed_version(db_session, secret, now))
+    version = current_app.extensions["lien_feed_versions"].get(
+        secret, lambda: feed_version(db_session, secret, now), db_session)
     if version is None:
         abort(404)
     response = _feed_response(version)
