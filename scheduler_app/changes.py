@@ -144,6 +144,8 @@ class ListeningChanges(Changes):
         has heard of every change committed so far, this one included, so that the next
         request here sees it."""
         with self._lock:
+            if self._connection is None or self._pid != os.getpid():
+                return  # never listened here (an outbox worker, say), so nothing was kept
             if not self._listening():
                 return  # nothing is kept meanwhile; listening again starts a new epoch
             marker = f"{os.getpid()}-{uuid.uuid4().hex}"

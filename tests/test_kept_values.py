@@ -212,3 +212,10 @@ def test_a_value_read_in_a_transaction_older_than_a_change_is_not_kept(app, db):
     later = app.extensions["lien_request_sessions"]()
     assert store.get("name", lambda: later.scalar(name_of), later) == "Yasmine Benali"
     later.close()
+
+
+@postgresql_only
+def test_a_process_that_keeps_nothing_opens_no_listening_connection(app, db):
+    """The outbox worker commits but keeps nothing: it needs no connection to listen on."""
+    make_person(db, "student", "Yasmine Haddou")  # a commit, through the app's sessions
+    assert app.extensions["lien_changes"]._connection is None
