@@ -28,7 +28,6 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -38,6 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from .clock import now_utc
+from .lru import LeastRecentlyUsed
 
 CHANNEL = "lien_changes"
 TRIGGER = "lien_changes"  # the trigger's name on each watched table (migration 0006)
@@ -131,7 +131,7 @@ class ListeningChanges(Changes):
         # Raised when listening starts or stops: nothing heard before counts.
         self._epoch = 0
         self._counts = dict.fromkeys(WATCHED, 0)
-        self.last_marker = ""  # the latest notification that named no table (see tests' settle)
+        self.last_marker = ""  # the latest notification that named no table (`committed`'s own)
 
     def stamp(self, *tables: str) -> tuple[int, ...] | None:
         with self._lock:
@@ -243,9 +243,8 @@ class KeptUntilChanged:
 
     def __init__(self, changes: Changes, tables: tuple[str, ...], *, size: int = DEFAULT_SIZE,
                  max_age: timedelta | None = None):
-        self.changes, self.tables, self.size, self.max_age = changes, tables, size, max_age
-        self._kept: OrderedDict[Hashable, tuple[tuple[int, ...], datetime, object]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.changes, self.tables, self.max_age = changes, tables, max_age
+        self._kept = LeastRecentlyUsed(size)  # key -> (stamp, when read, value)
 
     def get(self, key: Hashable, read: Callable[[], T], session: Session) -> T:
         """The value kept for `key` if still current, or `read()`'s (read through `session`;
@@ -254,23 +253,16 @@ class KeptUntilChanged:
         if stamp is None:
             return read()
         now = now_utc()
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None and kept[0] == stamp and self._young(kept[1], now):
-                self._kept.move_to_end(key)
-                return kept[2]
-        value = read()  # outside the lock; the stamp was taken before it, so a change meanwhile shows
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == stamp and self._young(kept[1], now):
+            return kept[2]
+        value = read()  # the stamp was taken before it, so a change meanwhile shows
         if value is not None:
-            with self._lock:
-                self._kept[key] = (stamp, now, value)
-                self._kept.move_to_end(key)
-                if len(self._kept) > self.size:
-                    self._kept.popitem(last=False)
+            self._kept.put(key, (stamp, now, value))
         return value
 
     def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
+        self._kept.clear()
 
     def _young(self, read_at: datetime, now: datetime) -> bool:
         return self.max_age is None or timedelta(0) <= now - read_at < self.max_age

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .changes import Changes, changes_for
+from .changes import changes_for
 
 IMMEDIATE = "lien_immediate"
 WROTE = "lien_wrote"  # in a session's info: it wrote since its last commit
@@ -104,11 +104,6 @@ def _flushed(session: Session, _context) -> None:
 def _executing(state) -> None:
     if not state.is_select:
         state.session.info[WROTE] = True
-
-
-def changes() -> Changes:
-    """The current app's news of database changes."""
-    return current_app.extensions["lien_changes"]
 
 
 def engine() -> Engine:

@@ -12,7 +12,7 @@ from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
 from scheduler_app import db as database
 from scheduler_app.agenda import routes as agenda_routes
-from scheduler_app.agenda.routes import FeedBodies
+from scheduler_app.lru import LeastRecentlyUsed
 from scheduler_app.models import Activity
 from scheduler_app.services.booking import book_slot, cancel_booking
 from scheduler_app.services.feeds import feed_token, reset_feed_token
@@ -421,7 +421,7 @@ def test_the_feed_of_a_person_made_inactive_is_gone_at_once_even_though_it_was_k
 
 
 def test_a_process_keeps_a_few_feeds_the_least_recently_asked_going_first():
-    kept = FeedBodies(2)
+    kept = LeastRecentlyUsed(2)
     kept.put(("a", "1"), b"A")
     kept.put(("b", "1"), b"B")
     assert kept.get(("a", "1")) == b"A"  # asked again: now the most recent

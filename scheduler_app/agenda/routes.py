@@ -2,11 +2,9 @@
 subscription feed (/calendar/<secret>.ics, also offered as webcal://) that a person can reset."""
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from threading import Lock
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -20,6 +18,7 @@ from ..changes import WATCHED, KeptUntilChanged
 from ..access import own_booking, own_slot, role_required
 from ..calendar_entries import Centre, session_entry
 from ..clock import now_utc
+from ..lru import LeastRecentlyUsed
 from ..models import Booking, Slot, User
 from ..services.feeds import (
     FEED_ROLES,
@@ -179,41 +178,15 @@ def feed_events(person: User, sessions: FeedSessions) -> list[Event]:
     return events
 
 
-class FeedBodies:
-    """The last feeds a process wrote, by (secret, ETag): a small LRU shared by its threads."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._bodies: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: tuple[str, str]) -> bytes | None:
-        with self._lock:
-            body = self._bodies.get(key)
-            if body is not None:
-                self._bodies.move_to_end(key)
-            return body
-
-    def put(self, key: tuple[str, str], body: bytes) -> None:
-        with self._lock:
-            self._bodies[key] = body
-            self._bodies.move_to_end(key)
-            while len(self._bodies) > self.size:
-                self._bodies.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._bodies.clear()
-
-
 @bp.record_once
 def _keep_feeds(state) -> None:
-    state.app.extensions["lien_feed_bodies"] = FeedBodies(FEED_BODIES)
+    # The last feeds the process wrote, by (secret, ETag).
+    state.app.extensions["lien_feed_bodies"] = LeastRecentlyUsed(FEED_BODIES)
     state.app.extensions["lien_feed_versions"] = KeptUntilChanged(
         state.app.extensions["lien_changes"], WATCHED, max_age=FEED_VERSION_AGE)
 
 
-def feed_bodies() -> FeedBodies:
+def feed_bodies() -> LeastRecentlyUsed:
     """The current app's rendered feeds (bench/pages.py clears them to time a cold feed)."""
     return current_app.extensions["lien_feed_bodies"]
 

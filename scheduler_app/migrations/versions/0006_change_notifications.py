@@ -2,7 +2,7 @@
 
 Web processes keep who is logged in and calendar feeds' versions until one of the tables they
 come from changes (scheduler_app/changes.py): these triggers tell them, whoever writes. SQLite
-has no NOTIFY: there, nothing is kept, and this revision does nothing.
+has no NOTIFY (processes there ask `PRAGMA data_version` instead): this revision does nothing.
 
 Revision ID: 0006
 Revises: 0005
