@@ -112,6 +112,18 @@ def fresh_database(kind: str, factor: int) -> str:
     return url
 
 
+def generated(kind: str, factor: int) -> tuple[str, Fixture]:
+    """A fresh database (fresh_database) filled with bench/data.py's data at `factor`: its URL
+    and what the benchmark visits in it."""
+    from scheduler_app.db import make_engine
+
+    url = fresh_database(kind, factor)
+    engine = make_engine(url)
+    fixture = generate(engine, factor)
+    engine.dispose()
+    return url, fixture
+
+
 def settings(url: str, port: int, prefix: str, storage: str) -> dict[str, str]:
     """The environment the server runs with: production-like (Redis, signed Jitsi links)."""
     return {
@@ -252,12 +264,20 @@ def log_in(port: int, email: str) -> str:
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) -> dict:
+def wrk_command(port: int, address: str, cookie: str, seconds: float, connections: int) -> list[str]:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command + [f"http://127.0.0.1:{port}{address}"], capture_output=True, text=True,
-                            check=True).stdout
+    return command + [f"http://127.0.0.1:{port}{address}"]
+
+
+def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) -> dict:
+    command = wrk_command(port, address, cookie, seconds, connections)
+    return wrk_figures(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def wrk_figures(output: str) -> dict:
+    """Requests per second, p50 and p99 (ms), requests and errors, from wrk's report."""
 
     def latency(percent: str) -> float:
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M).groups()
@@ -279,15 +299,10 @@ def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) 
 
 def measure(kind: str, factor: int, args, storage: str) -> dict:
     started = time.perf_counter()
-    url = fresh_database(kind, factor)
-    from scheduler_app.db import make_engine
-
-    engine = make_engine(url)
-    fixture = generate(engine, factor)
-    engine.dispose()
-    generated = time.perf_counter() - started
+    url, fixture = generated(kind, factor)
+    written = time.perf_counter() - started
     print(f"\n== {kind}, scale {factor}x: {fixture.counts['slot']:,} slots, {fixture.counts['booking']:,} bookings, "
-          f"{fixture.counts['user']:,} people; written in {generated:.1f} s", flush=True)
+          f"{fixture.counts['user']:,} people; written in {written:.1f} s", flush=True)
     counts = statement_counts(url, fixture)
 
     port, prefix = free_port(), f"lien-bench-{uuid.uuid4().hex[:8]}"

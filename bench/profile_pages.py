@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from data import generate  # noqa: E402
-from pages import OUT, fresh_database, pages, settings, logged_in_clients  # noqa: E402
+from pages import OUT, generated, logged_in_clients, pages, settings  # noqa: E402
 
 
 def time_statements(app, client, address: str, rounds: int) -> None:
@@ -55,13 +54,9 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="time each SQL statement of each page")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    url = fresh_database(args.database, args.scale)
+    url, fixture = generated(args.database, args.scale)
     from scheduler_app import create_app
-    from scheduler_app.db import make_engine
 
-    engine = make_engine(url)
-    fixture = generate(engine, args.scale)
-    engine.dispose()
     os.environ.update(settings(url, 5000, "lien-profile", "memory://"))
     app = create_app()
     clients = logged_in_clients(app, fixture)
