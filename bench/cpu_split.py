@@ -8,12 +8,12 @@ page's statement, or the load tool on reading its answer, is time the web worker
 For each page (the names of bench/pages.py; all of them by default) it runs wrk against
 gunicorn, as bench/pages.py does, and reads the CPU time each process used from /proc (Linux):
 the workers (children of gunicorn's master), every `postgres` process on the machine (so run it
-when nothing else uses that server), and wrk itself (its rusage).
+when nothing else uses that server), and wrk itself (its rusage, once it has ended).
 """
 
 import argparse
 import os
-import subprocess
+import resource
 import sys
 from pathlib import Path
 
@@ -21,9 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pages import (  # noqa: E402
-    OUT, free_port, generated, gunicorn, log_in, pages, people, settings, wrk, wrk_command, wrk_figures,
-)
+from pages import OUT, free_port, generated, gunicorn, log_in, pages, people, settings, wrk  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -60,16 +58,11 @@ def spent(before: dict[str, float], after: dict[str, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
-def timed_wrk(command: list[str]) -> tuple[dict, float]:
-    """wrk's figures and the CPU seconds wrk itself used."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    process.stdout.close()
-    if process.returncode:
-        raise RuntimeError(f"wrk failed ({process.returncode})")
-    return wrk_figures(output), usage.ru_utime + usage.ru_stime
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished children (each wrk run, once over;
+    gunicorn, still running, is not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -92,12 +85,12 @@ def main() -> None:
         cookies = {"nobody": ""} | {who: log_in(port, email) for who, email in people(fixture).items()}
         for name, who, address, _status in chosen:
             wrk(port, address, cookies[who], 1, args.connections)  # warm: kept values, fragments, plans
-            before = cpu_by_group(server.pid)
-            figures, wrk_seconds = timed_wrk(wrk_command(port, address, cookies[who], args.seconds, args.connections))
-            after = cpu_by_group(server.pid)
+            before, wrk_before = cpu_by_group(server.pid), children_cpu()
+            figures = wrk(port, address, cookies[who], args.seconds, args.connections)
+            after, wrk_after = cpu_by_group(server.pid), children_cpu()
             requests = figures["requests"]
             costs = {group: spent(before[group], after[group]) / requests * 1e3 for group in after}
-            costs["wrk"] = wrk_seconds / requests * 1e3
+            costs["wrk"] = (wrk_after - wrk_before) / requests * 1e3
             total = sum(costs.values())
             floor = floor or total
             print(f"{name:<28} {figures['rps']:7.0f} {costs['workers']:8.3f} {costs['postgresql']:9.3f} "

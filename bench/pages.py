@@ -264,20 +264,12 @@ def log_in(port: int, email: str) -> str:
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def wrk_command(port: int, address: str, cookie: str, seconds: float, connections: int) -> list[str]:
+def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    return command + [f"http://127.0.0.1:{port}{address}"]
-
-
-def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) -> dict:
-    command = wrk_command(port, address, cookie, seconds, connections)
-    return wrk_figures(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-
-
-def wrk_figures(output: str) -> dict:
-    """Requests per second, p50 and p99 (ms), requests and errors, from wrk's report."""
+    output = subprocess.run(command + [f"http://127.0.0.1:{port}{address}"], capture_output=True, text=True,
+                            check=True).stdout
 
     def latency(percent: str) -> float:
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M).groups()
@@ -372,9 +364,7 @@ def race(storage: str) -> dict:
     from scheduler_app.db import make_engine
     from scheduler_app.models import Booking, Slot
 
-    url = fresh_database("postgresql", 1)
-    engine = make_engine(url)
-    fixture = generate(engine, 1)
+    url, fixture = generated("postgresql", 1)
     port, prefix = free_port(), f"lien-bench-{uuid.uuid4().hex[:8]}"
     outcomes: list[tuple[int, str]] = []
     with gunicorn(settings(url, port, prefix, storage), port, RACE_WORKERS, OUT / "gunicorn-race.log"):
@@ -401,6 +391,7 @@ def race(storage: str) -> dict:
         for thread in threads:
             thread.join()
     forget_limits(storage, prefix)
+    engine = make_engine(url)
     with engine.connect() as connection:
         bookings = connection.scalar(select(func.count()).select_from(Booking).where(
             Booking.slot_id == fixture.race_slot, Booking.status != "cancelled"))
