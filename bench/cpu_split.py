@@ -38,8 +38,9 @@ def _stat(pid: str) -> tuple[str, int, float] | None:
     return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def cpu_by_group(master: int) -> dict[str, dict[str, float]]:
-    """CPU seconds so far of gunicorn's workers and of PostgreSQL's processes, by pid."""
+def cpu_by_group(master: int | None = None) -> dict[str, dict[str, float]]:
+    """CPU seconds so far of gunicorn's workers (the children of `master`, if given) and of
+    PostgreSQL's processes, by pid."""
     groups: dict[str, dict[str, float]] = {"workers": {}, "postgresql": {}}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         found = _stat(pid)

@@ -17,11 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from cpu_split import cpu_by_group, spent  # noqa: E402
 from pages import OUT, generated, logged_in_clients, pages, settings  # noqa: E402
 
 
 def time_statements(app, client, address: str, rounds: int) -> None:
-    """Each statement the page sends, with its mean time from the driver's call to its return."""
+    """Each statement the page sends, with its mean time from the driver's call to its return;
+    on PostgreSQL, also the CPU its server processes spent per request (read from /proc, as
+    bench/cpu_split.py does: run it when nothing else uses that server)."""
     from sqlalchemy import event
 
     from scheduler_app import db as database
@@ -37,12 +40,17 @@ def time_statements(app, client, address: str, rounds: int) -> None:
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
+    server_before = cpu_by_group()["postgresql"]
     for _ in range(rounds):
         client.get(address)
+    server_after = cpu_by_group()["postgresql"]
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
-    for statement, spent in timings.items():
-        print(f"    {sum(spent) / len(spent) * 1e3:6.3f} ms  {' '.join(statement.split())[:110]}")
+    for statement, times in timings.items():
+        print(f"    {sum(times) / len(times) * 1e3:6.3f} ms  {' '.join(statement.split())[:110]}")
+    if engine.dialect.name == "postgresql":
+        server = spent(server_before, server_after) / rounds * 1e3
+        print(f"    PostgreSQL's processes: {server:.3f} ms of CPU per request")
 
 
 def main() -> None:
@@ -83,6 +91,28 @@ def main() -> None:
             profiler.disable()
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    if args.statements and args.database == "postgresql":
+        server_reference(app, args.rounds)
+
+
+def server_reference(app, rounds: int) -> None:
+    """What PostgreSQL's processes spend on the least a statement can be (SELECT 1), and on
+    reading one row by its key: the part of a page's statement that is not its own work."""
+    from sqlalchemy import text
+
+    from scheduler_app import db as database
+
+    for label, sql in (("SELECT 1", "SELECT 1"), ("one booking by its key", "SELECT * FROM booking WHERE id = 1")):
+        with database.engine_of(app).connect() as connection:
+            statement = text(sql)
+            for _ in range(10):
+                connection.execute(statement).all()
+            before = cpu_by_group()["postgresql"]
+            for _ in range(rounds):
+                connection.execute(statement).all()
+            after = cpu_by_group()["postgresql"]
+        server = spent(before, after) / rounds * 1e3
+        print(f"{label:<26} PostgreSQL's processes: {server:.3f} ms of CPU per statement")
 
 
 if __name__ == "__main__":
