@@ -40,15 +40,16 @@ def time_statements(app, client, address: str, rounds: int) -> None:
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
-    server_before = cpu_by_group()["postgresql"]
+    on_postgresql = engine.dialect.name == "postgresql"
+    server_before = cpu_by_group()["postgresql"] if on_postgresql else {}
     for _ in range(rounds):
         client.get(address)
-    server_after = cpu_by_group()["postgresql"]
+    server_after = cpu_by_group()["postgresql"] if on_postgresql else {}
     event.remove(engine, "before_cursor_execute", before)
     event.remove(engine, "after_cursor_execute", after)
     for statement, times in timings.items():
         print(f"    {sum(times) / len(times) * 1e3:6.3f} ms  {' '.join(statement.split())[:110]}")
-    if engine.dialect.name == "postgresql":
+    if on_postgresql:
         server = spent(server_before, server_after) / rounds * 1e3
         print(f"    PostgreSQL's processes: {server:.3f} ms of CPU per request")
 
