@@ -10,13 +10,19 @@ a ROLLBACK, two round trips, to every page. Writes go through `write_transaction
 """
 
 import select
-from collections.abc import Iterator
+from collections import namedtuple
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
 
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
 
 from .changes import changes_for
 
@@ -39,14 +45,15 @@ def make_engine(url: str) -> Engine:
         # join redirect's time. An idle connection has nothing to say, so one with something to
         # read has been closed by the server (a restart, pg_terminate_backend, an idle timeout):
         # asking the socket finds that without a round trip. A connection that dies in the
-        # middle of a request fails that request; SQLAlchemy then replaces the whole pool.
+        # middle of a request fails that request, and is dropped from the pool (`rows` too).
         # psycopg prepares a statement run five times on a connection; PostgreSQL would still plan
         # it anew for each run's values ("custom plans"), and planning the pages' joins took
         # longer than running them (~1 ms against ~0.3). Their shapes are few and fixed, and
         # their plans do not depend on the values (the partial-index predicates are written into
         # the statements, LIVE_BOOKING), so each connection keeps one plan per statement.
+        # Times come back in UTC, as Lien stores and means them, whatever the server's zone.
         engine = create_engine(url, pool_recycle=RECYCLE_SECONDS,
-                               connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
+                               connect_args={"options": "-c plan_cache_mode=force_generic_plan -c TimeZone=UTC"})
         event.listen(engine, "checkout", _refuse_if_closed_by_server)
         return engine
 
@@ -151,6 +158,45 @@ def write_transaction(db_session: Session) -> Iterator[Session]:
     except BaseException:
         db_session.rollback()
         raise
+
+
+def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> list:
+    """The rows of a read on the session's connection, each a named tuple of its columns.
+
+    For the pages' statements: built once (the compiled form is kept by statement), with no
+    expanding IN, and with columns whose types give psycopg's values as they are (plain
+    columns; UTCDateTime does, the session's time zone being UTC, set in make_engine).
+
+    On PostgreSQL the statement is compiled once and run by psycopg itself: SQLAlchemy's
+    execution around it (an execution context, its events, a result and its rows) cost a page
+    more than psycopg's own part, and running the same statements this way made the pages
+    served under gunicorn a fifth faster (README, "Benchmark: pages under gunicorn"). While
+    something listens for the engine's statements (the tests' and the benchmark's counters),
+    they go through SQLAlchemy, which tells the listeners: the same statement, counted.
+    SQLite's values need SQLAlchemy's types (its dates are text): it always goes through it.
+    """
+    connection = db_session.connection()
+    if connection.dialect.name != "postgresql" or connection.dispatch.before_cursor_execute:
+        return list(connection.execute(statement, values))
+    sql, constants, row = _compiled(statement, connection.dialect)
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor(row_factory=lambda _cursor: row._make) as cursor:
+            return cursor.execute(sql, {**constants, **values}, prepare=True).fetchall()
+    except psycopg.Error as error:
+        # As SQLAlchemy does: a connection the server dropped is not given back to the pool.
+        if connection.dialect.is_disconnect(error, driver, None):
+            connection.invalidate(error)
+        raise
+
+
+@lru_cache(maxsize=256)
+def _compiled(statement: Select, dialect: Dialect) -> tuple[str, dict[str, Any], type]:
+    """A statement's SQL for psycopg, the values of its constants, and its rows' type."""
+    compiled = statement.compile(dialect=dialect)
+    if any(bind.expanding for bind in compiled.binds.values()):
+        raise ValueError("an expanding IN needs SQLAlchemy to write its SQL on each run")
+    return str(compiled), compiled.params, namedtuple("Row", statement.selected_columns.keys(), rename=True)
 
 
 def engine_of(app: Flask) -> Engine:

@@ -1,15 +1,24 @@
 """How requests use the database: reads without a transaction on PostgreSQL, writes in one, and a
-connection the server closed while it sat in the pool replaced before a request meets it."""
+connection the server closed while it sat in the pool replaced before a request meets it; the
+pages' reads on PostgreSQL run by psycopg itself, and show what they would through SQLAlchemy."""
 
+import difflib
+import re
 import time
+from contextlib import nullcontext
+from datetime import timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import bindparam, create_engine, select, text
 
-from factories import make_person
+from factories import counting, login, make_person
 from scheduler_app import db as database
 from scheduler_app.db import write_transaction
 from scheduler_app.models import User
+from test_query_counts import Centre
+
+CSRF_TOKEN = re.compile(r'(name="(?:\w+-)?csrf_token"[^>]*value=")[^"]*"')
 
 
 def _driver(db_session):
@@ -60,3 +69,66 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_a_request_
             time.sleep(0.05)
     admin.dispose()
     assert client.get("/j/not-a-link").status_code == 404  # not a 500: the pool connected afresh
+
+
+# The pages' reads on PostgreSQL go to psycopg without SQLAlchemy's execution (db.rows).
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_pages_read_runs_on_psycopg_itself_unless_something_counts_statements(app, db, database_url):
+    student = make_person(db, "student", "Adam Haddou")
+    statement = select(User.id, User.name, User.created_at).where(User.id == bindparam("person"))
+    with app.test_request_context("/"):
+        db_session = database.session()
+        [row] = database.rows(db_session, statement, {"person": student.id})
+        assert (row.id, row.name) == (student.id, "Adam Haddou")
+        # in UTC, as SQLAlchemy's UTCDateTime gives, whatever the server's own zone
+        assert _driver(db_session).execute("SHOW TimeZone").fetchone()[0] == "UTC"
+        assert row.created_at.utcoffset() == timedelta(0)
+        prepared = _driver(db_session).execute("SELECT statement FROM pg_prepared_statements").fetchall()
+        assert any('FROM "user"' in sql and "$1" in sql for (sql,) in prepared)  # psycopg's own
+        with counting(app) as statements:
+            [counted] = database.rows(db_session, statement, {"person": student.id})
+        assert len(statements) == 1 and tuple(counted) == tuple(row)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_read_whose_connection_the_server_dropped_fails_and_the_connection_leaves_the_pool(app, client, db,
+                                                                                           database_url):
+    statement = select(User.id).where(User.id == bindparam("person"))
+    with app.test_request_context("/"):
+        db_session = database.session()
+        database.rows(db_session, statement, {"person": 1})
+        backend = _driver(db_session).info.backend_pid
+        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar()
+        admin.dispose()
+        with pytest.raises(psycopg.OperationalError):
+            database.rows(db_session, statement, {"person": 1})
+        assert db_session.connection().invalidated
+    assert client.get("/j/not-a-link").status_code == 404  # the next request has a live connection
+
+
+# Lien's pages, read through psycopg and through SQLAlchemy, show the same.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_every_page_shows_the_same_whichever_way_its_rows_were_read(app, db, frozen_clock, database_url):
+    centre = Centre(app, db, frozen_clock)
+    centre.grow_to(3)
+    clients = {"nobody": app.test_client()}
+    for who in ("student", "parent", "tutor"):
+        clients[who] = app.test_client()
+        login(clients[who], getattr(centre, who).email)
+
+    def shown(counted: bool) -> dict[str, str]:
+        pages = {}
+        for name, (who, address, status) in centre.pages().items():
+            app.extensions["lien_fragments"].clear()  # every card rendered from what was read
+            with counting(app) if counted else nullcontext():
+                response = clients[who].get(address)
+            assert response.status_code == status, name
+            pages[name] = CSRF_TOKEN.sub(r"\1", response.get_data(as_text=True))  # signed anew each time
+        return pages
+
+    direct, counted = shown(counted=False), shown(counted=True)
+    for name, page in direct.items():
+        assert page == counted[name], "\n".join(difflib.unified_diff(page.splitlines(), counted[name].splitlines(),
+                                                                     name, "through SQLAlchemy", lineterm=""))

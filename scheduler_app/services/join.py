@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from rooms import JitsiSettings, Participant, sign_join_url
 
+from .. import db as database
 from ..models import Booking, JoinToken, Slot, User
 
 
@@ -63,10 +64,10 @@ _FIND_LINK = (
 
 def find_link(db: Session, token: str) -> JoinLink | None:
     """The join link with this token and what deciding about it needs, in one statement."""
-    row = db.connection().execute(_FIND_LINK, {"token": token}).first()
-    if row is None:
+    found = database.rows(db, _FIND_LINK, {"token": token})
+    if not found:
         return None
-    *fields, slot_status, booking_status = row
+    *fields, slot_status, booking_status = found[0]
     return JoinLink(*fields, cancelled=slot_status == "cancelled" or booking_status == "cancelled")
 
 

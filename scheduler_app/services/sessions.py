@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import Integer, Row, Select, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
+from .. import db as database
 from ..models import FREE_SLOT, LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from .attendance import NOTES_SHOWN
 
@@ -126,7 +127,7 @@ def _free_slot_rows_statement(applied: frozenset[str], paged: bool, limit: int) 
 
 
 def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tuple[datetime, int] | None = None,
-                   limit: int = BROWSE_PAGE) -> tuple[list[Row], bool]:
+                   limit: int = BROWSE_PAGE) -> tuple[list, bool]:
     """A page of the slot browser: the free slots that come after `after` (the start and id of
     the previous page's last one), soonest first, as rows of exactly what a card shows (see
     templates/bookings/_free_slot.html); and whether more follow."""
@@ -135,7 +136,7 @@ def free_slot_rows(db: Session, now: datetime, chosen: SlotFilter, *, after: tup
         values["after_start"], values["after_id"] = after
     statement = _free_slot_rows_statement(frozenset(values) - {"now", "after_start", "after_id"}, after is not None,
                                           limit)
-    rows = list(db.connection().execute(statement, values))
+    rows = database.rows(db, statement, values)
     return rows[:limit], len(rows) > limit
 
 
@@ -277,7 +278,7 @@ def session_rows(db: Session, person: User, since: datetime, *, after: tuple[dat
     if after is not None:
         values["after_start"], values["after_id"] = after
     statement = _session_rows_statement(db.get_bind().dialect.name, family, after is not None, limit)
-    rows = list(db.connection().execute(statement, values))
+    rows = database.rows(db, statement, values)
     children: list[Child] = []
     if family and rows:
         pairs = rows[0].children
@@ -492,7 +493,7 @@ def tutor_sessions(db: Session, tutor: User, now: datetime, *, after: tuple[date
               "marking_since": now - timedelta(days=MARKING_DAYS)}
     if after is not None:
         values["after_start"], values["after_id"] = after
-    slots, people, to_mark = _tutor_slots(db.connection().execute(_coming_statement(after is not None, limit), values))
+    slots, people, to_mark = _tutor_slots(database.rows(db, _coming_statement(after is not None, limit), values))
     if not slots:  # no row to carry the count
         to_mark = db.connection().execute(_to_mark_count_statement(), values).scalar_one()
     return TutorSlots(slots=slots[:limit], people=people, to_mark=to_mark, more=len(slots) > limit)
@@ -508,7 +509,7 @@ def tutor_to_mark(db: Session, tutor: User, now: datetime) -> TutorSlots:
     still to be marked present or absent, oldest first, with all their live bookings; and how
     many such sessions there are in all. One query."""
     values = {"tutor": tutor.id, "now": now, "marking_since": now - timedelta(days=MARKING_DAYS)}
-    slots, people, to_mark = _tutor_slots(db.connection().execute(_to_mark_statement(), values), 0)
+    slots, people, to_mark = _tutor_slots(database.rows(db, _to_mark_statement(), values), 0)
     return TutorSlots(slots=slots, people=people, to_mark=to_mark)
 
 
@@ -525,7 +526,7 @@ class SlotPage:
 def tutor_slot_page(db: Session, slot_id: int) -> SlotPage | None:
     """A slot with its tutor's own join link and who booked it, in one query; then the notes
     earlier tutors left on them before it, in a second (none if nobody booked)."""
-    slots, people, tutor_id = _tutor_slots(db.connection().execute(_slot_page_statement(), {"slot": slot_id}))
+    slots, people, tutor_id = _tutor_slots(database.rows(db, _slot_page_statement(), {"slot": slot_id}))
     if not slots:
         return None
     [slot] = slots
