@@ -24,7 +24,9 @@ from pages import OUT, generated, logged_in_clients, pages, settings  # noqa: E4
 def time_statements(app, client, address: str, rounds: int) -> None:
     """Each statement the page sends, with its mean time from the driver's call to its return;
     on PostgreSQL, also the CPU its server processes spent per request (read from /proc, as
-    bench/cpu_split.py does: run it when nothing else uses that server)."""
+    bench/cpu_split.py does: run it when nothing else uses that server). While these timers
+    listen, the pages' reads go through SQLAlchemy (scheduler_app/db.py, `rows`), which costs
+    the page more than their usual path: the statements' times are theirs, the page's is not."""
     from sqlalchemy import event
 
     from scheduler_app import db as database

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-import psycopg
 
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, exc
@@ -163,40 +162,72 @@ def write_transaction(db_session: Session) -> Iterator[Session]:
 def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> list:
     """The rows of a read on the session's connection, each a named tuple of its columns.
 
-    For the pages' statements: built once (the compiled form is kept by statement), with no
-    expanding IN, and with columns whose types give psycopg's values as they are (plain
-    columns; UTCDateTime does, the session's time zone being UTC, set in make_engine).
-
-    On PostgreSQL the statement is compiled once and run by psycopg itself: SQLAlchemy's
-    execution around it (an execution context, its events, a result and its rows) cost a page
-    more than psycopg's own part, and running the same statements this way made the pages
-    served under gunicorn a fifth faster (README, "Benchmark: pages under gunicorn"). While
-    something listens for the engine's statements (the tests' and the benchmark's counters),
-    they go through SQLAlchemy, which tells the listeners: the same statement, counted.
-    SQLite's values need SQLAlchemy's types (its dates are text): it always goes through it.
+    For the pages' statements, built once (what is compiled is kept by statement), with no
+    expanding IN. The statement is compiled once and run by the driver itself (psycopg,
+    sqlite3), its values and results converted by the statement's own types as SQLAlchemy would
+    (SQLite's dates are text): SQLAlchemy's execution around it (an execution context, its
+    events, a result and its rows) cost a page more than the driver's own part, and reading
+    the pages' rows this way made them a fifth faster under gunicorn (README, "Benchmark:
+    pages under gunicorn"). While something listens for the engine's statements (the tests'
+    and the benchmark's counters), they go through SQLAlchemy, which tells the listeners: the
+    same statement, counted.
     """
-    connection = db_session.connection()
-    if connection.dialect.name != "postgresql" or connection.dispatch.before_cursor_execute:
+    connection = db_session.connection()  # on SQLite, after its BEGIN
+    if connection.dispatch.before_cursor_execute:
         return list(connection.execute(statement, values))
-    sql, constants, row = _compiled(statement, connection.dialect)
+    read = _compiled(statement, connection.dialect)
     driver = connection.connection.driver_connection
     try:
-        with driver.cursor(row_factory=lambda _cursor: row._make) as cursor:
-            return cursor.execute(sql, {**constants, **values}, prepare=True).fetchall()
-    except psycopg.Error as error:
+        if read.positional:  # sqlite3
+            cursor = driver.cursor()
+            try:
+                cursor.row_factory = lambda _cursor, found: read.row(found)
+                return cursor.execute(read.sql, read.parameters(values)).fetchall()
+            finally:
+                cursor.close()
+        with driver.cursor(row_factory=lambda _cursor: read.row) as cursor:  # psycopg
+            return cursor.execute(read.sql, read.parameters(values), prepare=True).fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
         # As SQLAlchemy does: a connection the server dropped is not given back to the pool.
         if connection.dialect.is_disconnect(error, driver, None):
             connection.invalidate(error)
         raise
 
 
+class _Read:
+    """A statement compiled for a dialect: its SQL, and how its values and rows are converted."""
+
+    def __init__(self, statement: Select, dialect: Dialect):
+        compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("an expanding IN needs SQLAlchemy to write its SQL on each run")
+        self.sql = str(compiled)
+        self.positional = compiled.positiontup  # the order of the values, for a "?" style
+        self.constants = compiled.params  # the values written into the statement, and None for the others
+        self.to_driver = [(name, convert) for name, bind in compiled.binds.items()
+                          if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect))]
+        converters = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                      for column in statement.selected_columns]
+        self.from_driver = [(index, convert) for index, convert in enumerate(converters) if convert]
+        self.type = namedtuple("Row", statement.selected_columns.keys(), rename=True)
+
+    def parameters(self, values: Mapping[str, Any]) -> dict[str, Any] | list:
+        merged = {**self.constants, **values}
+        for name, convert in self.to_driver:
+            merged[name] = convert(merged[name])
+        return [merged[name] for name in self.positional] if self.positional else merged
+
+    def row(self, found) -> tuple:
+        if self.from_driver:
+            found = list(found)
+            for index, convert in self.from_driver:
+                found[index] = convert(found[index])
+        return self.type._make(found)
+
+
 @lru_cache(maxsize=256)
-def _compiled(statement: Select, dialect: Dialect) -> tuple[str, dict[str, Any], type]:
-    """A statement's SQL for psycopg, the values of its constants, and its rows' type."""
-    compiled = statement.compile(dialect=dialect)
-    if any(bind.expanding for bind in compiled.binds.values()):
-        raise ValueError("an expanding IN needs SQLAlchemy to write its SQL on each run")
-    return str(compiled), compiled.params, namedtuple("Row", statement.selected_columns.keys(), rename=True)
+def _compiled(statement: Select, dialect: Dialect) -> _Read:
+    return _Read(statement, dialect)
 
 
 def engine_of(app: Flask) -> Engine:

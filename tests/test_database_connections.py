@@ -7,15 +7,16 @@ import re
 import time
 from contextlib import nullcontext
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from sqlalchemy import bindparam, create_engine, select, text
+from sqlalchemy import bindparam, create_engine, event, select, text
 
 from factories import counting, login, make_person
 from scheduler_app import db as database
 from scheduler_app.db import write_transaction
-from scheduler_app.models import User
+from scheduler_app.models import User, UTCDateTime
 from test_query_counts import Centre
 
 CSRF_TOKEN = re.compile(r'(name="(?:\w+-)?csrf_token"[^>]*value=")[^"]*"')
@@ -71,22 +72,42 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_a_request_
     assert client.get("/j/not-a-link").status_code == 404  # not a 500: the pool connected afresh
 
 
-# The pages' reads on PostgreSQL go to psycopg without SQLAlchemy's execution (db.rows).
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_pages_read_runs_on_psycopg_itself_unless_something_counts_statements(app, db, database_url):
+# The pages' reads go to the driver itself, without SQLAlchemy's execution (db.rows).
+def test_a_pages_read_runs_on_the_driver_itself_unless_something_counts_statements(app, db, database_url):
     student = make_person(db, "student", "Adam Haddou")
-    statement = select(User.id, User.name, User.created_at).where(User.id == bindparam("person"))
+    make_person(db, "tutor", "Karim Haddad")
+    # Half an hour after they joined, said in New York: written as it is, its text would read
+    # five hours earlier than what SQLite stores (UTC), and miss them.
+    soon_after = (db.get(User, student.id).created_at + timedelta(minutes=30)).astimezone(ZoneInfo("America/New_York"))
+    statement = (
+        select(User.id, User.name, User.created_at)
+        .where(User.role == "student", User.created_at < bindparam("before", type_=UTCDateTime))  # a constant, a date
+        .order_by(User.id)
+    )
+    executed = []
+
+    def execute(_connection, clause, *_args):
+        executed.append(clause)
+
+    engine = database.engine_of(app)
     with app.test_request_context("/"):
         db_session = database.session()
-        [row] = database.rows(db_session, statement, {"person": student.id})
+        event.listen(engine, "before_execute", execute)
+        try:
+            [row] = database.rows(db_session, statement, {"before": soon_after})
+        finally:
+            event.remove(engine, "before_execute", execute)
+        assert statement not in executed  # not through SQLAlchemy's Connection.execute
         assert (row.id, row.name) == (student.id, "Adam Haddou")
-        # in UTC, as SQLAlchemy's UTCDateTime gives, whatever the server's own zone
-        assert _driver(db_session).execute("SHOW TimeZone").fetchone()[0] == "UTC"
+        assert row.created_at == db.get(User, student.id).created_at  # as SQLAlchemy's UTCDateTime gives it
         assert row.created_at.utcoffset() == timedelta(0)
-        prepared = _driver(db_session).execute("SELECT statement FROM pg_prepared_statements").fetchall()
-        assert any('FROM "user"' in sql and "$1" in sql for (sql,) in prepared)  # psycopg's own
+        if database_url.startswith("postgresql"):
+            # psycopg's own prepared statement, in a session whose zone is UTC whatever the server's
+            assert _driver(db_session).execute("SHOW TimeZone").fetchone()[0] == "UTC"
+            prepared = _driver(db_session).execute("SELECT statement FROM pg_prepared_statements").fetchall()
+            assert any('FROM "user"' in sql and "$1" in sql for (sql,) in prepared)
         with counting(app) as statements:
-            [counted] = database.rows(db_session, statement, {"person": student.id})
+            [counted] = database.rows(db_session, statement, {"before": soon_after})
         assert len(statements) == 1 and tuple(counted) == tuple(row)
 
 
@@ -108,9 +129,8 @@ def test_a_read_whose_connection_the_server_dropped_fails_and_the_connection_lea
     assert client.get("/j/not-a-link").status_code == 404  # the next request has a live connection
 
 
-# Lien's pages, read through psycopg and through SQLAlchemy, show the same.
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_every_page_shows_the_same_whichever_way_its_rows_were_read(app, db, frozen_clock, database_url):
+# Lien's pages, their rows read by the driver and through SQLAlchemy, show the same.
+def test_every_page_shows_the_same_whichever_way_its_rows_were_read(app, db, frozen_clock):
     centre = Centre(app, db, frozen_clock)
     centre.grow_to(3)
     clients = {"nobody": app.test_client()}
