@@ -26,6 +26,7 @@ from sqlalchemy.sql import Select
 from .changes import changes_for
 
 IMMEDIATE = "lien_immediate"
+SINGLE_READ = "lien_single_read"  # a connection for one read (`rows`): no BEGIN around it
 WROTE = "lien_wrote"  # in a session's info: it wrote since its last commit
 # Lien's writes are built for READ COMMITTED (guarded updates and constraints, no retry loop
 # for serialization failures), so write transactions ask for it rather than the server's default.
@@ -70,7 +71,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = connection.get_execution_options().get(IMMEDIATE)
+        options = connection.get_execution_options()
+        if options.get(SINGLE_READ):
+            return  # one statement, which sqlite3 runs in a transaction of its own
+        immediate = options.get(IMMEDIATE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
@@ -172,11 +176,39 @@ def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> l
     and the benchmark's counters), they go through SQLAlchemy, which tells the listeners: the
     same statement, counted.
     """
-    connection = db_session.connection()  # on SQLite, after its BEGIN
-    if connection.dispatch.before_cursor_execute:
-        return list(connection.execute(statement, values))
-    read = _compiled(statement, connection.dialect)
-    driver = connection.connection.driver_connection
+    engine = db_session.get_bind()
+    if engine.dispatch.before_cursor_execute:
+        if db_session.in_transaction():
+            return list(db_session.connection().execute(statement, values))
+        with engine.connect().execution_options(**{SINGLE_READ: True}) as connection:  # as below
+            return list(connection.execute(statement, values))
+    read = _compiled(statement, engine.dialect)
+    if db_session.in_transaction():
+        # What the session has written and not yet committed, or the snapshot it reads
+        # (SQLite's BEGIN), is on its own connection.
+        connection = db_session.connection()
+        return _run(read, values, connection.connection.driver_connection, connection)
+    # Otherwise a connection straight from the pool, given back at once: the session's
+    # transaction and connection around it cost more than the read itself in the web process.
+    pooled = engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        if read.positional:  # sqlite3, which Lien leaves in autocommit (BEGIN is its own)
+            return _run(read, values, driver, pooled)
+        driver.autocommit = True  # no BEGIN and ROLLBACK round trips (see the module's docstring)
+        try:
+            return _run(read, values, driver, pooled)
+        finally:
+            if not driver.closed:
+                driver.autocommit = False  # as the pool lends its connections
+    finally:
+        pooled.close()
+
+
+def _run(read: "_Read", values: Mapping[str, Any], driver, holder) -> list:
+    """`read` run by the driver. If the server dropped the connection, `holder` (the pool's
+    connection, or the session's) is invalidated, as SQLAlchemy's own execution would: it does
+    not go back to the pool."""
     try:
         if read.positional:  # sqlite3
             cursor = driver.cursor()
@@ -187,10 +219,9 @@ def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> l
                 cursor.close()
         with driver.cursor(row_factory=lambda _cursor: read.row) as cursor:  # psycopg
             return cursor.execute(read.sql, read.parameters(values), prepare=True).fetchall()
-    except connection.dialect.loaded_dbapi.Error as error:
-        # As SQLAlchemy does: a connection the server dropped is not given back to the pool.
-        if connection.dialect.is_disconnect(error, driver, None):
-            connection.invalidate(error)
+    except read.dialect.loaded_dbapi.Error as error:
+        if read.dialect.is_disconnect(error, driver, None):
+            holder.invalidate(error)
         raise
 
 
@@ -198,6 +229,7 @@ class _Read:
     """A statement compiled for a dialect: its SQL, and how its values and rows are converted."""
 
     def __init__(self, statement: Select, dialect: Dialect):
+        self.dialect = dialect
         compiled = statement.compile(dialect=dialect)
         if any(bind.expanding for bind in compiled.binds.values()):
             raise ValueError("an expanding IN needs SQLAlchemy to write its SQL on each run")

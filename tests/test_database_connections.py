@@ -111,21 +111,79 @@ def test_a_pages_read_runs_on_the_driver_itself_unless_something_counts_statemen
         assert len(statements) == 1 and tuple(counted) == tuple(row)
 
 
+def test_a_read_outside_a_transaction_borrows_a_pooled_connection_and_gives_it_back_as_it_was_lent(app, db):
+    student = make_person(db, "student", "Adam Haddou")
+    statement = select(User.id, User.name).where(User.name == bindparam("name"))
+    engine = database.engine_of(app)
+    with app.test_request_context("/"):
+        db_session = database.session()
+        assert [tuple(row) for row in database.rows(db_session, statement, {"name": "Adam Haddou"})] == [
+            (student.id, "Adam Haddou")]
+        assert not db_session.in_transaction() and engine.pool.checkedout() == 0
+        if engine.dialect.name == "postgresql":
+            lent = engine.raw_connection()
+            try:  # not left in autocommit: a worker's write transaction on it stays one
+                assert not lent.driver_connection.autocommit
+            finally:
+                lent.close()
+        with write_transaction(db_session):
+            db_session.get(User, student.id).name = "Adam H."
+            db_session.flush()
+            # uncommitted, yet this request's own read sees it: it runs on the session's connection
+            assert [row.id for row in database.rows(db_session, statement, {"name": "Adam H."})] == [student.id]
+            assert engine.pool.checkedout() == 1
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("in_transaction", [False, True], ids=["pooled", "session's"])
 def test_a_read_whose_connection_the_server_dropped_fails_and_the_connection_leaves_the_pool(app, client, db,
-                                                                                           database_url):
+                                                                                           database_url,
+                                                                                           in_transaction, caplog):
     statement = select(User.id).where(User.id == bindparam("person"))
+    engine = database.engine_of(app)
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+
+    def hang_up(driver_connection) -> None:
+        """The server ends this connection's process, and is waited for."""
+        backend = driver_connection.info.backend_pid
+        with admin.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar()
+            for _ in range(100):
+                if not connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                          {"pid": backend}).scalar():
+                    break
+                time.sleep(0.05)
+
+    armed, lent = [], []
+
+    def hang_up_once_lent(driver_connection, record, _proxy) -> None:
+        if armed:  # after the pool's own check (db.make_engine): too late for it to notice
+            armed.clear()
+            lent.append(record)
+            hang_up(driver_connection)
+
     with app.test_request_context("/"):
         db_session = database.session()
         database.rows(db_session, statement, {"person": 1})
-        backend = _driver(db_session).info.backend_pid
-        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}).scalar()
-        admin.dispose()
-        with pytest.raises(psycopg.OperationalError):
-            database.rows(db_session, statement, {"person": 1})
-        assert db_session.connection().invalidated
+        if in_transaction:
+            hang_up(_driver(db_session))
+        else:
+            armed.append(True)
+            event.listen(engine, "checkout", hang_up_once_lent)
+        try:
+            with pytest.raises(psycopg.OperationalError):
+                database.rows(db_session, statement, {"person": 1})
+        finally:
+            if not in_transaction:
+                event.remove(engine, "checkout", hang_up_once_lent)
+        if in_transaction:
+            assert db_session.connection().invalidated
+        else:
+            assert engine.pool.checkedout() == 0 and lent[0].dbapi_connection is None  # closed, not pooled
+            # invalidated at once, not found broken by the pool's reset when given back
+            assert not [record for record in caplog.records if record.name.startswith("sqlalchemy.pool")]
+            assert database.rows(db_session, statement, {"person": 1}) == []  # on a new connection
+    admin.dispose()
     assert client.get("/j/not-a-link").status_code == 404  # the next request has a live connection
 
 

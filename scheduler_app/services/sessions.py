@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import Integer, Row, Select, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy import Integer, Row, Select, Text, and_, bindparam, cast, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from .. import db as database
@@ -247,7 +247,8 @@ def _session_rows_statement(dialect: str, family: bool, paged: bool, limit: int)
     ]
     if family:  # the parent's children, on each row (a parent has a few)
         child = aliased(User, name="child")
-        pairs = (func.json_agg(func.json_build_array(child.id, child.name)) if dialect == "postgresql"
+        # As text, read once from the first row (psycopg would parse JSON on every row)
+        pairs = (cast(func.json_agg(func.json_build_array(child.id, child.name)), Text) if dialect == "postgresql"
                  else func.json_group_array(func.json_array(child.id, child.name)))
         columns.append(
             select(pairs).select_from(Guardianship).join(child, child.id == Guardianship.student_id)
@@ -281,8 +282,7 @@ def session_rows(db: Session, person: User, since: datetime, *, after: tuple[dat
     rows = database.rows(db, statement, values)
     children: list[Child] = []
     if family and rows:
-        pairs = rows[0].children
-        pairs = json.loads(pairs) if isinstance(pairs, str) else pairs or []
+        pairs = json.loads(rows[0].children or "[]")
         children = sorted((Child(*pair) for pair in pairs), key=lambda child: (child.name, child.id))
     elif family:
         children = [Child(*row) for row in children_of(db, person)]
@@ -530,7 +530,7 @@ def tutor_slot_page(db: Session, slot_id: int) -> SlotPage | None:
     if not slots:
         return None
     [slot] = slots
-    notes = latest_notes(db, {person.student_id for person in people[slot.id]}, slot.starts_at)
+    notes = latest_notes(db, slot) if people[slot.id] else {}
     return SlotPage(slot=slot, tutor_id=tutor_id, people=people[slot.id], notes=notes)
 
 
@@ -554,26 +554,27 @@ def tutor_booking_row(db: Session, booking_id: int) -> Row:
 
 @cache
 def _latest_notes_statement() -> Select:
-    tutor = aliased(User, name="tutor")
+    tutor, booked = aliased(User, name="tutor"), aliased(Booking, name="booked")
+    # the students of the slot's live bookings, found by the statement itself: no list to
+    # bind (an expanding IN), so that it runs as the pages' other reads do (db.rows)
+    students = select(booked.student_id).where(booked.slot_id == bindparam("slot"),
+                                               booked.status != literal_column("'cancelled'"))
     ranked = (
         select(Booking.student_id, Booking.starts_at, tutor.name.label("tutor_name"), Booking.tutor_note,
                func.row_number().over(partition_by=Booking.student_id,
                                       order_by=(Booking.starts_at.desc(), Booking.id.desc())).label("rank"))
         .join(Slot, Slot.id == Booking.slot_id)
         .join(tutor, tutor.id == Slot.tutor_id)
-        .where(Booking.student_id.in_(bindparam("students", expanding=True)), Booking.tutor_note != "",
-               Booking.starts_at < bindparam("before"))
+        .where(Booking.student_id.in_(students), Booking.tutor_note != "", Booking.starts_at < bindparam("before"))
         .subquery()
     )
     return select(ranked).where(ranked.c.rank <= NOTES_SHOWN).order_by(ranked.c.student_id, ranked.c.starts_at.desc())
 
 
-def latest_notes(db: Session, student_ids, before: datetime) -> dict[int, list[Row]]:
-    """The latest NOTES_SHOWN tutors' notes on each student before `before`, in one query."""
-    ids = list(student_ids)
-    if not ids:
-        return {}
+def latest_notes(db: Session, slot: SlotRow) -> dict[int, list[Row]]:
+    """The latest NOTES_SHOWN tutors' notes, before the slot, on each student who booked it, in
+    one query."""
     found: dict[int, list[Row]] = {}
-    for note in db.connection().execute(_latest_notes_statement(), {"students": ids, "before": before}):
+    for note in database.rows(db, _latest_notes_statement(), {"slot": slot.id, "before": slot.starts_at}):
         found.setdefault(note.student_id, []).append(note)
     return found
