@@ -164,7 +164,9 @@ def write_transaction(db_session: Session) -> Iterator[Session]:
 
 
 def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> list:
-    """The rows of a read on the session's connection, each a named tuple of its columns.
+    """The rows of a read for the session, each a named tuple of its columns: on the session's
+    connection once it has begun a transaction (it sees what it has written), otherwise on a
+    connection borrowed from the pool for this one statement.
 
     For the pages' statements, built once (what is compiled is kept by statement), with no
     expanding IN. The statement is compiled once and run by the driver itself (psycopg,
@@ -172,7 +174,9 @@ def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> l
     (SQLite's dates are text): SQLAlchemy's execution around it (an execution context, its
     events, a result and its rows) cost a page more than the driver's own part, and reading
     the pages' rows this way made them a fifth faster under gunicorn (README, "Benchmark:
-    pages under gunicorn"). While something listens for the engine's statements (the tests'
+    pages under gunicorn"). Borrowing the connection from the pool rather than through the
+    session (a transaction begun and ended around one statement) took another 5 to 12 % off
+    a page's CPU in the web process. While something listens for the engine's statements (the tests'
     and the benchmark's counters), they go through SQLAlchemy, which tells the listeners: the
     same statement, counted.
     """
