@@ -7,6 +7,7 @@ from wtforms import IntegerField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from .services import ServiceError
+from .services.slots import SESSION_MINUTES
 
 PASSWORD_MIN = 10
 
@@ -57,10 +58,12 @@ def e164(phone: str | None, default_country: str = "33") -> str | None:
 
 
 def minutes_field(label, description=None, default: int = 45) -> IntegerField:
-    """A session length in minutes, 5 to 240, with messages that say what to type."""
+    """A session length in minutes (SESSION_MINUTES), with messages that say what to type."""
+    low, high = SESSION_MINUTES
     return IntegerField(label, default=default, description=description, validators=[
         InputRequired(_l("Écrivez une durée en minutes, par exemple 45.")),
-        NumberRange(min=5, max=240, message=_l("Une séance dure de 5 à 240 minutes.")),
+        NumberRange(min=low, max=high, message=_l("Une séance dure de %(low)d à %(high)d minutes.", low=low,
+                                                  high=high)),
     ])
 
 

@@ -116,3 +116,18 @@ def test_a_parents_page_names_their_children_whether_or_not_they_have_sessions(c
     html = unescape(client.get("/sessions").get_data(as_text=True))
     assert children in html and "Not Theirs" not in html
     assert html.count('<li class="card') == 1 and "Zoé N'Diaye" in html  # her session, read with the names
+
+
+def test_the_longest_session_stays_on_the_family_page_as_long_as_a_short_one(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=1), minutes=240)  # the longest a form allows
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, adam, parent)
+    login(client, parent.email)
+    details = f'href="/sessions/{booking.id}"'
+    # a family's page shows sessions until 12 hours after their end (bookings.my_sessions),
+    # however long ago they began (services.sessions.LONGEST_SESSION)
+    frozen_clock(slot.ends_at + timedelta(hours=12) - timedelta(minutes=1))
+    assert details in client.get("/sessions").get_data(as_text=True)
+    frozen_clock(slot.ends_at + timedelta(hours=12) + timedelta(minutes=1))
+    assert details not in client.get("/sessions").get_data(as_text=True)

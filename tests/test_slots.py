@@ -83,8 +83,9 @@ def test_zero_places_or_a_zero_length_session_are_refused(db, frozen_clock):
     tutor = make_tutor(db)
     with pytest.raises(ServiceError, match="place"):
         open_slots(db, tutor, plan(date(2027, 1, 13), time(14, 0), capacity=0), PARIS)
-    with pytest.raises(ServiceError, match="5 minutes"):
-        open_slots(db, tutor, plan(date(2027, 1, 13), time(14, 0), minutes=0), PARIS)
+    for minutes in (0, 241):  # the longest is what the lists of sessions to come rely on
+        with pytest.raises(ServiceError, match="de 5 à 240 minutes"):
+            open_slots(db, tutor, plan(date(2027, 1, 13), time(14, 0), minutes=minutes), PARIS)
 
 
 def _form(page, **fields):
@@ -120,6 +121,9 @@ def test_a_refused_slot_form_comes_back_with_what_was_typed_and_what_to_do(clien
     response = client.post("/slots/new", data=_form(page, day="", capacity="0"))
     html = response.get_data(as_text=True)
     assert "Choisissez une date" in html and "entre 1 et 30 places" in html.lower()
+    response = client.post("/slots/new", data=_form(page, day="2027-03-29", duration_minutes="300"))
+    html = response.get_data(as_text=True)
+    assert "Une séance dure de 5 à 240 minutes." in html and 'value="300"' in html
 
 
 def test_a_tutor_cancels_an_open_slot_and_its_bookings(client, db):

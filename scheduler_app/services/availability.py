@@ -23,9 +23,9 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import WEEKDAY_CODES, Activity, AvailabilityRule, Booking, JoinToken, Notification, Slot, User
 from . import ServiceError
+from .slots import SESSION_MINUTES
 
 DEFAULT_WEEKS_AHEAD = 4
-SESSION_MINUTES = (5, 240)  # as for one-off slots
 MAX_CAPACITY = 30
 
 Interval = tuple[datetime, datetime]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 from .. import db as database
 from ..models import FREE_SLOT, LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from .attendance import NOTES_SHOWN
+from .slots import SESSION_MINUTES
 
 BROWSE_LIMIT = 60  # slots offered beside a taken one, or on a tutor's profile
 BROWSE_PAGE = 10  # slots on a page of the browser: a phone screen or two, and a link to the next
@@ -192,6 +193,10 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
 
 
 SESSIONS_PAGE = 10  # a family's sessions per page
+# The longest a session lasts: one that began earlier is over, so the lists of sessions to come
+# (a family's, a tutor's) read their index by start from there rather than from the first
+# session ever booked.
+LONGEST_SESSION = timedelta(minutes=SESSION_MINUTES[1])
 
 
 class Child(NamedTuple):
@@ -231,7 +236,7 @@ def _session_rows_statement(dialect: str, family: bool, paged: bool, limit: int)
     # PostgreSQL built every card of the family's and threw most away).
     page = (
         select(Booking.id)
-        .where(whose, Booking.ends_at > bindparam("since"))
+        .where(whose, Booking.starts_at > bindparam("started_since"), Booking.ends_at > bindparam("since"))
         .order_by(Booking.starts_at, Booking.id)
         .limit(_literal(limit + 1))
     )
@@ -275,7 +280,7 @@ def session_rows(db: Session, person: User, since: datetime, *, after: tuple[dat
     link; whether more follow; and a parent's children, by name. One query (a second for a
     parent's children when the page is empty)."""
     family = person.role == "parent"
-    values = {"person": person.id, "since": since}
+    values = {"person": person.id, "since": since, "started_since": since - LONGEST_SESSION}
     if after is not None:
         values["after_start"], values["after_id"] = after
     statement = _session_rows_statement(db.get_bind().dialect.name, family, after is not None, limit)
@@ -404,9 +409,6 @@ class TutorSlots:
 TUTOR_PAGE = 10  # a tutor's sessions per page, as a family's
 MARK_SHOWN = 8  # past sessions offered for attendance at once
 MARKING_DAYS = 14  # how long a past session stays offered for attendance
-# The longest a session lasts (minutes_field's maximum): one that began earlier is over, so the
-# list of sessions to come reads the tutor's index from there rather than from their first slot.
-LONGEST_SESSION = timedelta(minutes=240)
 TUTOR, MARKING_SINCE = bindparam("tutor"), bindparam("marking_since")
 
 

@@ -21,6 +21,11 @@ from .localtime import local_to_utc
 MAX_SLOTS_AT_ONCE = 60
 
 
+# How long a session lasts, in minutes, however it is opened (one-off slots, weekly
+# availability): the lists of sessions to come rely on the longest (sessions.LONGEST_SESSION).
+SESSION_MINUTES = (5, 240)
+
+
 @dataclass(frozen=True)
 class SlotPlan:
     """What a tutor asks for: one slot, several back to back, repeated some weeks."""
@@ -40,8 +45,10 @@ def plan_times(plan: SlotPlan, tz: str, now: datetime) -> list[tuple[datetime, d
     """The UTC intervals a plan asks for, or a ServiceError saying what to change."""
     if plan.capacity < 1:
         raise ServiceError(_l("Il faut au moins une place."), field="capacity")
-    if plan.duration_minutes < 5:
-        raise ServiceError(_l("Une séance dure au moins 5 minutes."), field="duration_minutes")
+    low, high = SESSION_MINUTES
+    if not low <= plan.duration_minutes <= high:
+        raise ServiceError(_l("Une séance dure de %(low)d à %(high)d minutes.", low=low, high=high),
+                           field="duration_minutes")
     if plan.in_a_row < 1 or plan.weeks < 1:
         raise ServiceError(_l("Indiquez au moins une séance."), field="in_a_row")
     if plan.in_a_row * plan.weeks > MAX_SLOTS_AT_ONCE:
