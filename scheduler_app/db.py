@@ -176,9 +176,9 @@ def rows(db_session: Session, statement: Select, values: Mapping[str, Any]) -> l
     the pages' rows this way made them a fifth faster under gunicorn (README, "Benchmark:
     pages under gunicorn"). Borrowing the connection from the pool rather than through the
     session (a transaction begun and ended around one statement) took another 5 to 12 % off
-    a page's CPU in the web process. While something listens for the engine's statements (the tests'
-    and the benchmark's counters), they go through SQLAlchemy, which tells the listeners: the
-    same statement, counted.
+    a page's CPU in the web process. While something listens for the engine's statements (the
+    tests' and the benchmark's counters), they go through SQLAlchemy, which tells the
+    listeners: the same statement, counted.
     """
     engine = db_session.get_bind()
     if engine.dispatch.before_cursor_execute:

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from factories import HOMEWORK, look_again, make_family, make_slot, make_tutor
 from scheduler_app.models import AvailabilityRule, Booking, JoinToken, Slot
-from scheduler_app.services.availability import WeeklyPlan, end_rule, materialise, save_rule
+from scheduler_app.services import ServiceError
+from scheduler_app.services.availability import WeeklyPlan, check_plan, end_rule, materialise, save_rule
 from scheduler_app.services.booking import book_slot, cancel_booking
 from scheduler_app.services.slots import cancel_slot
 from scheduler_app.worker import _run_once_at_start, _schedule
@@ -258,3 +259,10 @@ def test_the_worker_materialises_at_start_then_every_day(app):
 
 def local_start(moment: datetime) -> datetime:
     return moment.astimezone(PARIS).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("minutes", [4, 241])
+def test_a_weekly_session_outside_the_lengths_of_one_off_slots_is_refused(minutes):
+    with pytest.raises(ServiceError, match="de 5 à 240 minutes") as refused:
+        check_plan(plan(session_minutes=minutes), date(2027, 1, 11))
+    assert refused.value.field == "session_minutes"

@@ -23,7 +23,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import WEEKDAY_CODES, Activity, AvailabilityRule, Booking, JoinToken, Notification, Slot, User
 from . import ServiceError
-from .slots import SESSION_MINUTES
+from .slots import check_session_minutes
 
 DEFAULT_WEEKS_AHEAD = 4
 MAX_CAPACITY = 30
@@ -88,11 +88,7 @@ def check_plan(plan: WeeklyPlan, today: date) -> None:
         raise ServiceError(_l("Cochez au moins un jour de la semaine."), field="weekdays")
     if plan.end_time <= plan.start_time:
         raise ServiceError(_l("L'heure de fin doit venir après l'heure de début."), field="end_time")
-    low, high = SESSION_MINUTES
-    if not low <= plan.session_minutes <= high:
-        raise ServiceError(
-            _l("Une séance dure de %(low)d à %(high)d minutes.", low=low, high=high), field="session_minutes"
-        )
+    check_session_minutes(plan.session_minutes, "session_minutes")
     if _window(plan.start_time, plan.end_time) < timedelta(minutes=plan.session_minutes):
         raise ServiceError(
             _l("Une séance de %(minutes)d minutes ne tient pas entre l'heure de début et l'heure de fin.",

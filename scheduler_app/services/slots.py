@@ -26,6 +26,13 @@ MAX_SLOTS_AT_ONCE = 60
 SESSION_MINUTES = (5, 240)
 
 
+def check_session_minutes(minutes: int, field: str) -> None:
+    """Raise a ServiceError naming `field` unless a session may last `minutes`."""
+    low, high = SESSION_MINUTES
+    if not low <= minutes <= high:
+        raise ServiceError(_l("Une séance dure de %(low)d à %(high)d minutes.", low=low, high=high), field=field)
+
+
 @dataclass(frozen=True)
 class SlotPlan:
     """What a tutor asks for: one slot, several back to back, repeated some weeks."""
@@ -45,10 +52,7 @@ def plan_times(plan: SlotPlan, tz: str, now: datetime) -> list[tuple[datetime, d
     """The UTC intervals a plan asks for, or a ServiceError saying what to change."""
     if plan.capacity < 1:
         raise ServiceError(_l("Il faut au moins une place."), field="capacity")
-    low, high = SESSION_MINUTES
-    if not low <= plan.duration_minutes <= high:
-        raise ServiceError(_l("Une séance dure de %(low)d à %(high)d minutes.", low=low, high=high),
-                           field="duration_minutes")
+    check_session_minutes(plan.duration_minutes, "duration_minutes")
     if plan.in_a_row < 1 or plan.weeks < 1:
         raise ServiceError(_l("Indiquez au moins une séance."), field="in_a_row")
     if plan.in_a_row * plan.weeks > MAX_SLOTS_AT_ONCE:
