@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from . import db
-from .models import AvailabilityRule, Booking, Slot
+from .models import AvailabilityRule, Booking, Slot, User
 from .services.booking import may_act_for
 
 
@@ -24,6 +24,12 @@ def role_required(*roles: str):
         return guarded
 
     return decorate
+
+
+def current_account() -> User:
+    """The logged-in account itself, loaded once per request (not Flask-Login's proxy to it):
+    what a view hands to a service that stores it, as who booked or who cancelled."""
+    return current_user._get_current_object()
 
 
 def own_slot(slot_id: int) -> Slot:

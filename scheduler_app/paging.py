@@ -8,6 +8,7 @@ another in start time is neither lost nor shown twice.
 from datetime import UTC, datetime
 
 from flask import request
+from sqlalchemy import and_, bindparam, literal_column, or_
 
 
 def mark_of(row) -> str:
@@ -21,3 +22,23 @@ def page_mark() -> tuple[datetime, int] | None:
     if not (start.isdigit() and row_id.isdigit()) or len(start) > 12:
         return None
     return datetime.fromtimestamp(int(start), UTC), int(row_id)
+
+
+AFTER_START, AFTER_ID = bindparam("after_start"), bindparam("after_id")
+
+
+def after_mark(starts_at, row_id):
+    """Rows after the previous page's last one, in (start, id) order, its values bound as
+    after_start and after_id (`mark_values`): a row that ties in start time is not lost."""
+    return or_(starts_at > AFTER_START, and_(starts_at == AFTER_START, row_id > AFTER_ID))
+
+
+def mark_values(after: tuple[datetime, int] | None) -> dict:
+    """The values `after_mark` binds, for a page that starts after `after` (none for the first)."""
+    return {} if after is None else {"after_start": after[0], "after_id": after[1]}
+
+
+def literal_limit(number: int):
+    """A LIMIT written into the statement rather than bound, so the planner knows how few rows
+    it needs and reads them in index order."""
+    return literal_column(str(int(number)))

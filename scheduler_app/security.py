@@ -1,12 +1,11 @@
 """Logins, CSRF, throttling, and the headers every response carries."""
 
-from flask import Flask, current_app, request
-from flask_login import UserMixin
-from sqlalchemy import bindparam, select
+import secrets
+
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
-from .changes import KeptUntilChanged
 from .extensions import csrf, limiter, login_manager
 from .models import User
 
@@ -46,7 +45,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Connectez-vous pour voir cette page.")
     login_manager.login_message_category = "info"
     app.after_request(add_security_headers)
-    app.extensions["lien_viewers"] = KeptUntilChanged(app.extensions["lien_changes"], ("user",))
     if app.config["PROXY_FIX"]:
         # Behind nginx or Caddy: the client's address (for throttling), scheme (secure cookies,
         # HSTS) and host come from the X-Forwarded-* headers the trusted proxies set.
@@ -64,67 +62,14 @@ def add_security_headers(response):
     return response
 
 
-class Viewer(UserMixin):
-    """Who is logged in, as every page reads them: a plain row, not an ORM object.
-
-    Loading the account through the ORM on every request cost ~0.1 ms a page of Python (the
-    instance, its state, the identity map) for the few columns pages read. A view that changes
-    the account, or hands it to a service that does, asks for `record`: the ORM object, from
-    the request's session. Any other attribute of the account is read from it too."""
-
-    FIELDS = ("id", "name", "email", "role", "locale", "timezone", "active", "login_key")
-    __slots__ = (*FIELDS, "_record")
-
-    def __init__(self, row):
-        for name, value in zip(self.FIELDS, row, strict=True):
-            setattr(self, name, value)
-        self._record = None
-
-    def read_again(self) -> None:
-        """Take the account's values again, after a view changed it (say, its language, in
-        which the rest of the request speaks)."""
-        for name in self.FIELDS:
-            setattr(self, name, getattr(self.record, name))
-
-    @property
-    def record(self) -> User:
-        """The account itself (loaded once per request, when first asked for)."""
-        if self._record is None:
-            self._record = db.session().get(User, self.id)
-        return self._record
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.record, name)
-
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.login_key}"
-
-
-# Built once: every logged-in request runs it, and building and keying the select anew cost more
-# than running it (about 0.2 ms a request).
-_USER = User.__table__.c
-_VIEWER_OF_SESSION = select(*(_USER[name] for name in Viewer.FIELDS)).where(
-    _USER.id == bindparam("user_id"), _USER.login_key == bindparam("login_key")
-)
-
-
 @login_manager.user_loader
-def load_user(session_id: str) -> Viewer | None:
+def load_user(session_id: str) -> User | None:
     """The session holds "<id>:<login key>": a changed password (new key) ends old sessions.
-
-    The row is kept in this process until the user table changes (scheduler_app/changes.py): a
-    new password, a deactivation or a new name, made anywhere, is seen by the next request."""
+    Loaded once per request, into the request's session, as the ORM account every view uses."""
     user_id, _, login_key = session_id.partition(":")
-    if not user_id.isdigit() or not login_key:
+    if not user_id.isdigit() or len(user_id) > 18 or not login_key:
         return None
-    db_session = db.session()
-    row = current_app.extensions["lien_viewers"].get(session_id, lambda: db_session.connection().execute(
-        _VIEWER_OF_SESSION, {"user_id": int(user_id), "login_key": login_key}
-    ).one_or_none(), db_session)
-    return Viewer(row) if row is not None and row.active else None
+    user = db.session().get(User, int(user_id))
+    if user is None or not user.active or not secrets.compare_digest(user.login_key, login_key):
+        return None
+    return user

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 from factories import login, make_family, make_slot, make_tutor
-from scheduler_app.fragments import FragmentStore
+from scheduler_app.cache import LRUCache
 from scheduler_app.services.booking import book_slot
 
 TOKEN = re.compile(r'name="[\w-]*csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="[\w-]*csrf_token"')
@@ -63,17 +63,45 @@ def test_the_same_card_in_another_language_is_rendered_in_it(client, db):
 
 
 def test_the_store_keeps_at_most_its_size_and_drops_the_least_recently_used():
-    store = FragmentStore(size=2)
+    store = LRUCache(size=2)
     rendered = []
 
     def render(text):
         return lambda: rendered.append(text) or text
 
-    store.get("a", render("A"))
-    store.get("b", render("B"))
-    store.get("a", render("A"))  # kept: not rendered again, and now the most recent
-    store.get("c", render("C"))  # drops "b"
-    store.get("b", render("B"))
+    store.get_or_make("a", render("A"))
+    store.get_or_make("b", render("B"))
+    store.get_or_make("a", render("A"))  # cached: not rendered again, and now the most recent
+    store.get_or_make("c", render("C"))  # drops "b"
+    store.get_or_make("b", render("B"))
     assert rendered == ["A", "B", "C", "B"]
     assert (store.hits, store.misses) == (1, 4)
-    assert store.get("a", render("A")) == "A" and rendered[-1] == "A"  # "a" went when "b" came back
+    assert store.get_or_make("a", render("A")) == "A" and rendered[-1] == "A"  # "a" went when "b" came back
+
+
+def test_a_fragment_cannot_show_who_is_logged_in(app):
+    import pytest
+    from jinja2 import ChoiceLoader, DictLoader, UndefinedError
+
+    from scheduler_app.fragments import fragment
+
+    app.jinja_env.loader = ChoiceLoader([DictLoader({"_whoami.html": "{{ current_user.name }}",
+                                                     "_where.html": "{{ request.path }}"}), app.jinja_env.loader])
+    with app.test_request_context("/"):
+        for name, used in (("_whoami.html", "current_user"), ("_where.html", "request")):
+            with pytest.raises(UndefinedError, match=used):
+                fragment(name)
+
+
+def test_visiting_many_addresses_does_not_grow_the_cache(client, db, app):
+    karim = make_tutor(db)
+    make_slot(db, karim, starts_in=timedelta(days=2))
+    fatima, _ = make_family(db, "Fatima Haddou", "Adam Haddou")
+    login(client, fatima.email)
+    assert client.get("/slots").status_code == 200
+    cached = len(app.extensions["lien_fragment_cache"])
+    for number in range(50):
+        assert client.get(f"/slots?x{number}=something-new").status_code == 200
+        assert client.get(f"/sessions?after=junk{number}").status_code == 200
+    assert client.get("/sessions").status_code == 200
+    assert len(app.extensions["lien_fragment_cache"]) <= cached + 2  # the sessions page's own cards, once

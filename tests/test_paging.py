@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 from factories import login, make_family, make_slot, make_tutor
-from scheduler_app.services.sessions import BROWSE_PAGE
+from scheduler_app.services.browse import BROWSE_PAGE
 
 
 def walk(client, address: str) -> tuple[list[int], int]:
@@ -52,7 +52,7 @@ def test_a_mangled_page_mark_shows_the_first_page(client, db, frozen_clock):
 
 
 def test_a_tutor_pages_through_their_sessions_to_come(client, db, frozen_clock):
-    from scheduler_app.services.sessions import TUTOR_PAGE
+    from scheduler_app.services.tutor_sessions import TUTOR_PAGE
     from scheduler_app.services.slots import cancel_slot
 
     start = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)

@@ -126,7 +126,7 @@ def test_the_longest_session_stays_on_the_family_page_as_long_as_a_short_one(cli
     login(client, parent.email)
     details = f'href="/sessions/{booking.id}"'
     # a family's page shows sessions until 12 hours after their end (bookings.my_sessions),
-    # however long ago they began (services.sessions.LONGEST_SESSION)
+    # however long ago they began (services.family.LONGEST_SESSION)
     frozen_clock(slot.ends_at + timedelta(hours=12) - timedelta(minutes=1))
     assert details in client.get("/sessions").get_data(as_text=True)
     frozen_clock(slot.ends_at + timedelta(hours=12) + timedelta(minutes=1))

@@ -18,7 +18,8 @@ from scheduler_app.models import Booking, Guardianship, JoinToken
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.feeds import feed_token
-from scheduler_app.services.sessions import MARK_SHOWN, SESSIONS_PAGE, TUTOR_PAGE
+from scheduler_app.services.family import SESSIONS_PAGE
+from scheduler_app.services.tutor_sessions import MARK_SHOWN, TUTOR_PAGE
 
 SMALL, LARGE = 3, 30
 NOW_TO_MEASURE = timedelta(hours=70)  # past sessions (to mark) behind, this week and later ahead
@@ -102,12 +103,9 @@ def statements_per_page(app, centre: Centre) -> dict[str, int]:
         login(clients[who], getattr(centre, who).email)
     counts = {}
     for name, (who, address, status) in centre.pages().items():
-        # Cold (nothing kept: the activities, who is logged in, rendered feeds and their
-        # versions), then warm, as read all day long.
-        app.extensions.pop("lien_activities", None)
-        app.extensions["lien_feed_bodies"].clear()
-        app.extensions["lien_feed_versions"].clear()
-        app.extensions["lien_viewers"].clear()
+        # Cold (nothing cached: rendered cards and feeds), then warm, as read all day long.
+        app.extensions["lien_feed_cache"].clear()
+        app.extensions["lien_fragment_cache"].clear()
         for state in ("cold", "warm"):
             with counting(app) as statements:
                 response = clients[who].get(address)

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db
-from ..access import own_slot, role_required
+from ..access import current_account, own_slot, role_required
 from ..clock import now_utc
 from ..db import write_transaction
 from ..forms import show_service_error
 from ..i18n import viewer_zone
 from ..models import Activity, TutorProfile, User
 from ..services import ServiceError
-from ..services.activities import forget_offered_activities
-from ..services.sessions import CentreFilter, bookings_of_slots, centre_slots
+from ..services.centre_sessions import CentreFilter, centre_slots
+from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
 from .forms import TutorProfileForm
@@ -62,7 +62,7 @@ def move(slot_id: int):
     if form.validate_on_submit():
         try:
             moved = move_slot(db.session(), slot, form.day.data, form.start_time.data,
-                              current_user.timezone, by=current_user.record)
+                              current_user.timezone, by=current_account())
         except ServiceError as error:
             show_service_error(form, error)
         else:
@@ -99,7 +99,6 @@ def edit_activity(activity_id: int | None = None):
         except IntegrityError:
             form.name.errors = [*form.name.errors, _("Une activité porte déjà ce nom. Choisissez-en un autre.")]
         else:
-            forget_offered_activities()
             flash(_("Activité enregistrée."), "success")
             return redirect(url_for("admin.activities"))
     return render_template("admin/activity_edit.html", form=form, activity=activity)

@@ -3,8 +3,6 @@ subscription feed (/calendar/<secret>.ics, also offered as webcal://) that a per
 
 import hashlib
 from dataclasses import replace
-from datetime import timedelta
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
@@ -14,44 +12,25 @@ from flask_login import current_user
 from calendars import Event, render_feed, render_invite
 
 from .. import db
-from ..changes import WATCHED, KeptUntilChanged
 from ..access import own_booking, own_slot, role_required
+from ..cache import LRUCache
 from ..calendar_entries import Centre, session_entry
 from ..clock import now_utc
-from ..lru import LeastRecentlyUsed
 from ..models import Booking, Slot, User
-from ..services.feeds import (
-    FEED_ROLES,
-    FeedSessions,
-    FeedVersion,
-    feed_sessions,
-    feed_token,
-    feed_version,
-    feed_version_to_write,
-    reset_feed_token,
-)
-from ..services.sessions import bookings_of_slots, links_for
+from ..services.feeds import FEED_ROLES, FeedSessions, feed_owner, feed_sessions, feed_token, reset_feed_token
+from ..services.join import links_for
+from ..services.tutor_sessions import bookings_of_slots
 
 bp = Blueprint("agenda", __name__)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 
-def _feed_format() -> str:
-    """Part of every feed's ETag: a digest of what turns the same sessions into bytes (calendars/,
-    calendar_entries.py, the compiled catalogues). A new release that writes feeds differently
-    changes every ETag, so calendar apps fetch the new form; every worker computes the same."""
-    root = Path(__file__).resolve().parent.parent.parent
-    digest = hashlib.sha256()
-    for path in sorted([*root.glob("calendars/*.py"), root / "scheduler_app" / "calendar_entries.py",
-                        *root.glob("translations/*/LC_MESSAGES/messages.mo")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-FEED_FORMAT = _feed_format()
-FEED_BODIES = 64  # rendered feeds each process keeps (a busy tutor's is ~160 KB)
-FEED_VERSION_AGE = timedelta(minutes=1)  # calendar apps poll every 15 minutes or more
+# Part of every feed's ETag, with the entries themselves: raise it by hand when a release
+# writes the same sessions differently (calendars/, calendar_entries.py), so apps fetch anew.
+FEED_FORMAT = "lien-feed-2"
+FEED_CACHE_SIZE = 64  # rendered feeds each process keeps, by ETag (a busy tutor's is ~160 KB)
+SECRET_LENGTH_MAX = 64
 
 
 @bp.route("/agenda")
@@ -78,50 +57,31 @@ def reset():
 def feed(secret: str):
     """A person's sessions for their calendar app: no login, the secret is the key.
 
-    Calendar apps poll it, so the feed is not written again while nothing it shows has changed:
-    one statement finds the token and a fingerprint of everything the feed shows (feed_version),
-    kept in this process until a table it reads changes, for a minute at most (the feed's window
-    moves with time);
-    a poll that has this version (If-None-Match, If-Modified-Since) gets a 304, and otherwise the
-    body written for this version, if this process still has it.
+    Every poll reads the rows the feed shows (cheap) and turns them into calendar entries; the
+    ETag is a hash of those entries and of FEED_FORMAT, so a poll that has this version gets a
+    304, and the body (the costly part) is rendered only for an ETag not yet in the cache.
     """
     db_session = db.session()
-    now = now_utc()
-    version = current_app.extensions["lien_feed_versions"].get(
-        secret, lambda: feed_version(db_session, secret, now), db_session)
-    if version is None:
+    found = feed_owner(db_session, secret) if len(secret) <= SECRET_LENGTH_MAX else None
+    if found is None:
         abort(404)
-    response = _feed_response(version)
-    response.make_conditional(request)
-    if response.status_code != 200:
-        return response  # 304: the calendar app has this version
-    # The secret is part of the key: a feed is never served for an address reset since.
-    body = feed_bodies().get((secret, response.get_etag()[0]))
-    if body is None:
-        version = feed_version_to_write(db_session, secret, now, version)
-        if version is None:
-            abort(404)
-        response = _feed_response(version)
-        person = db_session.get(User, version.user_id)
-        with force_locale(person.locale):
-            events = feed_events(person, feed_sessions(db_session, person, now))
-            body = render_feed(events, name=_("Lien — mes séances"), tz=person.timezone, now=now)
-        feed_bodies().put((secret, response.get_etag()[0]), body)
-    response.set_data(body)
-    return response
-
-
-def _feed_response(version: FeedVersion) -> Response:
-    """A feed's response without its body: the ETag and Last-Modified of its version."""
-    config = current_app.config
+    person, token = found
+    now = now_utc()
+    with force_locale(person.locale):
+        events = tuple(feed_events(person, feed_sessions(db_session, person, now)))
+        name = _("Lien — mes séances")
+    version = repr((FEED_FORMAT, person.timezone, name, events)).encode()
     response = Response(content_type=CALENDAR_TYPE)
-    # The version covers what the feed shows; the site's address and name are in it too.
-    fingerprint = "\n".join((FEED_FORMAT, version.fingerprint, config["PUBLIC_URL"], config["MAIL_FROM"]))
-    response.set_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
-    response.last_modified = version.last_change
+    response.set_etag(hashlib.sha256(version).hexdigest()[:32])
+    response.last_modified = max([token.created_at, *(event.updated_at for event in events if event.updated_at)])
     response.cache_control.private = True
     response.cache_control.no_cache = True  # keep it, but ask each time (a 304 costs nothing)
     response.headers["X-Robots-Tag"] = "noindex"
+    response.make_conditional(request)
+    if response.status_code == 200:
+        cache = current_app.extensions["lien_feed_cache"]
+        response.set_data(cache.get_or_make(response.get_etag()[0], lambda: render_feed(
+            list(events), name=name, tz=person.timezone, now=now)))
     return response
 
 
@@ -179,16 +139,8 @@ def feed_events(person: User, sessions: FeedSessions) -> list[Event]:
 
 
 @bp.record_once
-def _keep_feeds(state) -> None:
-    # The last feeds the process wrote, by (secret, ETag).
-    state.app.extensions["lien_feed_bodies"] = LeastRecentlyUsed(FEED_BODIES)
-    state.app.extensions["lien_feed_versions"] = KeptUntilChanged(
-        state.app.extensions["lien_changes"], WATCHED, max_age=FEED_VERSION_AGE)
-
-
-def feed_bodies() -> LeastRecentlyUsed:
-    """The current app's rendered feeds (bench/pages.py clears them to time a cold feed)."""
-    return current_app.extensions["lien_feed_bodies"]
+def _feed_cache(state) -> None:
+    state.app.extensions["lien_feed_cache"] = LRUCache(FEED_CACHE_SIZE)
 
 
 def public_url_for(endpoint: str, **values) -> str:

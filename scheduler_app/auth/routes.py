@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import db
+from ..access import current_account
 from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..services import ServiceError
@@ -111,7 +112,7 @@ def choose_password(purpose: str, token: str):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    account = current_user.record  # the account itself: this page changes it
+    account = current_account()
     form = ProfileForm(obj=account)
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
@@ -122,7 +123,6 @@ def profile():
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            current_user.read_again()
             session["locale"] = account.locale
             flash(_("Vos réglages sont enregistrés."), "success")
             return redirect(url_for("auth.profile"))

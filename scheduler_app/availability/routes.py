@@ -10,14 +10,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import db
-from ..access import own_rule, role_required
+from ..access import current_account, own_rule, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import say
 from ..models import Activity, AvailabilityRule
 from ..services import ServiceError
 from ..services.availability import RuleChange, WeeklyPlan, end_rule, save_rule
-from ..services.sessions import bookings_of_slots
+from ..services.tutor_sessions import bookings_of_slots
 from .forms import AvailabilityForm, write_dates
 from .wording import describe
 
@@ -99,7 +99,7 @@ def _save(form: AvailabilityForm, rule: AvailabilityRule | None):
             level=form.level.data or "",
         )
         try:
-            change = save_rule(db.session(), current_user.record, plan, rule)
+            change = save_rule(db.session(), current_account(), plan, rule)
         except ServiceError as error:
             show_service_error(form, error)
         else:

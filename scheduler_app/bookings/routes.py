@@ -5,13 +5,11 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from .. import db
-from ..access import own_booking, role_required
+from ..access import current_account, own_booking, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
-from ..fragments import filled, remembered, render_piece
 from ..i18n import viewer_zone
 from ..models import Slot, User
 from ..paging import mark_of, page_mark
@@ -20,14 +18,9 @@ from ..extensions import limiter
 from ..services.accounts import add_child, link_child
 from ..services.activities import offered_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
-from ..services.sessions import (
-    SlotFilter,
-    browse_slots,
-    free_slot_rows,
-    links_for,
-    session_rows,
-    students_in_care,
-)
+from ..services.browse import SlotFilter, browse_slots, free_slot_rows
+from ..services.family import session_rows, students_in_care
+from ..services.join import links_for
 from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
@@ -67,28 +60,20 @@ def browse():
     activities = offered_activities(db.session())
     booking_for = _booking_for()
     for_id = booking_for.id if booking_for else None
-    # What the filters mean and how they look depend only on the activities offered and the
-    # query string (and the viewer's language and zone): read and rendered once for each.
-    query = tuple((key, value) for key, value in request.args.items(multi=True) if key != "after")
-    chosen, filters = remembered(("slot-filters", activities, query, for_id),
-                                 lambda: _read_filters(activities, for_id, opened=any(key != "for" for key, _ in query)))
+    form = SlotFilterForm(request.args)
+    form.fill_choices(activities)
+    chosen = _filter_from(form) if form.validate() else SlotFilter()
+    opened = any(key not in ("for", "after") for key in request.args)
     after = page_mark()
     slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
     here = {key: value for key, value in request.args.items() if key != "after"}
     return render_template(
-        "bookings/browse.html", filters=filled(filters), slots=slots, booking_for=booking_for, after=after,
+        "bookings/browse.html", form=form, for_id=for_id, opened=opened, slots=slots, booking_for=booking_for,
+        after=after,
         bookable=current_user.role in FAMILY or booking_for is not None,
         first_page=url_for("bookings.browse", **here),
         next_page=url_for("bookings.browse", **here, after=mark_of(slots[-1])) if more else None,
     )
-
-
-def _read_filters(activities, for_id: int | None, opened: bool) -> tuple[SlotFilter, Markup]:
-    """The browser's filters from the query string: what they ask for, and the form showing it."""
-    form = SlotFilterForm(request.args)
-    form.fill_choices(activities)
-    chosen = _filter_from(form) if form.validate() else SlotFilter()
-    return chosen, render_piece("bookings/_filters.html", form=form, for_id=for_id, opened=opened)
 
 
 def _alternatives(slot: Slot):
@@ -108,7 +93,7 @@ def book(slot_id: int):
     if current_user.role == "coordinator" and booking_for is None:
         flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
         return redirect(url_for("admin.people"))
-    students = [booking_for] if booking_for else students_in_care(db_session, current_user.record)
+    students = [booking_for] if booking_for else students_in_care(db_session, current_user)
     if not students:
         flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
         return redirect(url_for("bookings.add_child_page"))
@@ -119,7 +104,7 @@ def book(slot_id: int):
     if form.validate_on_submit():
         student = next(s for s in students if s.id == form.student_id.data)
         try:
-            booking = book_slot(db_session, slot.id, student, current_user.record, form.topic.data or "")
+            booking = book_slot(db_session, slot.id, student, current_account(), form.topic.data or "")
         except SlotTaken as error:
             return render_template(
                 "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot),
@@ -182,7 +167,7 @@ def cancel(booking_id: int):
 def add_child_page():
     form = ChildForm()
     if form.validate_on_submit():
-        child = add_child(db.session(), current_user.record, form.name.data)
+        child = add_child(db.session(), current_account(), form.name.data)
         flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
         return redirect(url_for("bookings.browse"))
     return render_template("bookings/add_child.html", form=form)
@@ -195,7 +180,7 @@ def link_child_page():
     form = ChildCodeForm()
     if form.validate_on_submit():
         try:
-            child = link_child(db.session(), current_user.record, form.code.data)
+            child = link_child(db.session(), current_account(), form.code.data)
         except ServiceError as error:
             show_service_error(form, error)
         else:

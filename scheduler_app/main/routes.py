@@ -31,8 +31,7 @@ def language(code: str):
         session["locale"] = code
         if current_user.is_authenticated and current_user.locale != code:
             with write_transaction(db.session()):
-                current_user.record.locale = code
-            current_user.read_again()
+                current_user.locale = code
     return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
 
 

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from rooms import JitsiSettings, Participant, sign_join_url
 
-from .. import db as database
 from ..models import Booking, JoinToken, Slot, User
 
 
@@ -38,22 +37,20 @@ class JoinAnswer:
     url: str | None = None
 
 
-# Built once: the redirect is the hottest path in the app, and building, coercing and keying a
-# four-table select costs more than PostgreSQL takes to run it. Plain columns, not entities, for
-# the same reason (the ORM's loading was most of the rest).
+# Built once: the redirect is the busiest path in the app, and it needs only these columns.
 _FIND_LINK = (
     select(
         JoinToken.slot_id,
         JoinToken.user_id,
-        User.name,
-        User.locale,
-        User.timezone,
+        User.name.label("holder_name"),
+        User.locale.label("holder_locale"),
+        User.timezone.label("holder_timezone"),
         Slot.tutor_id,
         Slot.room_name,
         Slot.starts_at,
         Slot.ends_at,
-        Slot.status,
-        Booking.status,
+        Slot.status.label("slot_status"),
+        Booking.status.label("booking_status"),
     )
     .join(Slot, Slot.id == JoinToken.slot_id)
     .join(User, User.id == JoinToken.user_id)
@@ -64,11 +61,27 @@ _FIND_LINK = (
 
 def find_link(db: Session, token: str) -> JoinLink | None:
     """The join link with this token and what deciding about it needs, in one statement."""
-    found = database.rows(db, _FIND_LINK, {"token": token})
-    if not found:
+    row = db.connection().execute(_FIND_LINK, {"token": token}).one_or_none()
+    if row is None:
         return None
-    *fields, slot_status, booking_status = found[0]
-    return JoinLink(*fields, cancelled=slot_status == "cancelled" or booking_status == "cancelled")
+    return JoinLink(
+        slot_id=row.slot_id, user_id=row.user_id, holder_name=row.holder_name, holder_locale=row.holder_locale,
+        holder_timezone=row.holder_timezone, tutor_id=row.tutor_id, room_name=row.room_name,
+        starts_at=row.starts_at, ends_at=row.ends_at,
+        cancelled=row.slot_status == "cancelled" or row.booking_status == "cancelled",
+    )
+
+
+def links_for(db: Session, person: User, slot_ids) -> dict[tuple[int, int | None], str]:
+    """The person's join tokens for these slots, by (slot id, booking id or None)."""
+    if not slot_ids:
+        return {}
+    rows = db.execute(
+        select(JoinToken.slot_id, JoinToken.booking_id, JoinToken.token).where(
+            JoinToken.user_id == person.id, JoinToken.slot_id.in_(list(slot_ids))
+        )
+    )
+    return {(row.slot_id, row.booking_id): row.token for row in rows}
 
 
 def slot_shown(db: Session, slot_id: int) -> Slot:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import db
-from ..access import check_slot_tutor, own_slot, role_required
+from ..access import check_slot_tutor, current_account, own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import viewer_zone
@@ -16,7 +16,7 @@ from ..services.attendance import mark
 from .attendance_form import AttendanceForm
 from ..services import ServiceError
 from ..paging import mark_of, page_mark
-from ..services.sessions import (
+from ..services.tutor_sessions import (
     MARK_SHOWN,
     tutor_booking_row,
     tutor_sessions,
@@ -152,7 +152,7 @@ def new():
 def cancel(slot_id: int):
     slot = own_slot(slot_id)
     try:
-        cancelled = cancel_slot(db.session(), slot, by=current_user.record)
+        cancelled = cancel_slot(db.session(), slot, by=current_account())
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
