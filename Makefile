@@ -34,7 +34,7 @@ run: install
 	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port 5000
 
 # Production on one machine: gunicorn with WEB_WORKERS web processes on BIND, and REMINDER_WORKERS
-# outbox workers, after migrating DATABASE_URL. Needs SECRET_KEY; see "Running for a real centre".
+# outbox workers, after migrating DATABASE_URL. Needs SECRET_KEY; see docs/deploy.md.
 WEB_WORKERS ?= 2
 REMINDER_WORKERS ?= 1
 BIND ?= 127.0.0.1:8000
