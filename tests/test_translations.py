@@ -89,7 +89,7 @@ def test_translations_keep_the_placeholders_of_their_msgid(locale):
 
 
 def test_templates_speak_the_forced_language_inside_a_request_and_theirs_again_after(app):
-    # Templates' _() keeps the request's translations at hand (scheduler_app.i18n._language):
+    # Templates' _() follows force_locale:
     # a message composed for someone else, in their language, must still be in theirs.
     from flask import render_template_string
     from flask_babel import force_locale
