@@ -16,11 +16,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
-    app.config.from_mapping(settings.default_settings(app.instance_path))
+    app.config.from_mapping(settings.defaults())
     app.config.from_mapping(settings.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
-    settings.derive(app.config)
+    settings.derive(app.config, app.instance_path)
     settings.validate(app.config, debug=app.debug, testing=app.testing)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

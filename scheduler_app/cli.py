@@ -90,7 +90,7 @@ def worker(once: bool, interval: float | None):
         report = make_dispatcher(app).tick()
         click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
         return
-    run_forever(app, interval or float(app.config["WORKER_INTERVAL_SECONDS"]))
+    run_forever(app, interval or app.config["WORKER_INTERVAL_SECONDS"])
 
 
 @click.command("purge")
@@ -104,7 +104,7 @@ def purge(days: int | None):
 
     from .services.privacy import purge as purge_old
 
-    retention = days if days is not None else int(current_app.config["RETENTION_DAYS"])
+    retention = days if days is not None else current_app.config["RETENTION_DAYS"]
     session = database.new_session()
     try:
         counts = purge_old(session, older_than=timedelta(days=retention))
