@@ -38,17 +38,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def create_dev_app() -> Flask:
     """The development server's app (`make run`): the outbox ticks inside the same process."""
-    import logging
     import os
 
+    from .worker import log_to_terminal, start_in_background
+
     # The console channels write messages to the log: show them in the terminal.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.INFO)
+    log_to_terminal()
     app = create_app()
     # Under the reloader, only the child that serves requests ticks.
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not app.debug:
-        from .worker import start_in_background
-
         start_in_background(app)
     return app
 

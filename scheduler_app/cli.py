@@ -80,11 +80,9 @@ def worker(once: bool, interval: float | None):
     """Send the outbox's due messages; any number of workers may run at once."""
     from flask import current_app
 
-    from .worker import make_dispatcher, run_forever
+    from .worker import log_to_terminal, make_dispatcher, run_forever
 
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    log_to_terminal()
     app = current_app._get_current_object()
     if once:
         report = make_dispatcher(app).tick()

@@ -25,6 +25,15 @@ from .services.availability import materialise
 log = logging.getLogger(__name__)
 
 
+def log_to_terminal() -> None:
+    """Show what a person running Lien wants to read: the messages the console channels write,
+    requests, what the outbox sent. Alembic's set-up lines and the scheduler's two lines per tick
+    are left out; their warnings and errors still show."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 def make_dispatcher(app: Flask, **options) -> Dispatcher:
     """A dispatcher wired to the app's database, channels and message templates."""
     options.setdefault("lease", timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"]))
@@ -93,4 +102,5 @@ def run_forever(app: Flask, interval: float) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     dispatcher = _schedule(scheduler, app, interval)
     _run_once_at_start(scheduler, app, dispatcher)
+    log.info("outbox worker started: it looks for due messages every %g seconds (Ctrl-C stops it)", interval)
     scheduler.start()
