@@ -34,7 +34,7 @@ def boolean(raw: str) -> bool:
 def whole_number(what: str, low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         digits = raw.strip()
-        if digits.isdigit() and low <= int(digits) and (high is None or int(digits) <= high):
+        if digits.isascii() and digits.isdigit() and low <= int(digits) and (high is None or int(digits) <= high):
             return int(digits)
         bounds = f"from {low} to {high}" if high is not None else f"({low} or more)"
         raise ValueError(f"write {what} {bounds}")
@@ -67,7 +67,7 @@ def proxy_count(raw: str) -> int:
         return 1
     if word in FALSE_WORDS[1:]:
         return 0
-    if word.isdigit():
+    if word.isascii() and word.isdigit():
         return int(word)
     raise ValueError("write the number of reverse proxies in front of Lien (1 for one nginx or Caddy), "
                      "or 0 when Lien is reached directly")
@@ -104,7 +104,7 @@ def reminder_offsets(raw: str) -> tuple[timedelta, ...]:
         if not part:
             continue
         unit = {"h": "hours", "m": "minutes", "d": "days"}.get(part[-1])
-        if unit is None or not part[:-1].isdigit():
+        if unit is None or not (part[:-1].isascii() and part[:-1].isdigit()):
             raise ValueError(f"{part!r} is not like 24h, 30m or 2d: write e.g. 24h,1h")
         offsets.append(timedelta(**{unit: int(part[:-1])}))
     return tuple(sorted(offsets, reverse=True))

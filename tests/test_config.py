@@ -49,6 +49,7 @@ def test_variables_are_read_into_the_values_lien_uses(tmp_path):
     ("WORKER_INTERVAL_SECONDS", "abc", "write a number of seconds greater than 0, such as 30"),
     ("OUTBOX_LEASE_SECONDS", "0", "write a number of seconds greater than 0"),
     ("OUTBOX_BATCH_SIZE", "-5", "write a whole number of messages (1 or more)"),
+    ("OUTBOX_BATCH_SIZE", "²", "write a whole number of messages (1 or more)"),  # a digit to isdigit(), not to int()
     ("RETENTION_DAYS", "two years", "write a whole number of days (1 or more)"),
     ("AVAILABILITY_WEEKS_AHEAD", "60", "write a whole number of weeks from 1 to 52"),
     ("SMTP_PORT", "smtp", "write a port number from 1 to 65535"),
