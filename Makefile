@@ -7,8 +7,9 @@ FLASK := $(BIN)/flask --app scheduler_app
 # axe-core, which the browser tests inject into every page they visit (pinned in its package-lock.json).
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 export LIEN_DEMO ?= 1
+PORT ?= 5000
 
-.PHONY: install run test translations messages serve bench clean
+.PHONY: install secret run test translations messages serve bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +28,16 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
 
-run: export FLASK_DEBUG = 1
-run: install
+# A random SECRET_KEY of this checkout's own, kept in .env: every `flask` command run here reads
+# .env (Flask does, with python-dotenv), so the README's commands work after `make run` as typed.
+secret:
+	@grep -qs '^SECRET_KEY=' .env || { umask 077; echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env; }
+
+run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+run: install secret
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port 5000
+	$(BIN)/flask --app "scheduler_app:create_dev_app()" run --debug --host 127.0.0.1 --port $(PORT)
 
 # Production on one machine: gunicorn with WEB_WORKERS web processes on BIND, and REMINDER_WORKERS
 # outbox workers, after migrating DATABASE_URL. Needs SECRET_KEY; see docs/deploy.md.

@@ -16,11 +16,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
-    app.config.from_mapping(settings.default_settings(app.instance_path))
+    app.config.from_mapping(settings.defaults())
     app.config.from_mapping(settings.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
-    settings.derive(app.config)
+    settings.derive(app.config, app.instance_path)
     settings.validate(app.config, debug=app.debug, testing=app.testing)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -38,17 +38,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def create_dev_app() -> Flask:
     """The development server's app (`make run`): the outbox ticks inside the same process."""
-    import logging
     import os
 
+    from .worker import log_to_terminal, start_in_background
+
     # The console channels write messages to the log: show them in the terminal.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.INFO)
+    log_to_terminal()
     app = create_app()
     # Under the reloader, only the child that serves requests ticks.
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true" or not app.debug:
-        from .worker import start_in_background
-
         start_in_background(app)
     return app
 

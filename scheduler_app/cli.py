@@ -80,17 +80,15 @@ def worker(once: bool, interval: float | None):
     """Send the outbox's due messages; any number of workers may run at once."""
     from flask import current_app
 
-    from .worker import make_dispatcher, run_forever
+    from .worker import log_to_terminal, make_dispatcher, run_forever
 
-    import logging
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    log_to_terminal()
     app = current_app._get_current_object()
     if once:
         report = make_dispatcher(app).tick()
         click.echo(f"{report.sent} sent, {report.retried} to retry, {report.failed} failed")
         return
-    run_forever(app, interval or float(app.config["WORKER_INTERVAL_SECONDS"]))
+    run_forever(app, interval or app.config["WORKER_INTERVAL_SECONDS"])
 
 
 @click.command("purge")
@@ -104,7 +102,7 @@ def purge(days: int | None):
 
     from .services.privacy import purge as purge_old
 
-    retention = days if days is not None else int(current_app.config["RETENTION_DAYS"])
+    retention = days if days is not None else current_app.config["RETENTION_DAYS"]
     session = database.new_session()
     try:
         counts = purge_old(session, older_than=timedelta(days=retention))

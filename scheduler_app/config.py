@@ -1,144 +1,247 @@
-"""Configuration read from the environment, with defaults that work on a laptop."""
+"""Lien's settings: one table of what the environment may set, with defaults that work on a laptop."""
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The placeholder that marks an unset secret: accepted in debug and tests only.
 DEV_SECRET_KEY = "dev-only-not-secret"
 
-ENVIRONMENT_KEYS = (
-    "SECRET_KEY",
-    "DATABASE_URL",
-    "TIMEZONE",
-    "JITSI_DOMAIN",
-    "JITSI_APP_ID",
-    "JITSI_APP_SECRET",
-    "JITSI_JAAS_TENANT",
-    "JITSI_KID",
-    "JITSI_PRIVATE_KEY_FILE",
-    "RATELIMIT_STORAGE_URI",
-    "RATELIMIT_LOGIN",
-    "RATELIMIT_JOIN",
-    "PUBLIC_URL",
-    "MAIL_FROM",
-    "MAIL_PROVIDER",
-    "SMTP_HOST",
-    "SMTP_PORT",
-    "SMTP_SECURITY",
-    "SMTP_USERNAME",
-    "SMTP_PASSWORD",
-    "SMS_PROVIDER",
-    "SMS_BREVO_API_KEY",
-    "SMS_SENDER",
-    "NOTIFY_REMINDERS",
-    "WORKER_INTERVAL_SECONDS",
-    "OUTBOX_LEASE_SECONDS",
-    "RETENTION_DAYS",
-    "OUTBOX_BATCH_SIZE",
-    "AVAILABILITY_WEEKS_AHEAD",
-    "SESSION_COOKIE_SECURE",
-    "PROXY_FIX",
-    "RATELIMIT_STORAGE_PREFIX",
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+# Parsers: each turns the text of an environment variable into the value Lien uses, or raises
+# ValueError saying what to write instead.
+
+def text(raw: str) -> str:
+    return raw
+
+
+def boolean(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError("write 1 (on) or 0 (off)")
+
+
+def whole_number(what: str, low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        digits = raw.strip()
+        if digits.isascii() and digits.isdigit() and low <= int(digits) and (high is None or int(digits) <= high):
+            return int(digits)
+        bounds = f"from {low} to {high}" if high is not None else f"({low} or more)"
+        raise ValueError(f"write {what} {bounds}")
+    return parse
+
+
+def seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):
+        raise ValueError("write a number of seconds greater than 0, such as 30")
+    return value
+
+
+def choice(*words: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        word = raw.strip().lower()
+        if word not in words:
+            raise ValueError(f"write {', '.join(words[:-1])} or {words[-1]}")
+        return word
+    return parse
+
+
+def proxy_count(raw: str) -> int:
+    # "true" from an older habit of PROXY_FIX=true means one proxy.
+    word = raw.strip().lower()
+    if word in TRUE_WORDS[1:]:
+        return 1
+    if word in FALSE_WORDS[1:]:
+        return 0
+    if word.isascii() and word.isdigit():
+        return int(word)
+    raise ValueError("write the number of reverse proxies in front of Lien (1 for one nginx or Caddy), "
+                     "or 0 when Lien is reached directly")
+
+
+def time_zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("write a known time zone name, such as Europe/Paris") from None
+    return raw.strip()
+
+
+def web_address(raw: str) -> str:
+    if not raw.strip().startswith(("http://", "https://")):
+        raise ValueError("write the address people open, starting with https:// (or http://)")
+    return raw.strip()
+
+
+def rate_limits(raw: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("write limits such as '10 per minute;100 per hour'") from None
+    return raw
+
+
+def reminder_offsets(raw: str) -> tuple[timedelta, ...]:
+    """"24h,1h,30m" -> how long before a session its reminders go out, the earliest first."""
+    offsets = []
+    for part in (piece.strip().lower() for piece in raw.split(",")):
+        if not part:
+            continue
+        unit = {"h": "hours", "m": "minutes", "d": "days"}.get(part[-1])
+        if unit is None or not (part[:-1].isascii() and part[:-1].isdigit()):
+            raise ValueError(f"{part!r} is not like 24h, 30m or 2d: write e.g. 24h,1h")
+        offsets.append(timedelta(**{unit: int(part[:-1])}))
+    return tuple(sorted(offsets, reverse=True))
+
+
+def file_contents(raw: str) -> str:
+    try:
+        return Path(raw).read_text()
+    except OSError as error:
+        raise ValueError(f"the file cannot be read ({error.strerror}): write the path of a readable file") from None
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its key in app.config, its default, and how its environment variable is read."""
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any] = text
+    # The environment variable, when it is not named as the setting.
+    variable: str | None = None
+
+    @property
+    def environment_variable(self) -> str:
+        return self.variable or self.name
+
+    def read(self, raw: str) -> Any:
+        """The value of the variable's text, or a RuntimeError naming it and saying what to write."""
+        try:
+            return self.parse(raw)
+        except ValueError as error:
+            raise RuntimeError(f"{self.environment_variable}={raw!r}: {error}.") from None
+
+
+# A default of None is "unset", or follows from other settings where derive() says so.
+SETTINGS = (
+    Setting("SECRET_KEY", DEV_SECRET_KEY),
+    # None: a SQLite file in the instance folder.
+    Setting("DATABASE_URL", None),
+    Setting("TIMEZONE", "Europe/Paris", time_zone),
+    Setting("PUBLIC_URL", "http://127.0.0.1:5000", web_address),
+    Setting("DEMO_MODE", False, boolean, variable="LIEN_DEMO"),
+    Setting("JITSI_DOMAIN", "meet.jit.si"),
+    Setting("JITSI_APP_ID", None),
+    Setting("JITSI_APP_SECRET", None),
+    Setting("JITSI_JAAS_TENANT", None),
+    Setting("JITSI_KID", None),
+    Setting("JITSI_PRIVATE_KEY", None, file_contents, variable="JITSI_PRIVATE_KEY_FILE"),
+    Setting("RATELIMIT_STORAGE_URI", "memory://"),
+    # Where the limits' counters live in Redis ("<prefix>:LIMITER/…"), so that Lien can share a Redis.
+    Setting("RATELIMIT_STORAGE_PREFIX", "lien-limits"),
+    Setting("RATELIMIT_LOGIN", "10 per minute;100 per hour", rate_limits),
+    Setting("RATELIMIT_JOIN", "30 per minute", rate_limits),
+    # Secure cookies (sent over HTTPS only). None: when PUBLIC_URL is https://.
+    Setting("SESSION_COOKIE_SECURE", None, boolean),
+    # Behind a reverse proxy, how many proxies' X-Forwarded-For/-Proto/-Host to trust (0: none).
+    Setting("PROXY_FIX", 0, proxy_count),
+    # Messages go to the log (the console channels) until SMTP_HOST or SMS_PROVIDER say otherwise.
+    Setting("MAIL_FROM", "Lien <lien@localhost>"),
+    # None: smtp when SMTP_HOST is set, else console.
+    Setting("MAIL_PROVIDER", None, choice("smtp", "console")),
+    Setting("SMTP_HOST", None),
+    # None: the usual port of SMTP_SECURITY (25, 587 or 465).
+    Setting("SMTP_PORT", None, whole_number("a port number", 1, 65535)),
+    Setting("SMTP_SECURITY", "none", choice("none", "starttls", "ssl")),
+    Setting("SMTP_USERNAME", None),
+    Setting("SMTP_PASSWORD", None),
+    Setting("SMS_PROVIDER", "console", choice("console", "brevo")),
+    Setting("SMS_BREVO_API_KEY", None),
+    Setting("SMS_SENDER", None),
+    Setting("NOTIFY_REMINDERS", reminder_offsets("24h,1h"), reminder_offsets),
+    Setting("NOTIFY_CONFIRMATIONS", True, boolean),
+    Setting("NOTIFY_CANCELLATIONS", True, boolean),
+    Setting("WORKER_INTERVAL_SECONDS", 30, seconds),
+    # A claimed message not recorded within the lease is taken again by another worker.
+    Setting("OUTBOX_LEASE_SECONDS", 300, seconds),
+    Setting("OUTBOX_BATCH_SIZE", 200, whole_number("a whole number of messages", 1)),
+    # Personal data older than this is removed by `flask purge` (two school years).
+    Setting("RETENTION_DAYS", 730, whole_number("a whole number of days", 1)),
+    # How far ahead tutors' weekly availability becomes bookable slots (every day and on save).
+    Setting("AVAILABILITY_WEEKS_AHEAD", 4, whole_number("a whole number of weeks", 1, 52)),
 )
 
-TRUE_WORDS = ("1", "true", "yes", "on")
+# Set by Lien itself, not by the environment.
+CONSTANTS = {
+    # How long before the start a join link opens (the session page says so).
+    "JOIN_OPENS_MINUTES": 15,
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "LANGUAGES": ("fr", "en"),
+    "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
+}
 
 
-def default_settings(instance_path: str) -> dict:
-    """Defaults for every setting; the environment and test overrides come on top."""
+def defaults() -> dict:
+    """Every setting's default; the environment and test overrides come on top."""
+    return {**{setting.name: setting.default for setting in SETTINGS}, **CONSTANTS}
+
+
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
+    """The settings given by environment variables (only those set and not empty), parsed."""
     return {
-        "SECRET_KEY": DEV_SECRET_KEY,
-        "DATABASE_URL": "sqlite:///" + str(Path(instance_path) / "lien.sqlite3"),
-        "TIMEZONE": "Europe/Paris",
-        "JITSI_DOMAIN": "meet.jit.si",
-        "JITSI_APP_ID": None,
-        "JITSI_APP_SECRET": None,
-        "JITSI_JAAS_TENANT": None,
-        "JITSI_KID": None,
-        "JITSI_PRIVATE_KEY_FILE": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_LOGIN": "10 per minute;100 per hour",
-        "RATELIMIT_JOIN": "30 per minute",
-        "PUBLIC_URL": "http://127.0.0.1:5000",
-        # Messages: console channels (the log) until SMTP_HOST / SMS_PROVIDER say otherwise.
-        "MAIL_FROM": "Lien <lien@localhost>",
-        "MAIL_PROVIDER": "smtp" if os.environ.get("SMTP_HOST") else "console",
-        "SMS_PROVIDER": "console",
-        "NOTIFY_REMINDERS": "24h,1h",
-        "WORKER_INTERVAL_SECONDS": 30,
-        # A claimed message not recorded within the lease is taken again by another worker.
-        "OUTBOX_LEASE_SECONDS": 300,
-        # Personal data older than this is removed by `flask purge` (two school years).
-        "RETENTION_DAYS": 730,
-        "OUTBOX_BATCH_SIZE": 200,
-        # How far ahead tutors' weekly availability becomes bookable slots (every day and on save).
-        "AVAILABILITY_WEEKS_AHEAD": 4,
-        "DEMO_MODE": os.environ.get("LIEN_DEMO") == "1",
-        # How long before the start a join link opens (the session page says so).
-        "JOIN_OPENS_MINUTES": 15,
-        "BABEL_DEFAULT_LOCALE": "fr",
-        "LANGUAGES": ("fr", "en"),
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
-        # Secure cookies (sent over HTTPS only): None means "when PUBLIC_URL is https://", see derive().
-        "SESSION_COOKIE_SECURE": None,
-        # Behind a reverse proxy, how many proxies' X-Forwarded-For/-Proto/-Host to trust (0: none).
-        "PROXY_FIX": 0,
-        # Where the limits' counters live in Redis ("<prefix>:LIMITER/…"), so that Lien can share a Redis.
-        "RATELIMIT_STORAGE_PREFIX": "lien-limits",
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
-        "WTF_CSRF_TIME_LIMIT": None,
+        setting.name: setting.read(environ[setting.environment_variable])
+        for setting in SETTINGS
+        if environ.get(setting.environment_variable)
     }
 
 
-def from_environment() -> dict:
-    """The settings given by environment variables (only those that are set)."""
-    found = {key: os.environ[key] for key in ENVIRONMENT_KEYS if os.environ.get(key)}
-    if "JITSI_PRIVATE_KEY_FILE" in found:
-        found["JITSI_PRIVATE_KEY"] = Path(found["JITSI_PRIVATE_KEY_FILE"]).read_text()
-    return found
-
-
-def derive(config: dict) -> None:
-    """Settings that follow from others: secure cookies on an https:// site unless said otherwise,
-    the limits' storage prefix, and the number of trusted proxies as a number."""
-    secure = config.get("SESSION_COOKIE_SECURE")
-    if secure is None:
-        secure = str(config["PUBLIC_URL"]).startswith("https://")
-    elif isinstance(secure, str):
-        secure = secure.strip().lower() in TRUE_WORDS
-    config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = bool(secure)
+def derive(config: dict, instance_path: str) -> None:
+    """Settings left at None that follow from others, and the form extensions want them in."""
+    if config["DATABASE_URL"] is None:
+        config["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "lien.sqlite3")
+    if config["MAIL_PROVIDER"] is None:
+        config["MAIL_PROVIDER"] = "smtp" if config["SMTP_HOST"] else "console"
+    if config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = str(config["PUBLIC_URL"]).startswith("https://")
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     # Given on every app (Flask-Limiter's own key prefix would stick to the first app built).
     config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": config["RATELIMIT_STORAGE_PREFIX"]}
-    proxies = str(config.get("PROXY_FIX") or 0).strip().lower()
-    config["PROXY_FIX"] = 1 if proxies in TRUE_WORDS[1:] else int(proxies) if proxies.isdigit() else proxies
 
 
 def validate(config: dict, *, debug: bool, testing: bool) -> None:
-    """Refuse to start on a setting that cannot work, saying which and why."""
+    """Refuse to start on settings that cannot work together, saying which and why."""
+    from rooms import JitsiSettings
+
     if config["SECRET_KEY"] == DEV_SECRET_KEY and not (debug or testing):
         raise RuntimeError(
             "SECRET_KEY is not set. Lien signs sessions and forms with it, so it refuses to "
             "run outside debug mode with the development placeholder. Set SECRET_KEY to a long "
             "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
         )
-    if not isinstance(config["PROXY_FIX"], int):
-        raise RuntimeError(
-            f"PROXY_FIX={config['PROXY_FIX']!r}: give the number of reverse proxies in front of Lien "
-            "(1 for one nginx or Caddy), or 0 when Lien is reached directly."
-        )
-    weeks = str(config["AVAILABILITY_WEEKS_AHEAD"])
-    if not weeks.isdigit() or not 1 <= int(weeks) <= 52:
-        raise RuntimeError(
-            f"AVAILABILITY_WEEKS_AHEAD={weeks!r}: give a whole number of weeks from 1 to 52 (default 4)."
-        )
     try:
-        ZoneInfo(config["TIMEZONE"])
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise RuntimeError(
-            f"TIMEZONE={config['TIMEZONE']!r} is not a known time zone (e.g. Europe/Paris)."
-        ) from error
+        JitsiSettings.from_mapping(config).validate()
+    except ValueError as error:
+        raise RuntimeError(f"Jitsi: {error}.") from None

@@ -25,10 +25,19 @@ from .services.availability import materialise
 log = logging.getLogger(__name__)
 
 
+def log_to_terminal() -> None:
+    """Show what a person running Lien wants to read: the messages the console channels write,
+    requests, what the outbox sent. Alembic's set-up lines and the scheduler's two lines per tick
+    are left out; their warnings and errors still show."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 def make_dispatcher(app: Flask, **options) -> Dispatcher:
     """A dispatcher wired to the app's database, channels and message templates."""
-    options.setdefault("lease", timedelta(seconds=float(app.config["OUTBOX_LEASE_SECONDS"])))
-    options.setdefault("batch_size", int(app.config["OUTBOX_BATCH_SIZE"]))
+    options.setdefault("lease", timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"]))
+    options.setdefault("batch_size", app.config["OUTBOX_BATCH_SIZE"])
     return Dispatcher(
         sessions=app.extensions["lien_sessions"],
         email_channel=email_channel_from_mapping(app.config),
@@ -53,7 +62,7 @@ def _materialise(app: Flask) -> None:
     with app.app_context():
         session = database.new_session()
         try:
-            report = materialise(session, now_utc(), weeks=int(app.config["AVAILABILITY_WEEKS_AHEAD"]))
+            report = materialise(session, now_utc(), weeks=app.config["AVAILABILITY_WEEKS_AHEAD"])
         except Exception:  # tomorrow's run tries again; a crash must not stop the scheduler
             log.exception("availability materialisation failed")
             return
@@ -82,7 +91,7 @@ def _run_once_at_start(scheduler, app: Flask, dispatcher: Dispatcher) -> None:
 def start_in_background(app: Flask) -> BackgroundScheduler:
     """Tick inside this process (the development server)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    dispatcher = _schedule(scheduler, app, float(app.config["WORKER_INTERVAL_SECONDS"]))
+    dispatcher = _schedule(scheduler, app, app.config["WORKER_INTERVAL_SECONDS"])
     scheduler.start()
     _run_once_at_start(scheduler, app, dispatcher)  # once, right away
     return scheduler
@@ -93,4 +102,5 @@ def run_forever(app: Flask, interval: float) -> None:
     scheduler = BlockingScheduler(timezone="UTC")
     dispatcher = _schedule(scheduler, app, interval)
     _run_once_at_start(scheduler, app, dispatcher)
+    log.info("outbox worker started: it looks for due messages every %g seconds (Ctrl-C stops it)", interval)
     scheduler.start()

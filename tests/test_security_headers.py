@@ -143,7 +143,7 @@ def test_cookies_are_httponly_and_samesite_and_not_secure_over_plain_http(client
 @pytest.fixture
 def https_app(database_url, tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key", "DATABASE_URL": database_url,
-                      "PUBLIC_URL": "https://lien.centre.example.org", "PROXY_FIX": "1"})
+                      "PUBLIC_URL": "https://lien.centre.example.org", "PROXY_FIX": 1})
     app.instance_path = str(tmp_path)
     return app
 
@@ -172,9 +172,10 @@ def test_secure_cookies_can_be_turned_off_or_on_by_the_environment(monkeypatch, 
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
-def test_a_proxy_setting_that_is_not_a_number_is_refused(database_url):
-    with pytest.raises(RuntimeError, match="PROXY_FIX"):
-        create_app({"TESTING": True, "DATABASE_URL": database_url, "PROXY_FIX": "nginx"})
+def test_a_proxy_setting_that_is_not_a_number_is_refused(monkeypatch, database_url):
+    monkeypatch.setenv("PROXY_FIX", "nginx")
+    with pytest.raises(RuntimeError, match="PROXY_FIX='nginx': write the number of reverse proxies"):
+        create_app({"TESTING": True, "DATABASE_URL": database_url})
 
 
 def test_behind_a_trusted_proxy_each_visitor_is_throttled_by_their_own_address(https_app):

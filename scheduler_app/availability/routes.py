@@ -39,7 +39,7 @@ def index():
         "availability/index.html",
         rules=rules,
         describe=describe,
-        weeks=int(current_app.config["AVAILABILITY_WEEKS_AHEAD"]),
+        weeks=current_app.config["AVAILABILITY_WEEKS_AHEAD"],
     )
 
 
@@ -107,7 +107,7 @@ def _save(form: AvailabilityForm, rule: AvailabilityRule | None):
             _tell(change)
             return redirect(url_for("availability.index"))
     return render_template("availability/form.html", form=form, rule=rule,
-                           weeks=int(current_app.config["AVAILABILITY_WEEKS_AHEAD"]))
+                           weeks=current_app.config["AVAILABILITY_WEEKS_AHEAD"])
 
 
 def _tell(change: RuleChange) -> None:

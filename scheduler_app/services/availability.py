@@ -78,7 +78,7 @@ def weeks_ahead() -> int:
     from flask import current_app, has_app_context
 
     if has_app_context():
-        return int(current_app.config.get("AVAILABILITY_WEEKS_AHEAD", DEFAULT_WEEKS_AHEAD))
+        return current_app.config["AVAILABILITY_WEEKS_AHEAD"]
     return DEFAULT_WEEKS_AHEAD
 
 

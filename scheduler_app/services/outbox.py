@@ -27,24 +27,12 @@ class Rules:
 
     @classmethod
     def from_config(cls, config) -> "Rules":
+        """The rules set by NOTIFY_CONFIRMATIONS, NOTIFY_CANCELLATIONS and NOTIFY_REMINDERS."""
         return cls(
-            confirmations=bool(config.get("NOTIFY_CONFIRMATIONS", True)),
-            cancellations=bool(config.get("NOTIFY_CANCELLATIONS", True)),
-            reminders=tuple(parse_offsets(config.get("NOTIFY_REMINDERS", "24h,1h"))),
+            confirmations=config["NOTIFY_CONFIRMATIONS"],
+            cancellations=config["NOTIFY_CANCELLATIONS"],
+            reminders=tuple(config["NOTIFY_REMINDERS"]),
         )
-
-
-def parse_offsets(text: str) -> list[timedelta]:
-    """"24h,1h,30m" -> the offsets before a session at which reminders go out."""
-    offsets = []
-    for part in (piece.strip().lower() for piece in str(text).split(",")):
-        if not part:
-            continue
-        unit = {"h": "hours", "m": "minutes", "d": "days"}.get(part[-1])
-        if unit is None or not part[:-1].isdigit():
-            raise ValueError(f"NOTIFY_REMINDERS: {part!r} is not like 24h, 30m or 2d")
-        offsets.append(timedelta(**{unit: int(part[:-1])}))
-    return sorted(offsets, reverse=True)
 
 
 def reminder_kind(offset: timedelta) -> str:
