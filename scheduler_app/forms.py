@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .services import ServiceError
+from .services.passwords import weakness
 from .services.slots import SESSION_MINUTES
 
 PASSWORD_MIN = 10
@@ -22,6 +23,24 @@ phone_format = Regexp(
     message=_l("Écrivez un numéro de téléphone avec des chiffres seulement, par exemple 06 12 34 56 78."),
 )
 optional = Optional()
+
+
+class StrongPassword:
+    """A new password that is not easy to guess (services.passwords.weakness); the form's name
+    and email fields, if any, count as easy guesses."""
+
+    HINT_FIELDS = ("name", "email", "parent_name", "parent_email")
+
+    def __call__(self, form, field) -> None:
+        if not field.data:
+            return
+        hints = tuple(str(form[name].data or "") for name in self.HINT_FIELDS if name in form)
+        message = weakness(field.data, hints)
+        if message:
+            raise ValidationError(message)
+
+
+strong_password = StrongPassword()
 
 
 def safe_next(target: str | None) -> str | None:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .clock import now_utc
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+password_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 
 
 class UTCDateTime(TypeDecorator):
@@ -113,7 +113,11 @@ class User(Base):
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of the password and log out every other session."""
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = password_hasher.hash(password)
+        self.login_key = new_secret()
+
+    def log_out_everywhere(self) -> None:
+        """A new login key: every session and "stay logged in" cookie of the account ends."""
         self.login_key = new_secret()
 
     def check_password(self, password: str) -> bool:
@@ -121,7 +125,7 @@ class User(Base):
         if not self.password_hash:
             return False
         try:
-            return _hasher.verify(self.password_hash, password)
+            return password_hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalogue import LEVELS, SUBJECTS, language_choices
-from ..forms import email_format, optional, password_length, phone_format
+from ..forms import email_format, optional, password_length, phone_format, strong_password
 
 
 class CheckboxesField(SelectMultipleField):
@@ -32,7 +32,7 @@ class TutorForm(FlaskForm):
     password = PasswordField(
         _l("Mot de passe provisoire (facultatif)"),
         description=_l("Laissez vide : le tuteur reçoit un e-mail pour choisir son mot de passe."),
-        validators=[optional, password_length],
+        validators=[optional, password_length, strong_password],
     )
     subjects = CheckboxesField(_l("Matières"), choices=list(SUBJECTS.items()))
     levels = CheckboxesField(_l("Niveaux"), choices=list(LEVELS.items()))
@@ -50,7 +50,7 @@ class FamilyForm(FlaskForm):
     parent_password = PasswordField(
         _l("Mot de passe provisoire (facultatif)"),
         description=_l("Laissez vide : avec une adresse e-mail, le parent reçoit un lien pour choisir son mot de passe."),
-        validators=[optional, password_length],
+        validators=[optional, password_length, strong_password],
     )
     child_1 = _name_field(_l("Enfant : prénom et nom"))
     child_2 = StringField(_l("Deuxième enfant (facultatif)"), validators=[Length(max=120)])

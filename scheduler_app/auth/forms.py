@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import email_format, optional, password_length, phone_format
+from ..forms import email_format, optional, password_length, phone_format, strong_password
 
 
 class LoginForm(FlaskForm):
@@ -30,7 +30,7 @@ class RegisterForm(FlaskForm):
     )
     phone = TelField(_l("Téléphone portable (pour les rappels par SMS)"), validators=[optional, phone_format])
     password = PasswordField(
-        _l("Mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length]
+        _l("Mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length, strong_password]
     )
     confirm = PasswordField(
         _l("Le même mot de passe, encore une fois"),
@@ -50,7 +50,7 @@ class ForgotForm(FlaskForm):
 
 class ChoosePasswordForm(FlaskForm):
     password = PasswordField(
-        _l("Nouveau mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length]
+        _l("Nouveau mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length, strong_password]
     )
     confirm = PasswordField(
         _l("Le même mot de passe, encore une fois"),

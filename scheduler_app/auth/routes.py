@@ -29,7 +29,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = find_by_email(db.session(), form.email.data)
-        if user is not None and user.active and user.check_password(form.password.data):
+        if passwords.check_login(user, form.password.data):
             login_user(user, remember=form.remember.data)
             session["locale"] = user.locale
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
@@ -39,12 +39,16 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # A copied session or "stay logged in" cookie must not outlive the logout.
+        passwords.log_out_everywhere(db.session(), current_account())
     logout_user()
     flash(_("Vous êtes déconnecté. À bientôt !"), "info")
     return redirect(url_for("main.home"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
