@@ -14,7 +14,7 @@ from ..dispatch import retry
 from ..models import Guardianship, Notification, User
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
-from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_family, create_tutor, update_profile
+from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor, update_profile
 from .forms import FamilyForm, TutorForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -140,9 +140,7 @@ def edit_person(person_id: int):
     form = ProfileForm(obj=person)
     if form.validate_on_submit():
         try:
-            update_profile(db.session(), person, ProfileChange(
-                name=form.name.data, email=form.email.data, phone=e164(form.phone.data),
-                notify_by=form.notify_by.data, locale=form.locale.data, timezone=form.timezone.data))
+            update_profile(db.session(), person, form.change())
         except ServiceError as error:
             show_service_error(form, error)
         else:
