@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..access import own_slot, role_required
@@ -17,7 +16,7 @@ from ..forms import show_service_error
 from ..i18n import viewer_zone
 from ..models import Activity, TutorProfile, User
 from ..services import ServiceError
-from ..services.activities import forget_offered_activities
+from ..services.activities import all_activities, save_activity
 from ..services.sessions import CentreFilter, bookings_of_slots, centre_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
@@ -34,7 +33,7 @@ def _number(value: str | None) -> int | None:
 def sessions():
     db_session = db.session()
     tutors = db_session.scalars(select(User).where(User.role == "tutor").order_by(User.name)).all()
-    activities = db_session.scalars(select(Activity).order_by(Activity.id)).all()
+    activities = all_activities(db_session)
     form = CentreFilterForm(request.args)
     form.fill_choices(tutors, activities)
     chosen = CentreFilter()
@@ -76,8 +75,7 @@ def move(slot_id: int):
 @bp.route("/activities")
 @role_required("coordinator")
 def activities():
-    rows = db.session().scalars(select(Activity).order_by(Activity.id)).all()
-    return render_template("admin/activities.html", activities=rows)
+    return render_template("admin/activities.html", activities=all_activities(db.session()))
 
 
 @bp.route("/activities/new", methods=["GET", "POST"])
@@ -91,15 +89,10 @@ def edit_activity(activity_id: int | None = None):
     form = ActivityForm(obj=activity)
     if form.validate_on_submit():
         try:
-            with write_transaction(db_session):
-                target = activity or Activity()
-                form.populate_obj(target)
-                target.name = target.name.strip()
-                db_session.add(target)
-        except IntegrityError:
-            form.name.errors = [*form.name.errors, _("Une activité porte déjà ce nom. Choisissez-en un autre.")]
+            save_activity(db_session, activity, form.change())
+        except ServiceError as error:
+            show_service_error(form, error)
         else:
-            forget_offered_activities()
             flash(_("Activité enregistrée."), "success")
             return redirect(url_for("admin.activities"))
     return render_template("admin/activity_edit.html", form=form, activity=activity)

@@ -1,34 +1,46 @@
-"""The activities the centre offers, as the slot browser's filter lists them.
+"""The activities the centre offers (homework help, family mediation, …), and the coordinator's changes to them.
 
-A coordinator changes them a few times a year, and the browser, the busiest page, would read
+A coordinator changes them a few times a year, and the slot browser, the busiest page, would read
 them on every request. Each process keeps the list for ACTIVITIES_KEPT_SECONDS; a change made
-through this process is seen at once (forget_offered_activities), one made through another
+through this process is seen at once (save_activity forgets it), one made through another
 within that time.
 """
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..db import write_transaction
 from ..models import Activity
+from . import ServiceError
+from .slots import check_session_minutes
 
 ACTIVITIES_KEPT_SECONDS = 60
 
 
 @cache
-def _offered_statement() -> Select:
-    return select(Activity.id, Activity.name).where(Activity.active).order_by(Activity.id)
+def _active_statement() -> Select:
+    return select(Activity.id, Activity.name, Activity.duration_minutes).where(Activity.active).order_by(Activity.id)
+
+
+def active_activities(db: Session) -> tuple[Row, ...]:
+    """The activities offered now, by id, as (id, name, duration_minutes) rows: what a slot can be for."""
+    return tuple(db.connection().execute(_active_statement()))
 
 
 def offered_activities(db: Session) -> tuple[Row, ...]:
-    """The active activities, as (id, name) rows, by id."""
+    """The active activities for the slot browser's filter, kept as the module says."""
     kept = current_app.extensions.get("lien_activities")
     if kept is not None and kept[0] > time.monotonic():
         return kept[1]
-    rows = tuple(db.connection().execute(_offered_statement()))
+    rows = active_activities(db)
     seconds = current_app.config.get("ACTIVITIES_KEPT_SECONDS", ACTIVITIES_KEPT_SECONDS)
     current_app.extensions["lien_activities"] = (time.monotonic() + seconds, rows)
     return rows
@@ -37,3 +49,38 @@ def offered_activities(db: Session) -> tuple[Row, ...]:
 def forget_offered_activities() -> None:
     """After a change to the activities: the next request reads them again."""
     current_app.extensions.pop("lien_activities", None)
+
+
+def all_activities(db: Session) -> Sequence[Activity]:
+    """Every activity, offered or not, by id: the coordinator's list and filter."""
+    return db.scalars(select(Activity).order_by(Activity.id)).all()
+
+
+@dataclass(frozen=True)
+class ActivityChange:
+    """What the coordinator's form sets on an activity."""
+
+    name: str
+    duration_minutes: int
+    capacity: int
+    active: bool
+
+
+def save_activity(db: Session, activity: Activity | None, change: ActivityChange) -> Activity:
+    """Add an activity (`activity` None) or change one; a name another activity has is refused."""
+    name = change.name.strip()
+    if not name:
+        raise ServiceError(_l("Écrivez le nom de l'activité."), field="name")
+    check_session_minutes(change.duration_minutes, "duration_minutes")
+    if change.capacity < 1:
+        raise ServiceError(_l("Il faut au moins une place."), field="capacity")
+    try:
+        with write_transaction(db):
+            target = activity or Activity()
+            target.name, target.duration_minutes = name, change.duration_minutes
+            target.capacity, target.active = change.capacity, change.active
+            db.add(target)
+    except IntegrityError as error:  # the unique name: the only constraint the checks above leave
+        raise ServiceError(_l("Une activité porte déjà ce nom. Choisissez-en un autre."), field="name") from error
+    forget_offered_activities()
+    return target
