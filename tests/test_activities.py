@@ -8,10 +8,9 @@ from scheduler_app.services import ServiceError
 from scheduler_app.services.activities import ActivityChange, active_activities, all_activities, save_activity
 
 
-def test_a_coordinator_adds_an_activity_and_every_form_offers_it_with_its_usual_length(app, db):
-    with app.app_context():
-        added = save_activity(db, None, ActivityChange(name="  Atelier numérique ", duration_minutes=60,
-                                                       capacity=6, active=True))
+def test_a_coordinator_adds_an_activity_and_every_form_offers_it_with_its_usual_length(db):
+    added = save_activity(db, None, ActivityChange(name="  Atelier numérique ", duration_minutes=60, capacity=6,
+                                                   active=True))
     look_again(db)
     assert db.get(Activity, added.id).name == "Atelier numérique"
     offered = active_activities(db)
@@ -19,20 +18,19 @@ def test_a_coordinator_adds_an_activity_and_every_form_offers_it_with_its_usual_
     assert (offered[-1].name, offered[-1].duration_minutes) == ("Atelier numérique", 60)
 
 
-def test_an_activity_no_longer_offered_leaves_the_forms_but_stays_in_the_coordinators_list(app, db):
+def test_an_activity_no_longer_offered_leaves_the_forms_but_stays_in_the_coordinators_list(db):
     mediation = db.get(Activity, MEDIATION)
-    with app.app_context():
-        save_activity(db, mediation, ActivityChange(name="Médiation familiale", duration_minutes=60, capacity=1,
-                                                    active=False))
+    save_activity(db, mediation, ActivityChange(name="Médiation familiale", duration_minutes=60, capacity=1,
+                                                active=False))
     look_again(db)
     assert [row.id for row in active_activities(db)] == [HOMEWORK]
     assert [(activity.id, activity.active) for activity in all_activities(db)] == [(HOMEWORK, True),
                                                                                   (MEDIATION, False)]
 
 
-def test_a_name_another_activity_has_is_refused_and_the_activity_keeps_its_own(app, db):
+def test_a_name_another_activity_has_is_refused_and_the_activity_keeps_its_own(db):
     mediation = db.get(Activity, MEDIATION)
-    with app.app_context(), pytest.raises(ServiceError) as refused:
+    with pytest.raises(ServiceError) as refused:
         save_activity(db, mediation, ActivityChange(name="Aide aux devoirs", duration_minutes=30, capacity=2,
                                                     active=True))
     assert refused.value.field == "name" and "porte déjà ce nom" in str(refused.value.message)
@@ -46,8 +44,8 @@ def test_a_name_another_activity_has_is_refused_and_the_activity_keeps_its_own(a
     (ActivityChange(name="Atelier", duration_minutes=241, capacity=1, active=True), "duration_minutes"),
     (ActivityChange(name="Atelier", duration_minutes=45, capacity=0, active=True), "capacity"),
 ])
-def test_an_activity_without_a_name_a_possible_length_or_a_place_is_refused_on_its_field(app, db, change, field):
-    with app.app_context(), pytest.raises(ServiceError) as refused:
+def test_an_activity_without_a_name_a_possible_length_or_a_place_is_refused_on_its_field(db, change, field):
+    with pytest.raises(ServiceError) as refused:
         save_activity(db, None, change)
     assert refused.value.field == field
     assert len(all_activities(db)) == 2

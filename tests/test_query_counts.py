@@ -102,9 +102,8 @@ def statements_per_page(app, centre: Centre) -> dict[str, int]:
         login(clients[who], getattr(centre, who).email)
     counts = {}
     for name, (who, address, status) in centre.pages().items():
-        # Cold (nothing kept: the activities, who is logged in, rendered feeds and their
-        # versions), then warm, as read all day long.
-        app.extensions.pop("lien_activities", None)
+        # Cold (nothing kept: who is logged in, rendered feeds and their versions), then warm,
+        # as read all day long.
         app.extensions["lien_feed_bodies"].clear()
         app.extensions["lien_feed_versions"].clear()
         app.extensions["lien_viewers"].clear()

@@ -18,7 +18,7 @@ from ..paging import mark_of, page_mark
 from ..services import ServiceError
 from ..extensions import limiter
 from ..services.accounts import add_child, link_child
-from ..services.activities import offered_activities
+from ..services.activities import active_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.sessions import (
     SlotFilter,
@@ -64,7 +64,7 @@ def _booking_for() -> User | None:
 @bp.route("/slots")
 @role_required(*FAMILY, "coordinator")
 def browse():
-    activities = offered_activities(db.session())
+    activities = active_activities(db.session())
     booking_for = _booking_for()
     for_id = booking_for.id if booking_for else None
     # What the filters mean and how they look depend only on the activities offered and the

@@ -1,17 +1,9 @@
-"""The activities the centre offers (homework help, family mediation, …), and the coordinator's changes to them.
+"""The activities the centre offers (homework help, family mediation, …), and the coordinator's changes to them."""
 
-A coordinator changes them a few times a year, and the slot browser, the busiest page, would read
-them on every request. Each process keeps the list for ACTIVITIES_KEPT_SECONDS; a change made
-through this process is seen at once (save_activity forgets it), one made through another
-within that time.
-"""
-
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, Select, select
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +14,6 @@ from ..models import Activity
 from . import ServiceError
 from .slots import check_session_minutes
 
-ACTIVITIES_KEPT_SECONDS = 60
-
 
 @cache
 def _active_statement() -> Select:
@@ -33,22 +23,6 @@ def _active_statement() -> Select:
 def active_activities(db: Session) -> tuple[Row, ...]:
     """The activities offered now, by id, as (id, name, duration_minutes) rows: what a slot can be for."""
     return tuple(db.connection().execute(_active_statement()))
-
-
-def offered_activities(db: Session) -> tuple[Row, ...]:
-    """The active activities for the slot browser's filter, kept as the module says."""
-    kept = current_app.extensions.get("lien_activities")
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
-    rows = active_activities(db)
-    seconds = current_app.config.get("ACTIVITIES_KEPT_SECONDS", ACTIVITIES_KEPT_SECONDS)
-    current_app.extensions["lien_activities"] = (time.monotonic() + seconds, rows)
-    return rows
-
-
-def forget_offered_activities() -> None:
-    """After a change to the activities: the next request reads them again."""
-    current_app.extensions.pop("lien_activities", None)
 
 
 def all_activities(db: Session) -> Sequence[Activity]:
@@ -82,5 +56,4 @@ def save_activity(db: Session, activity: Activity | None, change: ActivityChange
             db.add(target)
     except IntegrityError as error:  # the unique name: the only constraint the checks above leave
         raise ServiceError(_l("Une activité porte déjà ce nom. Choisissez-en un autre."), field="name") from error
-    forget_offered_activities()
     return target
