@@ -3,17 +3,16 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask import request
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from .. import db
 from ..access import role_required
 from ..forms import e164, show_service_error
 from ..dispatch import retry
-from ..models import Notification, User
+from ..models import User
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
 from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor, update_profile
+from ..services.outbox import failed_messages
 from ..services.people import find_families, tutors
 from .forms import FamilyForm, TutorForm
 
@@ -99,11 +98,7 @@ def new_family():
 @bp.route("/messages")
 @role_required("coordinator")
 def messages():
-    failed = db.session().scalars(
-        select(Notification).where(Notification.status == "failed")
-        .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(200)
-    ).all()
-    return render_template("admin/messages.html", failed=failed)
+    return render_template("admin/messages.html", failed=failed_messages(db.session()))
 
 
 @bp.route("/messages/<int:notification_id>/retry", methods=["POST"])
