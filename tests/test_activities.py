@@ -19,13 +19,15 @@ def test_a_coordinator_adds_an_activity_and_every_form_offers_it_with_its_usual_
 
 
 def test_an_activity_no_longer_offered_leaves_the_forms_but_stays_in_the_coordinators_list(db):
-    mediation = db.get(Activity, MEDIATION)
-    save_activity(db, mediation, ActivityChange(name="Médiation familiale", duration_minutes=60, capacity=1,
-                                                active=False))
+    # A new activity: the two the first migration creates stay as they are for the next tests.
+    workshop = save_activity(db, None, ActivityChange(name="Atelier numérique", duration_minutes=60, capacity=6,
+                                                      active=True))
+    save_activity(db, workshop, ActivityChange(name="Atelier numérique", duration_minutes=60, capacity=6,
+                                               active=False))
     look_again(db)
-    assert [row.id for row in active_activities(db)] == [HOMEWORK]
-    assert [(activity.id, activity.active) for activity in all_activities(db)] == [(HOMEWORK, True),
-                                                                                  (MEDIATION, False)]
+    assert [row.id for row in active_activities(db)] == [HOMEWORK, MEDIATION]
+    assert [(activity.id, activity.active) for activity in all_activities(db)] == [
+        (HOMEWORK, True), (MEDIATION, True), (workshop.id, False)]
 
 
 def test_a_name_another_activity_has_is_refused_and_the_activity_keeps_its_own(db):
