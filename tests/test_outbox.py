@@ -176,3 +176,22 @@ def test_a_slot_cancelled_by_the_tutor_tells_the_family(app, db, smtp, family_bo
     [_, told] = smtp.mailbox.to(family_booking["parent"].email)
     assert "Le tuteur ne peut pas assurer cette séance" in told.get_body(("plain",)).get_content()
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.status == "pending")) == 0
+
+
+def test_the_failed_messages_are_listed_for_the_coordinator_newest_first(db, frozen_clock):
+    from scheduler_app.services.outbox import failed_messages
+
+    fatima = make_person(db, "parent", "Fatima Haddou")
+    ids = {}
+    for minute, status in enumerate(("failed", "sent", "failed", "pending")):
+        frozen_clock(datetime(2027, 1, 11, 9, minute, tzinfo=UTC))
+        row = Notification(kind="booking_confirmed", channel="email", recipient_id=fatima.id, address=fatima.email,
+                           due_at=datetime(2027, 1, 11, 9, minute, tzinfo=UTC), status=status,
+                           dedupe_key=f"test|{minute}")
+        db.add(row)
+        db.commit()
+        ids[minute] = row.id
+    look_again(db)
+    listed = failed_messages(db)
+    assert [row.id for row in listed] == [ids[2], ids[0]]
+    assert listed[0].recipient.name == "Fatima Haddou"

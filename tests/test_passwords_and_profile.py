@@ -132,3 +132,18 @@ def test_the_language_link_is_kept_on_the_account_of_whoever_is_logged_in(app, c
     elsewhere = app.test_client()  # another device, logged in afresh: English too
     login(elsewhere, person.email)
     assert '<html lang="en"' in elsewhere.get("/sessions").get_data(as_text=True)
+
+
+def test_the_profile_form_gives_one_change_for_the_persons_page_and_the_coordinators(app):
+    from werkzeug.datastructures import MultiDict
+
+    from scheduler_app.auth.forms import ProfileForm
+    from scheduler_app.services.accounts import ProfileChange
+
+    typed = MultiDict({"name": " Fatima Haddou ", "email": "Fatima@Example.org", "phone": "07 11 22 33 44",
+                       "notify_by": "both", "locale": "en", "timezone": "Indian/Reunion"})
+    with app.test_request_context():
+        change = ProfileForm(formdata=typed, meta={"csrf": False}).change()
+    # As typed, the phone in international form; update_profile trims the name and the address.
+    assert change == ProfileChange(name=" Fatima Haddou ", email="Fatima@Example.org", phone="+33711223344",
+                                   notify_by="both", locale="en", timezone="Indian/Reunion")

@@ -6,18 +6,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import db
 from ..access import current_account, own_slot, role_required
 from ..clock import now_utc
-from ..db import write_transaction
 from ..forms import show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, TutorProfile, User
+from ..models import Activity
 from ..services import ServiceError
+from ..services.activities import all_activities, save_activity
 from ..services.centre_sessions import CentreFilter, centre_slots
+from ..services.people import find_tutor, tutor_names, update_tutor_profile
 from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
@@ -33,10 +32,8 @@ def _number(value: str | None) -> int | None:
 @role_required("coordinator")
 def sessions():
     db_session = db.session()
-    tutors = db_session.scalars(select(User).where(User.role == "tutor").order_by(User.name)).all()
-    activities = db_session.scalars(select(Activity).order_by(Activity.id)).all()
     form = CentreFilterForm(request.args)
-    form.fill_choices(tutors, activities)
+    form.fill_choices(tutor_names(db_session), all_activities(db_session))
     chosen = CentreFilter()
     if form.validate():
         day_start = day_end = None
@@ -76,8 +73,7 @@ def move(slot_id: int):
 @bp.route("/activities")
 @role_required("coordinator")
 def activities():
-    rows = db.session().scalars(select(Activity).order_by(Activity.id)).all()
-    return render_template("admin/activities.html", activities=rows)
+    return render_template("admin/activities.html", activities=all_activities(db.session()))
 
 
 @bp.route("/activities/new", methods=["GET", "POST"])
@@ -91,13 +87,9 @@ def edit_activity(activity_id: int | None = None):
     form = ActivityForm(obj=activity)
     if form.validate_on_submit():
         try:
-            with write_transaction(db_session):
-                target = activity or Activity()
-                form.populate_obj(target)
-                target.name = target.name.strip()
-                db_session.add(target)
-        except IntegrityError:
-            form.name.errors = [*form.name.errors, _("Une activité porte déjà ce nom. Choisissez-en un autre.")]
+            save_activity(db_session, activity, form.change())
+        except ServiceError as error:
+            show_service_error(form, error)
         else:
             flash(_("Activité enregistrée."), "success")
             return redirect(url_for("admin.activities"))
@@ -108,26 +100,15 @@ def edit_activity(activity_id: int | None = None):
 @role_required("coordinator")
 def edit_tutor(tutor_id: int):
     """What a tutor teaches, the languages they speak, and whether they tutor at the moment."""
-    db_session = db.session()
-    tutor = db_session.get(User, tutor_id)
-    if tutor is None or tutor.role != "tutor" or tutor.deleted_at is not None:
+    tutor = find_tutor(db.session(), tutor_id)
+    if tutor is None:
         abort(404)
-    profile = tutor.tutor_profile or TutorProfile(user_id=tutor.id)
     form = TutorProfileForm()
     form.fill_choices()
     if request.method == "GET":
-        form.subjects.data = TutorProfile.unpack(profile.subjects)
-        form.levels.data = TutorProfile.unpack(profile.levels)
-        form.languages.data = TutorProfile.unpack(profile.languages)
-        form.bio.data, form.active.data = profile.bio, tutor.active
+        form.show(tutor)
     if form.validate_on_submit():
-        with write_transaction(db_session):
-            profile.subjects = TutorProfile.pack(form.subjects.data or [])
-            profile.levels = TutorProfile.pack(form.levels.data or [])
-            profile.languages = TutorProfile.pack(form.languages.data or ["fr"])
-            profile.bio = (form.bio.data or "").strip()
-            tutor.active = form.active.data
-            db_session.add(profile)
+        update_tutor_profile(db.session(), tutor, form.change())
         flash(_("Le profil de %(name)s est enregistré.", name=tutor.name), "success")
         return redirect(url_for("admin.people"))
     return render_template("admin/tutor_edit.html", form=form, tutor=tutor)

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..catalogue import activity_name
 from ..forms import minutes_field, places_field
+from ..services.activities import ActivityChange
 
 
 class CentreFilterForm(FlaskForm):
@@ -42,3 +43,7 @@ class ActivityForm(FlaskForm):
     duration_minutes = minutes_field(_l("Durée habituelle (minutes)"))
     capacity = places_field(_l("Places habituelles"))
     active = BooleanField(_l("Proposée en ce moment"), default=True)
+
+    def change(self) -> ActivityChange:
+        return ActivityChange(name=self.name.data, duration_minutes=self.duration_minutes.data,
+                              capacity=self.capacity.data, active=self.active.data)

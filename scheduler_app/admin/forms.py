@@ -6,6 +6,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalogue import LEVELS, SUBJECTS, language_choices
 from ..forms import email_format, optional, password_length, phone_format, strong_password
+from ..models import TutorProfile, User
+from ..services.people import TutorProfileChange
 
 
 class CheckboxesField(SelectMultipleField):
@@ -66,3 +68,18 @@ class TutorProfileForm(FlaskForm):
 
     def fill_choices(self) -> None:
         self.languages.choices = language_choices()
+
+    def show(self, tutor: User) -> None:
+        """Fill the form with what the tutor has now (the fields' defaults if nothing yet)."""
+        profile = tutor.tutor_profile
+        if profile is not None:
+            self.subjects.data = TutorProfile.unpack(profile.subjects)
+            self.levels.data = TutorProfile.unpack(profile.levels)
+            self.languages.data = TutorProfile.unpack(profile.languages)
+            self.bio.data = profile.bio
+        self.active.data = tutor.active
+
+    def change(self) -> TutorProfileChange:
+        return TutorProfileChange(subjects=self.subjects.data or [], levels=self.levels.data or [],
+                                  languages=self.languages.data or [], bio=self.bio.data or "",
+                                  active=self.active.data)

@@ -1,20 +1,19 @@
 """The centre's staff: people (tutors and families)."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from flask import request
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..access import role_required
 from ..forms import e164, show_service_error
 from ..dispatch import retry
-from ..models import Guardianship, Notification, User
+from ..models import User
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
-from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_family, create_tutor, update_profile
+from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor, update_profile
+from ..services.outbox import failed_messages
+from ..services.people import find_families, tutors
 from .forms import FamilyForm, TutorForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,23 +23,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @role_required("coordinator")
 def people():
     db_session = db.session()
-    tutors = db_session.scalars(
-        select(User).where(User.role == "tutor").options(selectinload(User.tutor_profile)).order_by(User.name)
-    ).all()
-    query = select(User).where(User.role == "parent").options(selectinload(User.children)).order_by(User.name)
     search = request.args.get("q", "").strip()
-    if search:
-        # On the phone: a name (the parent's or a child's) or a few digits of the number.
-        like = f"%{search.lower()}%"
-        children = select(Guardianship.parent_id).join(User, User.id == Guardianship.student_id).where(
-            func.lower(User.name).like(like))
-        digits = "".join(ch for ch in search if ch.isdigit())
-        conditions = [func.lower(User.name).like(like), User.id.in_(children)]
-        if len(digits) >= 4:
-            conditions.append(User.phone.like(f"%{digits.lstrip('0')}%"))
-        query = query.where(or_(*conditions))
-    parents = db_session.scalars(query.limit(100)).all()
-    return render_template("admin/people.html", tutors=tutors, parents=parents, search=search)
+    return render_template("admin/people.html", tutors=tutors(db_session), parents=find_families(db_session, search),
+                           search=search)
 
 
 @bp.route("/tutors/new", methods=["GET", "POST"])
@@ -113,11 +98,7 @@ def new_family():
 @bp.route("/messages")
 @role_required("coordinator")
 def messages():
-    failed = db.session().scalars(
-        select(Notification).where(Notification.status == "failed")
-        .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(200)
-    ).all()
-    return render_template("admin/messages.html", failed=failed)
+    return render_template("admin/messages.html", failed=failed_messages(db.session()))
 
 
 @bp.route("/messages/<int:notification_id>/retry", methods=["POST"])
@@ -140,9 +121,7 @@ def edit_person(person_id: int):
     form = ProfileForm(obj=person)
     if form.validate_on_submit():
         try:
-            update_profile(db.session(), person, ProfileChange(
-                name=form.name.data, email=form.email.data, phone=e164(form.phone.data),
-                notify_by=form.notify_by.data, locale=form.locale.data, timezone=form.timezone.data))
+            update_profile(db.session(), person, form.change())
         except ServiceError as error:
             show_service_error(form, error)
         else:

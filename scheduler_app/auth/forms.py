@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..forms import email_format, optional, password_length, phone_format, strong_password
+from ..forms import e164, email_format, optional, password_length, phone_format, strong_password
+from ..services.accounts import ProfileChange
 
 
 class LoginForm(FlaskForm):
@@ -84,6 +85,11 @@ class ProfileForm(FlaskForm):
             raise ValidationError(_l("Pour recevoir des SMS, écrivez votre numéro de portable."))
         if field.data in ("email", "both") and not self.email.data:
             raise ValidationError(_l("Pour recevoir des e-mails, écrivez votre adresse e-mail."))
+
+    def change(self) -> ProfileChange:
+        """What was typed, as the change update_profile makes (the person's own page and the coordinator's)."""
+        return ProfileChange(name=self.name.data, email=self.email.data, phone=e164(self.phone.data),
+                             notify_by=self.notify_by.data, locale=self.locale.data, timezone=self.timezone.data)
 
 
 class ChangePasswordForm(FlaskForm):

@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..services import ServiceError
 from ..services import passwords
-from ..services.accounts import NewPerson, ProfileChange, find_by_email, update_profile
+from ..services.accounts import NewPerson, find_by_email, update_profile
 from ..services.accounts import register as register_person
 from .forms import ChangePasswordForm, ChoosePasswordForm, ForgotForm, LoginForm, ProfileForm, RegisterForm
 
@@ -121,9 +121,7 @@ def profile():
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
         try:
-            update_profile(db.session(), account, ProfileChange(
-                name=form.name.data, email=form.email.data, phone=e164(form.phone.data),
-                notify_by=form.notify_by.data, locale=form.locale.data, timezone=form.timezone.data))
+            update_profile(db.session(), account, form.change())
         except ServiceError as error:
             show_service_error(form, error)
         else:

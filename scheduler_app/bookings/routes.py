@@ -16,7 +16,7 @@ from ..paging import mark_of, page_mark
 from ..services import ServiceError
 from ..extensions import limiter
 from ..services.accounts import add_child, link_child
-from ..services.activities import offered_activities
+from ..services.activities import active_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.family import session_rows, students_in_care
@@ -57,7 +57,7 @@ def _booking_for() -> User | None:
 @bp.route("/slots")
 @role_required(*FAMILY, "coordinator")
 def browse():
-    activities = offered_activities(db.session())
+    activities = active_activities(db.session())
     booking_for = _booking_for()
     for_id = booking_for.id if booking_for else None
     form = SlotFilterForm(request.args)

@@ -4,14 +4,15 @@ What is sent, to whom, and when (every rule configurable through NOTIFY_* settin
 booking confirmed or cancelled -> the student, their parents, the tutor; slot cancelled ->
 everyone booked and their parents; reminders before the session (24 h and 1 h by default) ->
 student, parents, tutor. Each person gets each message on the channels they chose.
+The messages that failed are listed for the coordinator (failed_messages).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..clock import now_utc
 from ..models import Booking, Guardianship, Notification, Slot, User
@@ -178,3 +179,15 @@ def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *
                 enqueue(db, kind, [tutor], slot=slot, due_at=slot.starts_at - offset)
     if rules.confirmations and (by is None or by.id != slot.tutor_id):
         enqueue(db, "tutor_session_moved", [tutor], slot=slot, due_at=now, version=slot.sequence, payload=payload)
+
+
+FAILED_SHOWN = 200
+
+
+def failed_messages(db: Session) -> Sequence[Notification]:
+    """The messages that could not be sent, newest first (at most FAILED_SHOWN), each with its
+    recipient: the coordinator checks the address and sends them again."""
+    return db.scalars(
+        select(Notification).where(Notification.status == "failed")
+        .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(FAILED_SHOWN)
+    ).all()

@@ -4,14 +4,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import db
 from ..access import check_slot_tutor, current_account, own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, Booking
+from ..models import Booking
+from ..services.activities import active_activities
 from ..services.attendance import mark
 from .attendance_form import AttendanceForm
 from ..services import ServiceError
@@ -117,7 +117,7 @@ def attendance(booking_id: int):
 @role_required("tutor")
 def new():
     db_session = db.session()
-    activities = db_session.scalars(select(Activity).where(Activity.active).order_by(Activity.id)).all()
+    activities = active_activities(db_session)
     form = SlotForm()
     form.fill_choices(activities)
     if request.method == "GET" and activities:
