@@ -43,9 +43,21 @@ class StrongPassword:
 strong_password = StrongPassword()
 
 
+# The largest id the database's INTEGER columns hold: a larger number is no object's id.
+ID_MAX = 2**31 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """An id typed into a URL or a form ("12"), or None for anything else ("", "²", "1e9", huge)."""
+    if not text or len(text) > 10 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= ID_MAX else None
+
+
 def safe_next(target: str | None) -> str | None:
     """A `next` URL only if it stays on this site (a path, not //elsewhere or a scheme)."""
-    if not target:
+    if not target or len(target) > 2000 or any(ord(char) < 32 or ord(char) == 127 for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from flask import request
 from sqlalchemy import and_, bindparam, literal_column, or_
 
+from .forms import as_id
+
 
 def mark_of(row) -> str:
     """Where the next page starts: after this row (its start as a Unix time, and its id)."""
@@ -19,11 +21,13 @@ def mark_of(row) -> str:
 def page_mark() -> tuple[datetime, int] | None:
     """The (start, id) of the request's `after`, or None for the first page (or a mangled mark)."""
     start, _, row_id = request.args.get("after", "").partition("-")
-    if not (start.isdigit() and row_id.isdigit()) or len(start) > 12:
+    if not (start.isascii() and start.isdigit()) or len(start) > 11 or as_id(row_id) is None:
         return None
-    return datetime.fromtimestamp(int(start), UTC), int(row_id)
+    moment = int(start)
+    return (datetime.fromtimestamp(moment, UTC), int(row_id)) if moment <= LATEST_MARK else None
 
 
+LATEST_MARK = 253402300799  # 9999-12-31 23:59:59 UTC, the last moment a datetime holds
 AFTER_START, AFTER_ID = bindparam("after_start"), bindparam("after_id")
 
 

@@ -2,11 +2,13 @@
 
 import secrets
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import db
 from .extensions import csrf, limiter, login_manager
+from .forms import ID_MAX
 from .models import User
 
 # Pages load only what Lien serves itself: no inline script or style (so an injected
@@ -34,7 +36,29 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000"  # a year: once a browser has seen Lien over HTTPS, it never tries HTTP
 
 
+class IdConverter(IntegerConverter):
+    """<int:…> in routes: an id the database can hold, so a huge number is a 404, not an error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def refuse_hostile_input():
+    """A 400 for what no form of Lien's takes: a NUL character (PostgreSQL cannot store it) or an
+    uploaded file; every other value reaches the forms, which answer with a message."""
+    values = [request.path, *request.args.values(), *request.args.keys()]
+    if request.method == "POST":
+        if request.files:
+            abort(400)
+        values += [*request.form.values(), *request.form.keys()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_hostile_input)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

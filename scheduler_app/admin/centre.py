@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import db
 from ..access import current_account, own_slot, role_required
 from ..clock import now_utc
-from ..forms import show_service_error
+from ..forms import as_id, show_service_error
 from ..i18n import viewer_zone
 from ..models import Activity
 from ..services import ServiceError
@@ -22,10 +22,6 @@ from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
 from .forms import TutorProfileForm
 from .routes import bp
-
-
-def _number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @bp.route("/sessions")
@@ -41,8 +37,8 @@ def sessions():
             zone = viewer_zone()
             day_start = datetime.combine(form.day.data, datetime.min.time(), zone)
             day_end = datetime.combine(form.day.data + timedelta(days=1), datetime.min.time(), zone)
-        chosen = CentreFilter(day_start=day_start, day_end=day_end, tutor_id=_number(form.tutor.data),
-                              activity_id=_number(form.activity.data), status=form.status.data or "")
+        chosen = CentreFilter(day_start=day_start, day_end=day_end, tutor_id=as_id(form.tutor.data),
+                              activity_id=as_id(form.activity.data), status=form.status.data or "")
     slots = centre_slots(db_session, now_utc() - timedelta(hours=12), chosen)
     return render_template("admin/sessions.html", form=form, slots=slots,
                            bookings=bookings_of_slots(db_session, slots), now=now_utc())

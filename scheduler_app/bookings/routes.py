@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import db
 from ..access import current_account, own_booking, role_required
 from ..clock import now_utc
-from ..forms import show_service_error
+from ..forms import as_id, show_service_error
 from ..i18n import viewer_zone
 from ..models import Slot, User
 from ..paging import mark_of, page_mark
@@ -35,7 +35,7 @@ def _filter_from(form: SlotFilterForm) -> SlotFilter:
         day_start = datetime.combine(form.day.data, datetime.min.time(), zone)
         day_end = datetime.combine(form.day.data + timedelta(days=1), datetime.min.time(), zone)
     return SlotFilter(
-        activity_id=int(form.activity.data) if (form.activity.data or "").isdigit() else None,
+        activity_id=as_id(form.activity.data),
         subject=form.subject.data or "",
         level=form.level.data or "",
         language=form.language.data or "",
@@ -46,9 +46,10 @@ def _filter_from(form: SlotFilterForm) -> SlotFilter:
 
 def _booking_for() -> User | None:
     """The student a coordinator is booking for (?for=<id>), loaded for coordinators only."""
-    if current_user.role != "coordinator" or not request.args.get("for", "").isdigit():
+    student_id = as_id(request.args.get("for"))
+    if current_user.role != "coordinator" or student_id is None:
         return None
-    student = db.session().get(User, int(request.args["for"]))
+    student = db.session().get(User, student_id)
     if student is None or student.role != "student":
         abort(404)
     return student

@@ -26,11 +26,14 @@ def tutor_names(db: Session) -> Sequence[Row]:
     return db.execute(select(User.id, User.name).where(User.role == "tutor").order_by(User.name)).all()
 
 
+SEARCH_LENGTH = 100  # longer than any name; SQLite refuses a LIKE pattern of tens of thousands
+
+
 def find_families(db: Session, search: str = "") -> Sequence[User]:
     """Parents by name with their children, at most FAMILIES_SHOWN. A search, as a family says it
     on the phone, matches the parent's name, a child's name, or a few digits of the parent's number."""
     query = select(User).where(User.role == "parent").options(selectinload(User.children)).order_by(User.name)
-    search = search.strip()
+    search = search.strip()[:SEARCH_LENGTH]
     if search:
         like = f"%{search.lower()}%"
         children = select(Guardianship.parent_id).join(User, User.id == Guardianship.student_id).where(
