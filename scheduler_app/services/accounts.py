@@ -3,10 +3,11 @@
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..clock import now_utc
 from ..db import write_transaction
 from ..models import Guardianship, TutorProfile, User
 from . import ServiceError
@@ -19,6 +20,13 @@ def normalise_email(email: str | None) -> str | None:
 
 def find_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def note_login(db: Session, person_id: int) -> None:
+    """Note that a person came in (the purge keeps the families of people who still come)."""
+    with write_transaction(db):
+        db.execute(update(User).where(User.id == person_id).values(last_login_at=now_utc())
+                   .execution_options(synchronize_session=False))
 
 
 @dataclass

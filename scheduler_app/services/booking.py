@@ -146,15 +146,21 @@ def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = N
             raise ServiceError(_l("Cette séance est déjà annulée."))
         if booking.starts_at <= now_utc():
             raise ServiceError(_l("Cette séance a déjà commencé : elle ne peut plus être annulée."))
-        booking.status = "cancelled"
-        booking.cancelled_at = now_utc()
-        booking.sequence += 1
-        db.execute(
-            update(Slot)
-            .where(Slot.id == booking.slot_id, Slot.booked > 0)
-            .values(booked=Slot.booked - 1, sequence=Slot.sequence + 1)
-            .execution_options(synchronize_session=False)
-        )
-        slot = db.get(Slot, booking.slot_id, populate_existing=True)
-        outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
+        give_back_place(db, booking, rules)
     return booking
+
+
+def give_back_place(db: Session, booking: Booking, rules: outbox.Rules | None = None) -> None:
+    """Cancel a confirmed booking inside the caller's write transaction: the place is free
+    again, its reminders are withdrawn, and the student, their parents and the tutor are told."""
+    booking.status = "cancelled"
+    booking.cancelled_at = now_utc()
+    booking.sequence += 1
+    db.execute(
+        update(Slot)
+        .where(Slot.id == booking.slot_id, Slot.booked > 0)
+        .values(booked=Slot.booked - 1, sequence=Slot.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
+    slot = db.get(Slot, booking.slot_id, populate_existing=True)
+    outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
