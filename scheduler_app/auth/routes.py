@@ -73,6 +73,7 @@ def register():
                     password=form.password.data,
                     locale=form.locale.data,
                     timezone=current_app.config["TIMEZONE"],
+                    birth_year=form.birth_year.data,
                 ),
             )
         except ServiceError as error:

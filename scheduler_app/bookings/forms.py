@@ -45,6 +45,10 @@ class ChildForm(FlaskForm):
     )
 
 
+class ApproveForm(FlaskForm):
+    """A parent's approval: the button alone (and its CSRF token)."""
+
+
 class ChildCodeForm(FlaskForm):
     code = StringField(
         _l("Code donné par le centre"),

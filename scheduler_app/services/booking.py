@@ -16,7 +16,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Booking, Guardianship, JoinToken, Slot, User
 from . import ServiceError
-from . import outbox
+from . import consent, outbox
 
 TOPIC_MAX = 500
 
@@ -47,6 +47,11 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):
         raise ServiceError(_l("Vous ne pouvez pas réserver pour cette personne."))
+    if consent.needs_approval(db, student):
+        if booked_by.id == student.id:
+            raise ServiceError(_l("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."))
+        raise ServiceError(_l("%(name)s a moins de 15 ans : un parent doit d'abord donner son accord sur Lien.",
+                              name=student.name))
     topic = topic.strip()[:TOPIC_MAX]
     try:
         with write_transaction(db):
