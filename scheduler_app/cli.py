@@ -92,10 +92,12 @@ def worker(once: bool, interval: float | None):
 
 
 @click.command("purge")
-@click.option("--days", type=int, default=None, help="Retention in days (default RETENTION_DAYS, 730).")
+@click.option("--days", type=click.IntRange(min=0), default=None, help="Retention in days (default RETENTION_DAYS, 730).")
+@click.option("--yes", is_flag=True, help="Remove it; without this, only say what would be removed.")
 @with_appcontext
-def purge(days: int | None):
-    """Remove personal data older than the retention period (default: two school years)."""
+def purge(days: int | None, yes: bool):
+    """Remove personal data older than the retention period (default: two school years); a
+    family with any activity since, or a session to come, is kept whole."""
     from datetime import timedelta
 
     from flask import current_app
@@ -105,10 +107,15 @@ def purge(days: int | None):
     retention = days if days is not None else current_app.config["RETENTION_DAYS"]
     session = database.new_session()
     try:
-        counts = purge_old(session, older_than=timedelta(days=retention))
+        plan = purge_old(session, older_than=timedelta(days=retention), apply=yes)
     finally:
         session.close()
-    click.echo("Purged: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
+    counts = ", ".join(f"{count} {what}" for what, count in plan.counts().items())
+    people = " ".join(str(person) for person in plan.people) or "none"  # ids only: no names in logs
+    click.echo(f"{'Purged' if yes else 'Would purge'} (nothing since {plan.since:%Y-%m-%d}): {counts}. "
+               f"People's ids: {people}.")
+    if not yes:
+        click.echo("Nothing was changed. Run again with --yes to remove it.")
 
 
 commands = [db_group, demo, materialise, worker, purge]

@@ -6,8 +6,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .clock import now_utc
+from .i18n import viewer_zone
 from .services import ServiceError
 from .services.passwords import weakness
+from .services.localtime import check_day
 from .services.slots import SESSION_MINUTES
 
 PASSWORD_MIN = 10
@@ -53,6 +56,13 @@ def as_id(text: str | None) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= ID_MAX else None
+def date_within_bounds(_form, field) -> None:
+    """A typed date no further from the viewer's today than any date may be (services.localtime)."""
+    if field.data is not None:
+        try:
+            check_day(field.data, now_utc().astimezone(viewer_zone()).date())
+        except ServiceError as error:
+            raise ValidationError(str(error.message)) from error
 
 
 def safe_next(target: str | None) -> str | None:

@@ -101,6 +101,10 @@ class User(Base):
     # Part of the login session's identity: changing it (new password) logs out every device.
     login_key: Mapped[str] = mapped_column(String(64), default=new_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # The last time the person logged in: the purge keeps people who still come.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The year a student who signed up themself was born: under 15, a parent approves first.
+    birth_year: Mapped[int | None] = mapped_column(Integer)
 
     tutor_profile: Mapped["TutorProfile | None"] = relationship(back_populates="user")
     children: Mapped[list["User"]] = relationship(
@@ -153,6 +157,9 @@ class Guardianship(Base):
 
     parent_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    # When this parent agreed that the child uses Lien: a child under 15 who signed up alone is
+    # booked and written to only once a parent has (services/consent.py).
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TutorProfile(Base):

@@ -79,6 +79,7 @@ def pages(ids) -> dict[str, dict]:
         "/slots/new": only("tutor"),
         "/children/new": only("parent"),
         "/children/link": only("parent"),
+        f"/children/{ids['student']}/approve": only(),  # someone else's child
         "/agenda": only("student", "parent", "tutor"),
         "/availability": only("tutor"),
         "/availability/new": only("tutor"),
@@ -111,6 +112,7 @@ def actions(ids) -> dict[str, set[str]]:
         f"/slots/bookings/{ids['booking']}/attendance": {"coordinator"},
         f"/availability/{ids['rule']}/edit": set(),
         f"/availability/{ids['rule']}/end": set(),
+        f"/children/{ids['student']}/approve": set(),
         f"/admin/messages/{ids['notification']}/retry": {"coordinator"},
         f"/admin/people/{ids['parent']}": {"coordinator"},
         f"/admin/people/{ids['student']}/code": {"coordinator"},

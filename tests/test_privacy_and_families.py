@@ -88,7 +88,7 @@ def test_purge_forgets_what_is_older_than_the_retention(db, frozen_clock):
     frozen_clock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
     _, [lea] = make_family(db, "Jean Petit", "Léa Petit")
     recent = book_slot(db, make_slot(db, tutor, starts_in=timedelta(days=2)).id, lea, lea, "la conjugaison")
-    counts = purge(db, older_than=timedelta(days=730))
+    counts = purge(db, older_than=timedelta(days=730), apply=True).counts()
     look_again(db)
     assert db.get(Booking, old.id).topic == "" and db.get(Booking, recent.id).topic == "la conjugaison"
     assert db.get(User, adam.id).deleted_at is not None  # nothing booked in two years
@@ -97,8 +97,8 @@ def test_purge_forgets_what_is_older_than_the_retention(db, frozen_clock):
 
 
 def test_the_purge_command_runs(app, db):
-    result = app.test_cli_runner().invoke(args=["purge", "--days", "730"])
-    assert result.exit_code == 0 and "Purged:" in result.output
+    result = app.test_cli_runner().invoke(args=["purge", "--days", "730", "--yes"])
+    assert result.exit_code == 0 and "Purged" in result.output
 
 
 def test_a_parents_page_names_their_children_whether_or_not_they_have_sessions(client, db):

@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..catalogue import activity_name
-from ..forms import minutes_field, places_field
+from ..forms import date_within_bounds, minutes_field, places_field
 from ..services.activities import ActivityChange
 
 
@@ -12,7 +12,7 @@ class CentreFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    day = DateField(_l("Jour"), validators=[Optional()])
+    day = DateField(_l("Jour"), validators=[Optional(), date_within_bounds])
     tutor = SelectField(_l("Tuteur"), default="")
     activity = SelectField(_l("Activité"), default="")
     status = SelectField(
@@ -28,7 +28,8 @@ class CentreFilterForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    day = DateField(_l("Nouvelle date"), validators=[DataRequired(_l("Choisissez une date (jour/mois/année)."))])
+    day = DateField(_l("Nouvelle date"), validators=[DataRequired(_l("Choisissez une date (jour/mois/année).")),
+                                                     date_within_bounds])
     start_time = TimeField(
         _l("Nouvelle heure de début"), validators=[DataRequired(_l("Écrivez l'heure de début, par exemple 14:00."))]
     )

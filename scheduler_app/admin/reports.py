@@ -15,6 +15,7 @@ from .. import db
 from ..access import role_required
 from ..catalogue import activity_name
 from ..clock import now_utc
+from ..forms import date_within_bounds
 from ..i18n import viewer_zone
 from ..services.reports import attendance, to_csv
 from .routes import bp
@@ -27,8 +28,8 @@ class ReportForm(FlaskForm):
     grouping = SelectField(_l("Regrouper par"), choices=[("month", _l("Mois")), ("activity", _l("Activité")),
                                                          ("tutor", _l("Tuteur")), ("student", _l("Élève"))],
                            default="month")
-    start = DateField(_l("Du"), validators=[Optional()])
-    end = DateField(_l("Au (inclus)"), validators=[Optional()])
+    start = DateField(_l("Du"), validators=[Optional(), date_within_bounds])
+    end = DateField(_l("Au (inclus)"), validators=[Optional(), date_within_bounds])
 
 
 def _school_year_start(today: date) -> date:
@@ -37,16 +38,16 @@ def _school_year_start(today: date) -> date:
 
 def _report():
     form = ReportForm(request.args)
-    form.validate()
+    form.validate()  # a field in error (shown next to it) is left out, as if it were empty
     today = now_utc().astimezone(viewer_zone()).date()
-    start = form.start.data or _school_year_start(today)
-    end = form.end.data or date(start.year + 1, 8, 31)
+    start = (not form.start.errors and form.start.data) or _school_year_start(today)
+    end = (not form.end.errors and form.end.data) or date(start.year + 1, 8, 31)
     zone = viewer_zone()
     report = attendance(
         db.session(),
         start=datetime.combine(start, datetime.min.time(), zone),
         end=datetime.combine(end, datetime.max.time(), zone),
-        grouping=form.grouping.data or "month",
+        grouping=(not form.grouping.errors and form.grouping.data) or "month",
         tz=current_user.timezone,
         month_name=lambda moment: format_date(moment, "MMMM y"),
     )

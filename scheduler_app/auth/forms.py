@@ -1,10 +1,26 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField, ValidationError
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+                     TelField, ValidationError)
+from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
+from ..clock import now_utc
 from ..forms import e164, email_format, optional, password_length, phone_format, strong_password
+from ..services import ServiceError, consent
 from ..services.accounts import ProfileChange
+
+
+def student_birth_year(form, field) -> None:
+    """A student says the year they were born (services/consent.py); a parent's is left out."""
+    if form.role.data != "student":
+        field.errors[:], field.data = [], None
+        raise StopValidation()
+    if field.data is None:  # empty, or not a number
+        field.errors[:] = []
+    try:
+        consent.check_birth_year(field.data, now_utc().date())
+    except ServiceError as error:
+        raise StopValidation(str(error.message)) from error
 
 
 class LoginForm(FlaskForm):
@@ -30,6 +46,8 @@ class RegisterForm(FlaskForm):
         _l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail.")), email_format]
     )
     phone = TelField(_l("Téléphone portable (pour les rappels par SMS)"), validators=[optional, phone_format])
+    birth_year = IntegerField(_l("Année de naissance (élèves seulement)"), description=_l("Par exemple 2012."),
+                              validators=[student_birth_year])
     password = PasswordField(
         _l("Mot de passe"), validators=[DataRequired(_l("Choisissez un mot de passe.")), password_length, strong_password]
     )

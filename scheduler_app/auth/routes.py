@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie, user_logged_in
 
 from .. import db
 from ..access import current_account
@@ -10,11 +10,22 @@ from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..services import ServiceError
 from ..services import passwords
-from ..services.accounts import NewPerson, find_by_email, update_profile
+from ..services.accounts import NewPerson, find_by_email, note_login, update_profile
 from ..services.accounts import register as register_person
 from .forms import ChangePasswordForm, ChoosePasswordForm, ForgotForm, LoginForm, ProfileForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _note_logins(state) -> None:
+    """Every way in (this form, a new password, "stay logged in", any later one) is noted."""
+    user_logged_in.connect(_came_in, state.app)
+    user_loaded_from_cookie.connect(_came_in, state.app)
+
+
+def _came_in(_app, user, **_extra) -> None:
+    note_login(db.session(), user.id)
 
 
 def _login_limit() -> str:
@@ -67,6 +78,7 @@ def register():
                     password=form.password.data,
                     locale=form.locale.data,
                     timezone=current_app.config["TIMEZONE"],
+                    birth_year=form.birth_year.data,
                 ),
             )
         except ServiceError as error:

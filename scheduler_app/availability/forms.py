@@ -8,7 +8,11 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from ..admin.forms import CheckboxesField
 from ..catalogue import LEVELS, SUBJECTS, activity_name
-from ..forms import minutes_field, places_field
+from ..clock import now_utc
+from ..forms import date_within_bounds, minutes_field, places_field
+from ..i18n import viewer_zone
+from ..services import ServiceError
+from ..services.localtime import check_day
 from ..models import WEEKDAY_CODES
 from .wording import weekday_names
 
@@ -58,12 +62,13 @@ class AvailabilityForm(FlaskForm):
     subject = SelectField(_l("Matière"), choices=[], default="")
     level = SelectField(_l("Niveau"), choices=[], default="")
     valid_from = DateField(
-        _l("À partir du"), validators=[DataRequired(_l("Choisissez la date de début (jour/mois/année)."))]
+        _l("À partir du"),
+        validators=[DataRequired(_l("Choisissez la date de début (jour/mois/année).")), date_within_bounds],
     )
     valid_until = DateField(
         _l("Jusqu'au (facultatif)"),
         description=_l("Laissez vide pour continuer jusqu'à ce que vous arrêtiez."),
-        validators=[Optional()],
+        validators=[Optional(), date_within_bounds],
     )
     skipped_dates = TextAreaField(
         _l("Sauf ces jours-là (facultatif)"),
@@ -90,6 +95,12 @@ class AvailabilityForm(FlaskForm):
             ) from error
         if len(days) > MAX_SKIPPED:
             raise ValidationError(_l("Pas plus de %(count)d dates.", count=MAX_SKIPPED))
+        today = now_utc().astimezone(viewer_zone()).date()
+        for day in days:
+            try:
+                check_day(day, today)
+            except ServiceError as error:
+                raise ValidationError(str(error.message)) from error
 
     @property
     def skipped(self) -> list[date]:

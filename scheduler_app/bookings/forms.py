@@ -4,6 +4,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..catalogue import LEVELS, SUBJECTS, activity_name, language_choices
+from ..forms import date_within_bounds
 
 
 class SlotFilterForm(FlaskForm):
@@ -16,7 +17,7 @@ class SlotFilterForm(FlaskForm):
     subject = SelectField(_l("Matière"), default="")
     level = SelectField(_l("Niveau"), default="")
     language = SelectField(_l("Langue parlée par le tuteur"), default="")
-    day = DateField(_l("Jour"), validators=[Optional()])
+    day = DateField(_l("Jour"), validators=[Optional(), date_within_bounds])
 
     def fill_choices(self, activities) -> None:
         self.activity.choices = [("", _l("Toutes"))] + [(str(a.id), activity_name(a.name)) for a in activities]
@@ -42,6 +43,10 @@ class ChildForm(FlaskForm):
             Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
         ],
     )
+
+
+class ApproveForm(FlaskForm):
+    """A parent's approval: the button alone (and its CSRF token)."""
 
 
 class ChildCodeForm(FlaskForm):

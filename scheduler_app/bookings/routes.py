@@ -11,9 +11,9 @@ from ..access import current_account, own_booking, role_required
 from ..clock import now_utc
 from ..forms import as_id, show_service_error
 from ..i18n import viewer_zone
-from ..models import Slot, User
+from ..models import Guardianship, Slot, User
 from ..paging import mark_of, page_mark
-from ..services import ServiceError
+from ..services import ServiceError, consent
 from ..extensions import limiter
 from ..services.accounts import add_child, link_child
 from ..services.activities import active_activities
@@ -21,7 +21,7 @@ from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.family import session_rows, students_in_care
 from ..services.join import links_for
-from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
+from .forms import ApproveForm, BookForm, ChildCodeForm, ChildForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
 
@@ -98,6 +98,9 @@ def book(slot_id: int):
     if not students:
         flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
         return redirect(url_for("bookings.add_child_page"))
+    if current_user.role == "student" and consent.needs_approval(db_session, students[0]):
+        flash(_("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."), "info")
+        return redirect(url_for("bookings.my_sessions"))
     form = BookForm()
     form.student_id.choices = [(student.id, student.name) for student in students]
     if current_user.role == "student" or booking_for:
@@ -131,6 +134,9 @@ def my_sessions():
         cards=[(row, parent, row.starts_at > now) for row in rows],
         parent=parent,
         children=children,
+        # A child under 15 who signed up alone: the parent approves, the child is told how.
+        awaiting=consent.awaiting(db_session, current_user.id) if parent else (),
+        waiting=None if parent else consent.waiting(db_session, current_user.id),
         after=after,
         next_page=url_for("bookings.my_sessions", after=mark_of(rows[-1])) if more else None,
     )
@@ -186,8 +192,29 @@ def link_child_page():
             show_service_error(form, error)
         else:
             flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
+            if consent.needs_approval(db.session(), child):
+                return redirect(url_for("bookings.approve_child", student_id=child.id))
             return redirect(url_for("bookings.my_sessions"))
     return render_template("bookings/link_child.html", form=form)
+
+
+@bp.route("/children/<int:student_id>/approve", methods=["GET", "POST"])
+@role_required("parent")
+def approve_child(student_id: int):
+    """A parent agrees that their child under 15 uses Lien (services/consent.py): said in plain
+    words first, then one button."""
+    db_session = db.session()
+    child = next((child for child in consent.awaiting(db_session, current_user.id) if child.id == student_id), None)
+    if child is None:
+        if db_session.get(Guardianship, (current_user.id, student_id)) is None:
+            abort(404)  # not their child
+        return redirect(url_for("bookings.my_sessions"))  # nothing (more) to approve
+    form = ApproveForm()
+    if form.validate_on_submit():
+        consent.approve(db_session, current_user.id, child.id)
+        flash(_("Merci. %(name)s peut maintenant réserver des séances.", name=child.name), "success")
+        return redirect(url_for("bookings.my_sessions"))
+    return render_template("bookings/approve_child.html", form=form, child=child)
 
 
 @bp.route("/tutors/<int:tutor_id>")

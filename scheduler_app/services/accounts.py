@@ -3,13 +3,14 @@
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..clock import now_utc
 from ..db import write_transaction
 from ..models import Guardianship, TutorProfile, User
-from . import ServiceError
+from . import ServiceError, consent
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -21,6 +22,13 @@ def find_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def note_login(db: Session, person_id: int) -> None:
+    """Note that a person came in (the purge keeps the families of people who still come)."""
+    with write_transaction(db):
+        db.execute(update(User).where(User.id == person_id).values(last_login_at=now_utc())
+                   .execution_options(synchronize_session=False))
+
+
 @dataclass
 class NewPerson:
     name: str
@@ -30,6 +38,7 @@ class NewPerson:
     password: str | None = None
     locale: str = "fr"
     timezone: str = "Europe/Paris"
+    birth_year: int | None = None  # a student signing up says it (services/consent.py)
 
 
 def _user_from(person: NewPerson) -> User:
@@ -54,14 +63,22 @@ def _email_taken() -> ServiceError:
 
 
 def register(db: Session, person: NewPerson) -> User:
-    """Create a student or parent account from the sign-up form."""
+    """Create a student or parent account from the sign-up form. A student gives their birth
+    year; one who may be under 15 gets a family code at once, for the parent who approves."""
     if person.role not in ("student", "parent"):
         raise ServiceError(_l("Choisissez élève ou parent."), field="role")
+    today = now_utc().date()
+    if person.role == "student":
+        consent.check_birth_year(person.birth_year, today)
     try:
         with write_transaction(db):
             if person.email and find_by_email(db, person.email):
                 raise _email_taken()
             user = _user_from(person)
+            if person.role == "student":
+                user.birth_year = person.birth_year
+                if consent.may_be_under_consent_age(person.birth_year, today):
+                    user.family_code = _new_family_code()
             db.add(user)
     except IntegrityError as error:
         raise _email_taken() from error
@@ -123,7 +140,8 @@ def add_child(db: Session, parent: User, name: str) -> User:
         student = User(name=name.strip(), role="student", locale=parent.locale, timezone=parent.timezone)
         db.add(student)
         db.flush()
-        db.add(Guardianship(parent_id=parent.id, student_id=student.id))
+        # The parent signs the child up: that is their approval (services/consent.py).
+        db.add(Guardianship(parent_id=parent.id, student_id=student.id, approved_at=now_utc()))
     return student
 
 
@@ -161,12 +179,16 @@ def update_profile(db: Session, person: User, change: ProfileChange) -> User:
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-def issue_family_code(db: Session, student: User) -> str:
-    """Give a student a code the centre hands to a parent, who links the child with it."""
+def _new_family_code() -> str:
     import secrets
 
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def issue_family_code(db: Session, student: User) -> str:
+    """Give a student a code the centre hands to a parent, who links the child with it."""
     with write_transaction(db):
-        student.family_code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        student.family_code = _new_family_code()
     return student.family_code
 
 

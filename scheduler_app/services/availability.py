@@ -23,6 +23,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import WEEKDAY_CODES, Activity, AvailabilityRule, Booking, JoinToken, Notification, Slot, User
 from . import ServiceError
+from .localtime import check_day
 from .slots import check_session_minutes
 
 DEFAULT_WEEKS_AHEAD = 4
@@ -97,6 +98,11 @@ def check_plan(plan: WeeklyPlan, today: date) -> None:
         )
     if not 1 <= plan.capacity <= MAX_CAPACITY:
         raise ServiceError(_l("Il faut entre 1 et 30 places."), field="capacity")
+    check_day(plan.valid_from, today, "valid_from")
+    if plan.valid_until is not None:
+        check_day(plan.valid_until, today, "valid_until")
+    for day in plan.skipped:
+        check_day(day, today, "skipped_dates")
     if plan.valid_until is not None:
         if plan.valid_until < plan.valid_from:
             raise ServiceError(_l("La date de fin doit venir après la date de début."), field="valid_until")

@@ -16,7 +16,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Booking, Guardianship, JoinToken, Slot, User
 from . import ServiceError
-from . import outbox
+from . import consent, outbox
 
 TOPIC_MAX = 500
 
@@ -47,6 +47,11 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):
         raise ServiceError(_l("Vous ne pouvez pas réserver pour cette personne."))
+    if consent.needs_approval(db, student):
+        if booked_by.id == student.id:
+            raise ServiceError(_l("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."))
+        raise ServiceError(_l("%(name)s a moins de 15 ans : un parent doit d'abord donner son accord sur Lien.",
+                              name=student.name))
     topic = topic.strip()[:TOPIC_MAX]
     try:
         with write_transaction(db):
@@ -146,15 +151,21 @@ def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = N
             raise ServiceError(_l("Cette séance est déjà annulée."))
         if booking.starts_at <= now_utc():
             raise ServiceError(_l("Cette séance a déjà commencé : elle ne peut plus être annulée."))
-        booking.status = "cancelled"
-        booking.cancelled_at = now_utc()
-        booking.sequence += 1
-        db.execute(
-            update(Slot)
-            .where(Slot.id == booking.slot_id, Slot.booked > 0)
-            .values(booked=Slot.booked - 1, sequence=Slot.sequence + 1)
-            .execution_options(synchronize_session=False)
-        )
-        slot = db.get(Slot, booking.slot_id, populate_existing=True)
-        outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
+        give_back_place(db, booking, rules)
     return booking
+
+
+def give_back_place(db: Session, booking: Booking, rules: outbox.Rules | None = None) -> None:
+    """Cancel a confirmed booking inside the caller's write transaction: the place is free
+    again, its reminders are withdrawn, and the student, their parents and the tutor are told."""
+    booking.status = "cancelled"
+    booking.cancelled_at = now_utc()
+    booking.sequence += 1
+    db.execute(
+        update(Slot)
+        .where(Slot.id == booking.slot_id, Slot.booked > 0)
+        .values(booked=Slot.booked - 1, sequence=Slot.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
+    slot = db.get(Slot, booking.slot_id, populate_existing=True)
+    outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)

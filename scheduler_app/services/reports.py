@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,12 +92,30 @@ def attendance(db: Session, *, start: datetime, end: datetime, grouping: str, tz
     return report
 
 
+# A spreadsheet reads a cell that begins with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# ... and a formula may begin after a field separator or a quote inside a text, for a reader that
+# splits the cell there: `Adam;=HYPERLINK(...)`.
+_INNER_FORMULA = re.compile(r"""(?<=[;,'"])(\s*)(?=[=+\-@])""")
+
+
+def neutralise(text: str) -> str:
+    """A text as a spreadsheet shows it and never runs it: a single quote before a formula's
+    first character, at the start and after a separator or quote (OWASP's CSV Injection rule;
+    defusedcsv leaves out tab, carriage return, line feed and "-2")."""
+    text = _INNER_FORMULA.sub(r"\1'", text)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
+
+
 def to_csv(report: Report, headings: list[str], total_label: str) -> bytes:
-    """The report as CSV a French spreadsheet opens right: UTF-8 with a BOM, ';' between fields."""
+    """The report as CSV a French spreadsheet opens right: UTF-8 with a BOM, ';' between fields.
+
+    Every text is neutralised and quoted, its quotes doubled (OWASP); counts stay numbers."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headings)
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow([neutralise(heading) for heading in headings])
     for line in [*report.lines, Line(total_label, report.total.booked, report.total.attended, report.total.absent,
                                      report.total.cancelled_late, report.total.not_marked)]:
-        writer.writerow([line.label, line.booked, line.attended, line.absent, line.cancelled_late, line.not_marked])
+        writer.writerow([neutralise(line.label), line.booked, line.attended, line.absent, line.cancelled_late,
+                         line.not_marked])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

@@ -16,7 +16,7 @@ from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox
 from .booking import current_rules
-from .localtime import local_to_utc
+from .localtime import check_day, date_bounds, local_to_utc, say_day
 
 MAX_SLOTS_AT_ONCE = 60
 
@@ -59,6 +59,12 @@ def plan_times(plan: SlotPlan, tz: str, now: datetime) -> list[tuple[datetime, d
         raise ServiceError(
             _l("Pas plus de %(count)s créneaux à la fois.", count=MAX_SLOTS_AT_ONCE), field="weeks"
         )
+    today = now.astimezone(ZoneInfo(tz)).date()
+    check_day(plan.day, today, "day")
+    last_day = plan.day + timedelta(weeks=plan.weeks - 1)
+    if last_day >= date_bounds(today)[1]:
+        raise ServiceError(_l("La dernière séance serait le %(day)s : c'est trop loin. Choisissez moins de semaines.",
+                              day=say_day(last_day)), field="weeks")
     length = timedelta(minutes=plan.duration_minutes)
     times = []
     for week in range(plan.weeks):
@@ -155,6 +161,7 @@ def move_slot(db: Session, slot: Slot, day: date, start_time: time, tz: str, by:
     """Move a slot (and its bookings) to another day or time, same length; everyone booked is
     told, with an updated invitation, and reminders follow the new time."""
     length = slot.ends_at - slot.starts_at
+    check_day(day, now_utc().astimezone(ZoneInfo(tz)).date(), "day")
     starts_at = local_to_utc(day, start_time, tz)
     ends_at = starts_at + length
     if starts_at <= now_utc():

@@ -4,13 +4,13 @@ from wtforms import DateField, IntegerField, SelectField, TimeField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from ..catalogue import LEVELS, SUBJECTS, activity_name
-from ..forms import minutes_field, places_field
+from ..forms import date_within_bounds, minutes_field, places_field
 
 
 class SlotForm(FlaskForm):
     activity_id = SelectField(_l("Activité"), coerce=int, validators=[DataRequired(_l("Choisissez une activité."))])
     day = DateField(
-        _l("Date"), validators=[DataRequired(_l("Choisissez une date (jour/mois/année)."))]
+        _l("Date"), validators=[DataRequired(_l("Choisissez une date (jour/mois/année).")), date_within_bounds]
     )
     start_time = TimeField(
         _l("Heure de début"), validators=[DataRequired(_l("Écrivez l'heure de début, par exemple 14:00."))]
