@@ -190,6 +190,8 @@ SETTINGS = (
 
 # Set by Lien itself, not by the environment.
 CONSTANTS = {
+    # Said on every app: Flask-Limiter's one limiter would otherwise keep the last app's choice.
+    "RATELIMIT_ENABLED": True,
     # How long before the start a join link opens (the session page says so).
     "JOIN_OPENS_MINUTES": 15,
     "BABEL_DEFAULT_LOCALE": "fr",
