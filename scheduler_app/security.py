@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db
 from .changes import KeptUntilChanged
-from .extensions import csrf, limiter, login_manager
+from .extensions import csrf, init_limiter, login_manager
 from .models import User
 
 # Pages load only what Lien serves itself: no inline script or style (so an injected
@@ -37,7 +37,7 @@ HSTS = "max-age=31536000"  # a year: once a browser has seen Lien over HTTPS, it
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)  # the rate limits, and what happens when their storage is unreachable
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
