@@ -11,15 +11,11 @@ A database that is down, restarting or out of connections is not a bug in the pa
 503 that says to try again in a few minutes, with a Retry-After.
 """
 
-import logging
-
 from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc
 
 from . import db
-
-log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 120  # "réessayez dans quelques minutes"
 
@@ -74,7 +70,7 @@ def _database_error(error: Exception):
     driver_error = getattr(error, "orig", None) or error
     # The driver's first line only: SQLAlchemy's message carries the statement and its values.
     said = str(driver_error).strip().splitlines()[0] if str(driver_error).strip() else ""
-    log.error("The database is unavailable (%s: %s): answered 503", type(driver_error).__name__, said)
+    current_app.logger.error("The database is unavailable (%s: %s): answered 503", type(driver_error).__name__, said)
     return unavailable_page()
 
 
@@ -87,9 +83,11 @@ def unavailable_page() -> Response:
 
 def _render_error(error):
     code = getattr(error, "code", 500) or 500
-    if code >= 500:
-        return unavailable_page() if database_unavailable(getattr(error, "original_exception", None)) else bare_page(code)
-    return _usual_page(code, code)
+    if code < 500:
+        return _usual_page(code, code)
+    if database_unavailable(getattr(error, "original_exception", None)):  # raised where no handler sees it
+        return unavailable_page()
+    return bare_page(code)
 
 
 def _render_csrf_error(_error):
@@ -102,7 +100,7 @@ def _usual_page(code: int | str, status: int):
     except Exception as error:  # the header needs the logged-in user, hence the database
         if database_unavailable(error):
             return unavailable_page()
-        log.exception("The %s page could not be rendered in full: the bare one was sent", code)
+        current_app.logger.exception("The %s page could not be rendered in full: the bare one was sent", code)
         return bare_page(code, status)
 
 
@@ -113,7 +111,7 @@ def bare_page(code: int | str, status: int | None = None) -> Response:
         html = current_app.jinja_env.get_template("error.html").render(
             code=code, layout="bare.html", path=request.full_path)
     except Exception:  # the page that says something is wrong must not be one more thing that is
-        log.exception("The error page could not be rendered: the fixed page was sent")
+        current_app.logger.exception("The error page could not be rendered: the fixed page was sent")
         html = FIXED_PAGE
     return current_app.response_class(html, status or code, mimetype="text/html")
 

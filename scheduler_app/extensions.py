@@ -1,8 +1,10 @@
 """Every Flask extension, instantiated once here and bound to the app in the factory."""
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask.logging import default_handler
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,3 +33,9 @@ def init_limiter(app: Flask) -> None:
     if urlsplit(app.config["RATELIMIT_STORAGE_URI"]).scheme.startswith(("redis", "valkey")):
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {**REDIS_TIMEOUTS, **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})}
     limiter.init_app(app)
+    # Flask-Limiter says it fell back to memory on the "flask-limiter" log, which goes nowhere
+    # unless the deployment configures logging (gunicorn does not): then send it where Flask
+    # sends the app's own log when nothing is configured, the server's error stream.
+    limits_log = logging.getLogger("flask-limiter")
+    if not logging.getLogger().handlers and default_handler not in limits_log.handlers:
+        limits_log.addHandler(default_handler)

@@ -7,7 +7,6 @@ Lien cannot serve pages. What went wrong is logged; the answer, which anyone may
 in fixed words, without the servers' addresses.
 """
 
-import logging
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -17,8 +16,6 @@ from sqlalchemy.pool import NullPool
 
 from . import db
 from .extensions import limiter
-
-log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 2  # libpq's connect_timeout counts whole seconds, and at least 2
 
@@ -38,7 +35,7 @@ def report(app: Flask) -> tuple[dict, int]:
     if storage == "memory":
         answer["rate_limits"] = "memory"  # each worker counts alone: a choice, not a fault
     elif not limiter.storage.check():  # a ping, with the storage's own short timeouts
-        log.warning("Health: the rate limits' storage (%s) does not answer", storage)
+        app.logger.warning("Health: the rate limits' storage (%s) does not answer", storage)
         answer["rate_limits"] = "unreachable"
         answer["reasons"].append(LIMITS_DEGRADED)
         if answer["status"] == "ok":
@@ -51,7 +48,7 @@ def _database_answers(app: Flask) -> bool:
         with _engine(app).connect() as connection:
             connection.execute(text("SELECT 1")).scalar_one()
     except Exception as error:  # whatever it is, pages cannot be served: say so, and log why
-        log.error("Health: the database does not answer (%s: %s)", type(error).__name__,
+        app.logger.error("Health: the database does not answer (%s: %s)", type(error).__name__,
                   str(getattr(error, "orig", None) or error).strip().split("\n")[0])
         return False
     return True

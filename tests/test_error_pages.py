@@ -1,9 +1,12 @@
 """Error pages: a failure (500) says so in the visitor's language without reading the database,
-and when even the error page cannot be rendered, a fixed page says it in French and English."""
+a mistake in a statement is a failure and not an outage, and when even the error page cannot be
+rendered, a fixed page says it in French and English."""
 
 import jinja2
+from sqlalchemy import text
 
 from factories import PASSWORD, counting, login, make_person
+from scheduler_app import db as database
 
 
 def test_a_failing_page_answers_in_the_visitors_language_without_reading_the_database(app, db):
@@ -25,7 +28,19 @@ def test_a_failing_page_answers_in_the_visitors_language_without_reading_the_dat
     assert statements == []  # not even the logged-in user: the page needs no database
 
 
-def test_when_the_error_page_itself_cannot_be_rendered_a_fixed_page_says_it_in_french_and_english(app, client, tmp_path):
+def test_a_statement_the_database_refuses_is_a_failure_not_an_outage(app, client):
+    def duplicating():
+        database.session().execute(text("INSERT INTO activity (id) VALUES (1)"))  # the first activity's id
+
+    app.add_url_rule("/duplicating", view_func=duplicating)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    page = client.get("/duplicating")
+    assert page.status_code == 500 and "Retry-After" not in page.headers
+    assert "<h1>Quelque chose s'est mal passé</h1>" in page.get_data(as_text=True)
+
+
+def test_when_the_error_page_itself_cannot_be_rendered_a_fixed_page_says_it_in_french_and_english(
+        app, client, tmp_path):
     app.jinja_env.loader = jinja2.FileSystemLoader(str(tmp_path))  # a deployment that lost its templates
     page = client.get("/nowhere")
     assert page.status_code == 404
