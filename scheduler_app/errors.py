@@ -64,13 +64,17 @@ def database_unavailable(error: BaseException | None) -> bool:
     return isinstance(error, db.engine().dialect.loaded_dbapi.OperationalError)
 
 
+def what_the_driver_said(error: BaseException) -> str:
+    """The database driver's error and the first line of its message, for the log: SQLAlchemy's
+    own message carries the statement and its values (an address, a name)."""
+    driver_error = getattr(error, "orig", None) or error
+    return f"{type(driver_error).__name__}: {(str(driver_error).strip().splitlines() or [''])[0]}"
+
+
 def _database_error(error: Exception):
     if not database_unavailable(error):
         raise error  # a mistake, not an outage: Flask logs it and answers with the 500 page
-    driver_error = getattr(error, "orig", None) or error
-    # The driver's first line only: SQLAlchemy's message carries the statement and its values.
-    said = str(driver_error).strip().splitlines()[0] if str(driver_error).strip() else ""
-    current_app.logger.error("The database is unavailable (%s: %s): answered 503", type(driver_error).__name__, said)
+    current_app.logger.error("The database is unavailable (%s): answered 503", what_the_driver_said(error))
     return unavailable_page()
 
 

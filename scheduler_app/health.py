@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from . import db
+from .errors import what_the_driver_said
 from .extensions import limiter
 
 TIMEOUT_SECONDS = 2  # libpq's connect_timeout counts whole seconds, and at least 2
@@ -48,8 +49,7 @@ def _database_answers(app: Flask) -> bool:
         with _engine(app).connect() as connection:
             connection.execute(text("SELECT 1")).scalar_one()
     except Exception as error:  # whatever it is, pages cannot be served: say so, and log why
-        app.logger.error("Health: the database does not answer (%s: %s)", type(error).__name__,
-                  str(getattr(error, "orig", None) or error).strip().split("\n")[0])
+        app.logger.error("Health: the database does not answer (%s)", what_the_driver_said(error))
         return False
     return True
 
