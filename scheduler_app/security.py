@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import db
-from .extensions import csrf, limiter, login_manager
+from .extensions import csrf, init_limiter, login_manager
 from .forms import ID_MAX
 from .models import User
 
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_hostile_input)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)  # the rate limits, and what happens when their storage is unreachable
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

@@ -76,7 +76,7 @@ class Centre:
     def pages(self) -> dict[str, tuple[str, str, int]]:
         """name -> (who, address, expected status)."""
         return {
-            "floor (/health)": ("nobody", "/health", 200),
+            "floor (/health/live)": ("nobody", "/health/live", 200),
             "slot browser": ("student", "/slots", 200),
             "slot browser, filtered": ("student", "/slots?activity=1&subject=maths&level=college&language=ar", 200),
             "student's sessions": ("student", "/sessions", 200),
@@ -121,7 +121,7 @@ def test_every_page_makes_as_many_statements_for_30_sessions_as_for_3(app, db, f
     centre.grow_to(LARGE)
     large = statements_per_page(app, centre)
     assert large == small, f"{SMALL} sessions: {small}\n{LARGE} sessions: {large}"
-    assert small["floor (/health) (cold)"] == small["floor (/health) (warm)"] == 0
+    assert small["floor (/health/live) (cold)"] == small["floor (/health/live) (warm)"] == 0
     assert all(count <= 12 for count in small.values()), small  # and a handful each
 
 

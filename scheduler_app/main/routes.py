@@ -1,11 +1,13 @@
-"""The front door: where each person starts, and the language switch."""
+"""The front door: where each person starts, the language switch, and the health check."""
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from .. import db
 from ..db import write_transaction
+from ..errors import RETRY_AFTER_SECONDS
 from ..forms import safe_next
+from ..health import report as health_report
 
 bp = Blueprint("main", __name__)
 
@@ -35,6 +37,20 @@ def language(code: str):
     return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
 
 
+@bp.route("/health/live")
+def live():
+    """The process answers (liveness): no database, no Redis; the benchmark's floor."""
+    return {"status": "ok"}
+
+
 @bp.route("/health")
 def health():
-    return {"status": "ok"}
+    """For monitors and load balancers: 200 while Lien can serve pages ("ok", or "degraded" when
+    the rate limits' storage does not answer), 503 "down" when the database does not."""
+    answer, status = health_report(current_app)
+    response = jsonify(answer)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
