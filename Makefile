@@ -53,7 +53,8 @@ serve: install
 	trap 'kill $$workers 2>/dev/null' EXIT; \
 	$(GUNICORN) "scheduler_app:create_app()"
 
-# The pages benchmark (bench/pages.py, about 10 minutes): wrk from Debian, PostgreSQL and Redis as for the tests.
+# The benchmark (bench/pages.py, about 30 minutes; BENCH_ARGS=--quick: 5): wrk from Debian, PostgreSQL
+# and Redis as for the tests. It writes docs/performance.md.
 bench: install
 	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python bench/pages.py $(BENCH_ARGS)

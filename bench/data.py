@@ -1,6 +1,6 @@
 """Benchmark data: a city's centres at scale 1 (50 tutors, 2,000 students, 8 weeks of slots ≈ 10,000
-slots, 5,000 bookings) or 10 (ten times each), written with bulk inserts and the same every time
-for a seed (only "now" moves: the weeks are laid around the current one).
+slots, 5,000 bookings), 10 or 100 (ten or a hundred times each), written with bulk inserts and the
+same every time for a seed (only "now" moves: the weeks are laid around the current one).
 
     .venv/bin/python bench/data.py --scale 1 --database-url postgresql+psycopg://postgres@127.0.0.1/lien_bench
 
@@ -12,6 +12,7 @@ The database must be migrated and empty (bench/pages.py does both).
 import argparse
 import random
 import sys
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -67,7 +68,7 @@ class Fixture:
 
 
 def generate(engine: Engine, factor: int, *, seed: int = 2026, now: datetime | None = None) -> Fixture:
-    """Fill an empty, migrated database at scale `factor` (1 or 10); returns what to visit."""
+    """Fill an empty, migrated database at scale `factor` (1, 10 or 100); returns what to visit."""
     rng = random.Random(seed)
     scale = Scale.times(factor)
     now = (now or datetime.now(UTC)).replace(microsecond=0)
@@ -190,7 +191,8 @@ def generate(engine: Engine, factor: int, *, seed: int = 2026, now: datetime | N
 
     write(engine, rows)
     by_id = {row["id"]: row for row in rows["user"]}
-    busiest_student = max(busy, key=lambda student: sum(1 for key in taken if key[0] == student))
+    sessions_of = Counter(student for student, _ in taken)
+    busiest_student = max(busy, key=lambda student: sessions_of[student])
     first_student_day = min(slot["starts_at"] for slot in open_slots if slot["starts_at"] > now)
     return Fixture(
         counts={name: len(table) for name, table in rows.items()},

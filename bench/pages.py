@@ -1,39 +1,35 @@
-"""Benchmark: Lien's pages under gunicorn (2 workers) on loopback, each against the floor.
+"""Benchmark: Lien's pages, booking and cancelling under gunicorn, each against the floor.
 
-    make bench            # or: .venv/bin/python bench/pages.py [--quick]
+    make bench            # or: .venv/bin/python bench/pages.py [--quick] [--databases D] [--scales N] [--pages K]
 
-For SQLite and PostgreSQL, at scale 1 and 10 (bench/data.py), it starts gunicorn as `make serve`
-does, logs in through the real form, and measures with wrk requests per second, p50 and p99 of:
-the slot browser (with and without filters), a student's and a parent's sessions, a tutor's
-sessions to come, one of their sessions and their sessions to mark, a busy tutor's calendar
-feed, the join redirect, and the floor: /health, the app's most trivial view, through the same
-gunicorn and middleware. Each page is run three times (--rounds), each time right after a run of
-the floor, and its ratio is the median of the three: the machine's speed drifts, so a page is
-only compared with the floor measured next to it. Target: every page at least 0.25 of the
-floor's requests per second. It also prints SQL statements per request at each scale (which
-must not grow), times a 1,000-event calendar feed against icalendar serialising the same events
-alone (target: at most 2x), and races 32 students for one capacity-1 slot over HTTP on
-PostgreSQL (target: 1 booking, 31 "just taken" pages, 0 errors).
+What it measures, how, and the targets: bench/method.md. Each run writes its figures to
+docs/performance.md (a fresh file: the method, then this run's tables), and the same figures to
+bench/out/pages.json; it exits non-zero while a target is missed.
 
 Needs wrk (`apt-get install wrk`), PostgreSQL at 127.0.0.1:5432 (user postgres; the benchmark
 creates and drops its own database, lien_bench) and Redis at 127.0.0.1:6379 (rate-limit storage,
-as in production). Results also go to bench/out/pages.json.
+as in production).
 """
 
 import argparse
+import gc
 import http.client
 import json
 import os
+import platform
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -46,29 +42,46 @@ from data import PASSWORD, Fixture, generate  # noqa: E402
 
 # Overridable so that two benchmarks on one machine do not drop each other's database or files.
 OUT = Path(os.environ.get("LIEN_BENCH_OUT", ROOT / "bench" / "out"))
+REPORT = Path(os.environ.get("LIEN_BENCH_REPORT", ROOT / "docs" / "performance.md"))
+METHOD = ROOT / "bench" / "method.md"
+POSTS_SCRIPT = ROOT / "bench" / "posts.lua"
 POSTGRES = os.environ.get("LIEN_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("LIEN_BENCH_REDIS", "redis://127.0.0.1:6379")
 BENCH_DATABASE = os.environ.get("LIEN_BENCH_DATABASE", "lien_bench")
 USER_AGENT = "lien-bench"  # the same for logging in and for wrk: Flask-Login ties a session to it
-TARGET_RATIO = 0.25
+TARGET_RATIO = 0.15
+FEED_TARGET = 2.0  # the 1,000-event feed against icalendar alone
+DEFAULT_RUNS = [("sqlite", 1), ("sqlite", 10), ("postgresql", 1), ("postgresql", 10), ("postgresql", 100)]
 WEB_WORKERS = 2
+WRK_THREADS = 2
+POST_CONNECTIONS = 8
 RACE_WORKERS = 8  # more processes than cores, so that the 32 posts really overlap
+FEED_ROUNDS = 9
 
 
-def pages(fixture: Fixture) -> list[tuple[str, str, str, int]]:
-    """(name, who, address, expected status); "floor" first."""
+@dataclass(frozen=True)
+class Page:
+    key: str  # for --pages
+    name: str
+    who: str  # "nobody", or a key of people()
+    address: str
+    status: int
+
+
+def pages(fixture: Fixture) -> list[Page]:
+    """The floor first, then the pages measured against it."""
     filters = urlencode({"activity": 1, "subject": "maths", "level": "college", "language": "ar", "day": fixture.day})
     return [
-        ("floor: /health", "nobody", "/health", 200),
-        ("slot browser", "student", "/slots", 200),
-        ("slot browser, filtered", "student", f"/slots?{filters}", 200),
-        ("student's sessions", "student", "/sessions", 200),
-        ("parent's sessions", "parent", "/sessions", 200),
-        ("tutor's sessions", "tutor", "/slots/mine", 200),
-        ("tutor's session page", "tutor", f"/slots/{fixture.tutor_slot}", 200),
-        ("tutor's sessions to mark", "tutor", "/slots/to-mark", 200),
-        ("tutor's calendar feed", "nobody", f"/calendar/{fixture.tutor_feed}.ics", 200),
-        ("join redirect", "nobody", f"/j/{fixture.join_token}", 303),
+        Page("floor", "floor: /health/live", "nobody", "/health/live", 200),
+        Page("browser", "slot browser", "student", "/slots", 200),
+        Page("filtered", "slot browser, filtered", "student", f"/slots?{filters}", 200),
+        Page("student", "student's sessions", "student", "/sessions", 200),
+        Page("parent", "parent's sessions", "parent", "/sessions", 200),
+        Page("tutor", "tutor's sessions", "tutor", "/slots/mine", 200),
+        Page("session", "tutor's session page", "tutor", f"/slots/{fixture.tutor_slot}", 200),
+        Page("to-mark", "tutor's sessions to mark", "tutor", "/slots/to-mark", 200),
+        Page("feed", "tutor's calendar feed", "nobody", f"/calendar/{fixture.tutor_feed}.ics", 200),
+        Page("join", "join redirect", "nobody", f"/j/{fixture.join_token}", 303),
     ]
 
 
@@ -155,7 +168,8 @@ def logged_in_clients(app, fixture: Fixture) -> dict:
 
 
 def statement_counts(url: str, fixture: Fixture) -> dict[str, int]:
-    """SQL statements each page sends, counted on the engine (the same pages, logged in the same way)."""
+    """SQL statements each page sends, counted on the engine (the same pages, logged in the same
+    way), the page read once before as all day long."""
     from sqlalchemy import event
 
     from scheduler_app import create_app
@@ -166,18 +180,18 @@ def statement_counts(url: str, fixture: Fixture) -> dict[str, int]:
     clients = logged_in_clients(app, fixture)
     engine = database.engine_of(app)
     counts = {}
-    for name, who, address, status in pages(fixture):
-        clients[who].get(address)  # warm: templates compiled, Jitsi settings read
+    for page in pages(fixture):
+        clients[page.who].get(page.address)
         statements = []
 
         def count(*_args):
             statements.append(1)
 
         event.listen(engine, "before_cursor_execute", count)
-        response = clients[who].get(address)
+        response = clients[page.who].get(page.address)
         event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == status, (name, response.status_code)
-        counts[name] = len(statements)
+        assert response.status_code == page.status, (page.name, response.status_code)
+        counts[page.key] = len(statements)
     engine.dispose()
     return counts
 
@@ -201,7 +215,7 @@ def gunicorn(environment: dict[str, str], port: int, workers: int, log: Path):
         try:
             for _ in range(200):
                 try:
-                    if request(port, "GET", "/health")[0] == 200:
+                    if request(port, "GET", "/health/live")[0] == 200:
                         break
                 except OSError:
                     time.sleep(0.1)
@@ -264,12 +278,18 @@ def log_in(port: int, email: str) -> str:
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
-def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
+def wrk(port: int, address: str, cookie: str, seconds: float, connections: int, script: list[str] | None = None) -> dict:
+    """One wrk run: requests per second, p50 and p99 in ms, errors. `script`: a Lua script and
+    its arguments (bench/posts.lua), which then says what is sent."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command + [f"http://127.0.0.1:{port}{address}"], capture_output=True, text=True,
-                            check=True).stdout
+    if script:
+        command += ["-s", script[0]]
+    command.append(f"http://127.0.0.1:{port}{address}")
+    if script:
+        command += ["--", *script[1:]]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
     def latency(percent: str) -> float:
         value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M).groups()
@@ -277,7 +297,7 @@ def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) 
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return {
+    result = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
@@ -285,46 +305,16 @@ def wrk(port: int, address: str, cookie: str, seconds: float, connections: int) 
         "bad_status": int(errors.group(1)) if errors else 0,
         "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sockets.groups()))) if sockets else {},
     }
+    posted = re.search(r"^posts: unexpected (\d+) ran_out (\d+)$", output, re.M)
+    if posted:
+        # A form answered with the page again (refused) rather than its redirect, or a connection
+        # that posted all of its distinct slots and started again.
+        result["bad_status"] += int(posted.group(1)) + int(posted.group(2))
+    return result
 
 
-# --- one database at one scale ---------------------------------------------------------------
-
-def measure(kind: str, factor: int, args, storage: str) -> dict:
-    started = time.perf_counter()
-    url, fixture = generated(kind, factor)
-    written = time.perf_counter() - started
-    print(f"\n== {kind}, scale {factor}x: {fixture.counts['slot']:,} slots, {fixture.counts['booking']:,} bookings, "
-          f"{fixture.counts['user']:,} people; written in {written:.1f} s", flush=True)
-    counts = statement_counts(url, fixture)
-
-    port, prefix = free_port(), f"lien-bench-{uuid.uuid4().hex[:8]}"
-    results = {}
-    with gunicorn(settings(url, port, prefix, storage), port, WEB_WORKERS, OUT / f"gunicorn-{kind}-{factor}x.log"):
-        cookies = {"nobody": ""} | {who: log_in(port, email) for who, email in people(fixture).items()}
-        (floor_name, _, floor_address, _), *measured = pages(fixture)
-        floors = []
-        for name, who, address, status in [*measured, pages(fixture)[0]]:
-            answered = request(port, "GET", address, cookie=cookies[who])[0]
-            if answered != status:
-                raise RuntimeError(f"{name}: {address} answered {answered}, not {status}")
-        for name, who, address, status in measured:
-            wrk(port, address, cookies[who], args.warmup, args.connections)
-            # The floor right before each run of the page: this machine's speed drifts by half
-            # or more within minutes, so a ratio is only fair between neighbours.
-            rounds = []
-            for _ in range(args.rounds):
-                floor = wrk(port, floor_address, "", args.seconds, args.connections)
-                rounds.append((floor, wrk(port, address, cookies[who], args.seconds, args.connections)))
-            floors += [floor for floor, _ in rounds]
-            results[name] = combined([page for _, page in rounds])
-            results[name]["ratio"] = statistics.median(page["rps"] / floor["rps"] for floor, page in rounds)
-            results[name]["floor_rps"] = [round(floor["rps"]) for floor, _ in rounds]
-            results[name]["statements"] = counts[name]
-            print(f"   {name:<24} {results[name]['rps']:8.0f} req/s  ratio {results[name]['ratio']:.2f}"
-                  f"  (floor {', '.join(map(str, results[name]['floor_rps']))})", flush=True)
-        results = {floor_name: combined(floors) | {"ratio": 1.0, "statements": counts[floor_name]}} | results
-    forget_limits(storage, prefix)
-    return {"database": kind, "scale": factor, "counts": fixture.counts, "pages": results}
+def clean(result: dict) -> bool:
+    return result["bad_status"] == 0 and not any(result["socket_errors"].values())
 
 
 def combined(runs: list[dict]) -> dict:
@@ -345,6 +335,60 @@ def combined(runs: list[dict]) -> dict:
     }
 
 
+def beside_the_floor(port: int, args, run, connections: int) -> tuple[dict, list[dict]]:
+    """`run()` (a wrk run) args.rounds times, each right after a run of the floor: this machine's
+    speed drifts by half or more within minutes, so a ratio is only fair between neighbours.
+    The combined runs, with their ratio (the median of the rounds'), and the floor's runs."""
+    rounds = []
+    for number in range(args.rounds):
+        floor = wrk(port, "/health/live", "", args.seconds, connections)
+        rounds.append((floor, run(number)))
+    result = combined([measured for _, measured in rounds])
+    result["ratio"] = statistics.median(measured["rps"] / floor["rps"] for floor, measured in rounds)
+    result["floor_rps"] = [round(floor["rps"]) for floor, _ in rounds]
+    return result, [floor for floor, _ in rounds]
+
+
+# --- one database at one scale ---------------------------------------------------------------
+
+def measure(kind: str, factor: int, args, storage: str) -> dict:
+    started = time.perf_counter()
+    url, fixture = generated(kind, factor)
+    written = time.perf_counter() - started
+    print(f"\n== {kind}, scale {factor}x: {fixture.counts['slot']:,} slots, {fixture.counts['booking']:,} bookings, "
+          f"{fixture.counts['user']:,} people; written in {written:.1f} s", flush=True)
+    counts = statement_counts(url, fixture)
+    chosen = [page for page in pages(fixture)[1:] if not args.pages or page.key in args.pages]
+
+    port, prefix = free_port(), f"lien-bench-{uuid.uuid4().hex[:8]}"
+    results, posts = {}, {}
+    with gunicorn(settings(url, port, prefix, storage), port, WEB_WORKERS, OUT / f"gunicorn-{kind}-{factor}x.log"):
+        cookies = {"nobody": ""} | {who: log_in(port, email) for who, email in people(fixture).items()}
+        for page in chosen:
+            answered = request(port, "GET", page.address, cookie=cookies[page.who])[0]
+            if answered != page.status:
+                raise RuntimeError(f"{page.name}: {page.address} answered {answered}, not {page.status}")
+        floors = []
+        for page in chosen:
+            wrk(port, page.address, cookies[page.who], args.warmup, args.connections)
+            result, floor_runs = beside_the_floor(
+                port, args, lambda _round, page=page: wrk(port, page.address, cookies[page.who], args.seconds,
+                                                          args.connections), args.connections)
+            floors += floor_runs
+            results[page.key] = result | {"name": page.name, "statements": counts[page.key]}
+            print(f"   {page.name:<26} {result['rps']:8.0f} req/s  ratio {result['ratio']:.2f}"
+                  f"  (floor {', '.join(map(str, result['floor_rps']))})", flush=True)
+        if "posts" not in args.skip:
+            posts = measure_posts(port, url, fixture, args)
+        if floors:
+            floor = pages(fixture)[0]
+            results = {floor.key: combined(floors) | {"name": floor.name, "ratio": 1.0,
+                                                      "statements": counts[floor.key]}} | results
+    forget_limits(storage, prefix)
+    return {"database": kind, "scale": factor, "counts": fixture.counts, "pages": results, "posts": posts,
+            "statements": counts}
+
+
 def forget_limits(storage: str, prefix: str) -> None:
     if storage.startswith("redis://"):
         import redis
@@ -353,6 +397,105 @@ def forget_limits(storage: str, prefix: str) -> None:
         keys = list(server.scan_iter(f"{prefix}:*"))
         if keys:
             server.delete(*keys)
+
+
+# --- booking and cancelling under load -------------------------------------------------------
+
+def measure_posts(port: int, url: str, fixture: Fixture, args) -> dict:
+    """The booking form and the cancel form posted by wrk, POST_CONNECTIONS connections, each
+    request for a slot (or a booking) of its own: the students of the race (fixture.racers, who
+    have no sessions) book the free slots to come, one slot per student and start time. The
+    bookings left after the booking rounds are topped up (untimed) so that the cancel rounds
+    have as many to cancel; then those are cancelled."""
+    from sqlalchemy import select
+
+    from scheduler_app.db import make_engine
+    from scheduler_app.models import Booking, Slot
+
+    engine = make_engine(url)
+    racers = fixture.racers
+    cookies, tokens = [], []
+    for email in racers:
+        cookie = log_in(port, email)
+        _, _, html = request(port, "GET", f"/slots/{fixture.race_slot}/book", cookie=cookie)
+        cookies.append(cookie)
+        tokens.append(csrf_token(html))
+    # Free slots to come (an hour ahead at least, so that their bookings may still be cancelled),
+    # each given to a student free at that time.
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with engine.connect() as connection:
+        free = connection.execute(select(Slot.id, Slot.starts_at).where(
+            Slot.status == "open", Slot.booked < Slot.capacity, Slot.starts_at > later,
+            Slot.id != fixture.race_slot).order_by(Slot.starts_at, Slot.id)).all()
+    supply, taken_at = [], {}
+    for slot_id, starts_at in free:
+        student = taken_at.get(starts_at, 0)
+        if student < len(racers):
+            supply.append((student, slot_id))
+            taken_at[starts_at] = student + 1
+
+    def booking(student: int, slot_id: int) -> tuple[str, str, str]:
+        return f"/slots/{slot_id}/book", cookies[student], urlencode({"csrf_token": tokens[student], "topic": "bench"})
+
+    def booked_by_racers() -> list[tuple[int, int]]:
+        """(student, booking id) of the racers' live bookings."""
+        with engine.connect() as connection:
+            emails = dict(zip(_user_ids(connection, racers), range(len(racers)), strict=True))
+            rows = connection.execute(select(Booking.student_id, Booking.id).where(
+                Booking.student_id.in_(list(emails)), Booking.status == "confirmed").order_by(Booking.id)).all()
+        return [(emails[student_id], booking_id) for student_id, booking_id in rows]
+
+    share = len(supply) // args.rounds
+    with tempfile.TemporaryDirectory() as folder:
+        def post_run(lines: list[tuple[str, str, str]], expected: int, seconds: float, name: str) -> dict:
+            listing = Path(folder) / f"{name}.tsv"
+            listing.write_text("".join(f"{path}\t{cookie}\t{body}\n" for path, cookie, body in lines))
+            return wrk(port, "/", "", seconds, POST_CONNECTIONS,
+                       [str(POSTS_SCRIPT), str(listing), str(expected), str(WRK_THREADS)])
+
+        book, _ = beside_the_floor(port, args, lambda number: post_run(
+            [booking(*pair) for pair in supply[number * share:(number + 1) * share]], 302, args.seconds,
+            f"book-{number}"), POST_CONNECTIONS)
+        made = len(booked_by_racers())
+        book |= {"name": "booking POST", "distinct_slots": share, "in_database": made}
+        # As many again to cancel, in case cancelling goes faster than booking.
+        booked_slots = _booked_slots(engine, racers)
+        left = [pair for pair in supply if pair[1] not in booked_slots]
+        if left:
+            post_run([booking(*pair) for pair in left[:made]], 302, args.seconds * args.rounds, "top-up")
+        cancels = booked_by_racers()
+        share_cancel = len(cancels) // args.rounds
+        cancel, _ = beside_the_floor(port, args, lambda number: post_run(
+            [(f"/sessions/{booking_id}/cancel", cookies[student], urlencode({"csrf_token": tokens[student]}))
+             for student, booking_id in cancels[number * share_cancel:(number + 1) * share_cancel]],
+            302, args.seconds, f"cancel-{number}"), POST_CONNECTIONS)
+        cancel |= {"name": "cancel POST", "distinct_slots": share_cancel,
+                   "in_database": len(cancels) - len(booked_by_racers())}
+    engine.dispose()
+    for name, result in (("booking POST", book), ("cancel POST", cancel)):
+        print(f"   {name:<26} {result['rps']:8.0f} req/s  ratio {result['ratio']:.2f}"
+              f"  (floor {', '.join(map(str, result['floor_rps']))}; {result['distinct_slots']} distinct slots a round)",
+              flush=True)
+    return {"booking": book, "cancel": cancel}
+
+
+def _user_ids(connection, emails: list[str]) -> list[int]:
+    from sqlalchemy import select
+
+    from scheduler_app.models import User
+
+    ids = dict(connection.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
+    return [ids[email] for email in emails]
+
+
+def _booked_slots(engine, emails: list[str]) -> set[int]:
+    from sqlalchemy import select
+
+    from scheduler_app.models import Booking
+
+    with engine.connect() as connection:
+        return set(connection.scalars(select(Booking.slot_id).where(
+            Booking.student_id.in_(_user_ids(connection, emails)), Booking.status == "confirmed")))
 
 
 # --- the booking race over HTTP --------------------------------------------------------------
@@ -407,19 +550,15 @@ def race(storage: str) -> dict:
 # --- a 1,000-event feed against icalendar alone ----------------------------------------------
 
 def feed_of_a_thousand(rounds: int) -> dict:
-    """Lien's feed of 1,000 sessions, (a) rendered from calendar entries by calendars.render_feed
-    and (b) served whole by the feed view (queries, entries, rendering), against icalendar
-    serialising the same 1,000 events alone (the floor)."""
-    import gc
-    import tempfile
+    """A tutor's feed of 1,000 sessions, (a) rendered by calendars.render_feed from its entries
+    and (b) served whole by the feed view (its statements, entries, rendering), against
+    icalendar serialising the same 1,000 entries alone (the floor)."""
+    from sqlalchemy import insert, update
 
-    import icalendar
-    from sqlalchemy import insert
-
-    from calendars import render_feed
     from scheduler_app import create_app
+    from scheduler_app import db as database
     from scheduler_app.db import make_engine
-    from scheduler_app.models import Base, User
+    from scheduler_app.models import Base
     from scheduler_app.schema import upgrade
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -442,132 +581,281 @@ def feed_of_a_thousand(rounds: int) -> dict:
                               "subject": "maths", "level": "college", "status": "open", "room_name": f"room{n:028d}",
                               "sequence": 0, "created_at": now, "updated_at": now})
             connection.execute(insert(tables["slot"]), slots)
-            connection.execute(insert(tables["feed_token"]), [{"id": 1, "secret": "feed", "user_id": 1, "created_at": now}])
+            connection.execute(insert(tables["feed_token"]), [{"id": 1, "secret": "feed", "user_id": 1,
+                                                               "created_at": now}])
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
         client = app.test_client()
-        assert client.get("/calendar/feed.ics").get_data(as_text=True).count("BEGIN:VEVENT") == 1000
-
-        with app.test_request_context():
-            from flask_babel import force_locale
-
-            from scheduler_app import db as database
-            from scheduler_app.agenda.routes import feed_events
-            from scheduler_app.services.feeds import feed_sessions
-
-            person = database.session().get(User, 1)
-            with force_locale("fr"):
-                events = feed_events(person, feed_sessions(database.session(), person, now))
+        name, events = entries_of(client.get("/calendar/feed.ics").get_data())
         assert len(events) == 1000
 
-        def icalendar_alone() -> bytes:
-            calendar = icalendar.Calendar()
-            calendar.add("prodid", "-//bench//icalendar//")
-            calendar.add("version", "2.0")
-            for entry in events:
-                vevent = icalendar.Event()
-                vevent.add("uid", entry.uid)
-                vevent.add("sequence", entry.sequence)
-                vevent.add("dtstamp", entry.updated_at)
-                vevent.add("dtstart", entry.starts_at)
-                vevent.add("dtend", entry.ends_at)
-                vevent.add("summary", entry.summary)
-                vevent.add("description", entry.description)
-                if entry.url:
-                    vevent.add("url", entry.url)
-                    vevent.add("location", entry.url)
-                vevent.add("status", "CONFIRMED")
-                calendar.add_component(vevent)
-            return calendar.to_ical()
+        def new_address(number: int) -> str:
+            """The feed's secret changed (as when its owner resets the address), so that the next
+            request is a cold feed, its body rendered, whatever the view keeps between polls."""
+            with engine.begin() as connection:
+                connection.execute(update(tables["feed_token"]).values(secret=f"feed{number}"))
+            return f"/calendar/feed{number}.ics"
 
-        def timed(work) -> float:
-            # Each from a collected heap: otherwise a full collection that the work before made
-            # due lands in this one, in the same place every round (the ratios of one run came
-            # out 1.05x and of another 2.03x for the same code: the collector's schedule).
-            gc.collect()
-            started = time.perf_counter()
-            work()
-            return time.perf_counter() - started
-
-        # Cold: the app keeps the feeds it wrote (and their versions), so each round forgets
-        # them and writes it anew.
-        bodies, versions = app.extensions["lien_feed_bodies"], app.extensions["lien_feed_versions"]
         works = {
-            "floor": icalendar_alone,
-            "rendered": lambda: render_feed(events, name="Lien — mes séances", tz="Europe/Paris", now=now),
-            "served": lambda: (bodies.clear(), versions.clear(), client.get("/calendar/feed.ics")),
+            "floor": lambda _address: icalendar_alone(events),
+            "rendered": lambda _address: render_feed_of(events, name, now),
+            "served": lambda address: client.get(address),
         }
         # The three side by side in each round, and the median of each round's ratios: this
         # machine's speed drifts between rounds more than the three differ.
-        times = [{name: timed(work) for name, work in works.items()} for _ in range(rounds)]
+        times = []
+        for number in range(rounds):
+            address = new_address(number)
+            times.append({name: timed(lambda work=work: work(address)) for name, work in works.items()})
         database.engine_of(app).dispose()
         engine.dispose()
     best = {name: min(round_[name] for round_ in times) for name in works}
-    return {"events": 1000, "icalendar_alone_ms": best["floor"] * 1e3, "render_feed_ms": best["rendered"] * 1e3,
-            "feed_view_ms": best["served"] * 1e3,
+    return {"events": 1000, "rounds": rounds, "icalendar_alone_ms": best["floor"] * 1e3,
+            "render_feed_ms": best["rendered"] * 1e3, "feed_view_ms": best["served"] * 1e3,
             "render_ratio": statistics.median(round_["rendered"] / round_["floor"] for round_ in times),
             "view_ratio": statistics.median(round_["served"] / round_["floor"] for round_ in times)}
 
 
+def timed(work) -> float:
+    # Each from a collected heap: otherwise a full collection that the work before made due
+    # lands in this one, in the same place every round.
+    gc.collect()
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def entries_of(feed: bytes) -> tuple[str, list]:
+    """The feed's name and its entries as calendars.Event values, read back from its text."""
+    import icalendar
+
+    from calendars import Event, Person
+
+    def person(address) -> Person:
+        return Person(name=str(address.params.get("CN", "")), email=str(address).removeprefix("mailto:"))
+
+    calendar = icalendar.Calendar.from_ical(feed)
+    events = []
+    for entry in calendar.walk("VEVENT"):
+        attendees = entry.get("attendee", [])
+        events.append(Event(
+            uid=str(entry["uid"]), sequence=int(entry.get("sequence", 0)),
+            starts_at=entry.decoded("dtstart"), ends_at=entry.decoded("dtend"),
+            summary=str(entry.get("summary", "")), description=str(entry.get("description", "")),
+            url=str(entry["url"]) if "url" in entry else None,
+            location=str(entry["location"]) if "location" in entry else None,
+            organizer=person(entry["organizer"]) if "organizer" in entry else None,
+            attendees=tuple(person(a) for a in (attendees if isinstance(attendees, list) else [attendees])),
+            cancelled=str(entry.get("status", "")) == "CANCELLED",
+            updated_at=entry.decoded("last-modified") if "last-modified" in entry else None,
+        ))
+    return str(calendar.get("name") or calendar.get("x-wr-calname") or ""), events
+
+
+def render_feed_of(events: list, name: str, now: datetime) -> bytes:
+    from calendars import render_feed
+
+    return render_feed(events, name=name, tz="Europe/Paris", now=now)
+
+
+def icalendar_alone(events: list) -> bytes:
+    """The same entries written by icalendar with no more than each entry's own properties."""
+    import icalendar
+
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//bench//icalendar//")
+    calendar.add("version", "2.0")
+    for entry in events:
+        vevent = icalendar.Event()
+        vevent.add("uid", entry.uid)
+        vevent.add("sequence", entry.sequence)
+        vevent.add("dtstamp", entry.updated_at or entry.starts_at)
+        vevent.add("dtstart", entry.starts_at)
+        vevent.add("dtend", entry.ends_at)
+        vevent.add("summary", entry.summary)
+        if entry.description:
+            vevent.add("description", entry.description)
+        if entry.url:
+            vevent.add("url", entry.url)
+        if entry.location:
+            vevent.add("location", entry.location)
+        if entry.organizer:
+            vevent.add("organizer", icalendar.vCalAddress(f"mailto:{entry.organizer.email}"))
+        for person in entry.attendees:
+            vevent.add("attendee", icalendar.vCalAddress(f"mailto:{person.email}"))
+        vevent.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+        calendar.add_component(vevent)
+    return calendar.to_ical()
+
+
 # --- report ----------------------------------------------------------------------------------
 
-def report(runs: list[dict], feed: dict | None, race_result: dict | None) -> bool:
-    met = True
+def verdicts(runs: list[dict], feed: dict | None, race_result: dict | None) -> list[tuple[str, bool]]:
+    """Each target this run checked, and whether it was met."""
+    checked = []
     for run in runs:
-        print(f"\n{run['database']}, scale {run['scale']}x ({run['counts']['slot']:,} slots, "
-              f"{run['counts']['booking']:,} bookings) — gunicorn {WEB_WORKERS} workers, wrk on loopback")
-        print(f"  {'page':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'SQL':>4}")
-        for name, result in run["pages"].items():
-            ok = name.startswith("floor") or result["ratio"] >= TARGET_RATIO
-            clean = result["bad_status"] == 0 and not any(result["socket_errors"].values())
-            met &= ok and clean
-            flag = "" if ok else f"  below {TARGET_RATIO}"
-            flag += "" if clean else f"  ERRORS {result['bad_status']} {result['socket_errors']}"
-            print(f"  {name:<24} {result['rps']:8.0f} {result['p50_ms']:8.2f} {result['p99_ms']:8.2f} "
-                  f"{result['ratio']:6.2f} {result['statements']:4d}{flag}")
-    print("\nSQL statements per request, by scale (must not grow):")
+        where = f"{run['database']} {run['scale']}x"
+        for key, result in run["pages"].items():
+            if key != "floor":
+                checked.append((f"{where}: {result['name']} at least {TARGET_RATIO} of the floor "
+                                f"({result['ratio']:.2f})", result["ratio"] >= TARGET_RATIO))
+            if not clean(result):
+                checked.append((f"{where}: {result['name']} answered without errors "
+                                f"({result['bad_status']} bad, {result['socket_errors']})", False))
+        for post in run["posts"].values():
+            if not clean(post):
+                checked.append((f"{where}: a {post['name']} answered without errors ({post['bad_status']} bad, "
+                                f"{post['socket_errors']})", False))
     for kind in sorted({run["database"] for run in runs}):
-        by_scale = {run["scale"]: run["pages"] for run in runs if run["database"] == kind}
-        scales = sorted(by_scale)
-        names = list(by_scale[scales[0]])
-        print(f"  {kind:<11}" + "".join(f"{f'{scale}x':>6}" for scale in scales))
-        for name in names:
-            values = [by_scale[scale][name]["statements"] for scale in scales]
-            met &= len(set(values)) == 1
-            print(f"  {name:<24}" + "".join(f"{value:>6}" for value in values) + ("" if len(set(values)) == 1 else "  GROWS"))
+        by_scale = [run for run in runs if run["database"] == kind]
+        if len(by_scale) > 1:
+            grows = [key for key in by_scale[0]["statements"]
+                     if len({run["statements"][key] for run in by_scale}) > 1]
+            scales = ", ".join(f"{run['scale']}x" for run in by_scale)
+            checked.append((f"{kind}: statements per page the same at {scales}"
+                            + (f" (they change for: {', '.join(grows)})" if grows else ""), not grows))
     if feed:
-        ok = feed["render_ratio"] <= 2 and feed["view_ratio"] <= 2
-        met &= ok
-        print(f"\nCalendar feed of {feed['events']} events (times: the best of 9 rounds): icalendar alone "
-              f"{feed['icalendar_alone_ms']:.1f} ms; calendars.render_feed {feed['render_feed_ms']:.1f} ms "
-              f"({feed['render_ratio']:.2f}x); the whole feed view {feed['feed_view_ms']:.1f} ms "
-              f"({feed['view_ratio']:.2f}x; ratios: the median of rounds timing the three side by side)  "
-              "target <= 2x" + ("" if ok else "  MISSED"))
+        checked.append((f"1,000-event feed at most {FEED_TARGET:g}x icalendar alone (render_feed "
+                        f"{feed['render_ratio']:.2f}x, the whole view {feed['view_ratio']:.2f}x)",
+                        feed["render_ratio"] <= FEED_TARGET and feed["view_ratio"] <= FEED_TARGET))
     if race_result:
-        ok = (race_result["booked_pages"], race_result["just_taken_pages"], race_result["errors"],
-              race_result["bookings_in_database"]) == (1, race_result["clients"] - 1, 0, 1)
-        met &= ok
-        print(f"\nBooking race over HTTP (PostgreSQL, gunicorn {race_result['gunicorn_workers']} workers): "
-              f"{race_result['clients']} students post the same capacity-1 slot at once -> "
-              f"{race_result['booked_pages']} booked, {race_result['just_taken_pages']} 'just taken' pages, "
-              f"{race_result['errors']} errors; {race_result['bookings_in_database']} booking in the database "
-              f"(slot counter {race_result['slot_booked_counter']})" + ("" if ok else "  MISSED"))
-    print("\nEvery target met." if met else "\nSome target was missed (see above).")
-    return met
+        checked.append((f"booking race: 1 booking, {race_result['clients'] - 1} 'just taken' pages, 0 errors "
+                        f"({race_result['booked_pages']}, {race_result['just_taken_pages']}, "
+                        f"{race_result['errors']}; {race_result['bookings_in_database']} in the database)",
+                        (race_result["booked_pages"], race_result["just_taken_pages"], race_result["errors"],
+                         race_result["bookings_in_database"]) == (1, race_result["clients"] - 1, 0, 1)))
+    return checked
+
+
+def figures(runs: list[dict], feed: dict | None, race_result: dict | None, context: dict) -> str:
+    """This run's figures as Markdown: the machine, one table per database and scale, the
+    statements by scale, the feed, the race, and each target met or missed."""
+    lines = [
+        "## Figures of the last run",
+        "",
+        f"- **When**: {context['when']} (UTC), {context['minutes']:.0f} minutes.",
+        f"- **Command**: `{context['command']}` ({context['settings']}).",
+        f"- **Machine**: {context['machine']}.",
+        f"- **Load average** (1 min) at the start and the end: {context['load'][0]:.2f}, {context['load'][1]:.2f}"
+        " (other work on the machine slows the floor and the pages alike; the ratios are what is compared).",
+        "",
+    ]
+    for run in runs:
+        counts = run["counts"]
+        lines += [f"### {run['database']}, scale {run['scale']}x", "",
+                  f"{counts['slot']:,} slots, {counts['booking']:,} bookings, {counts['user']:,} people.", "",
+                  "| page | req/s | p50 ms | p99 ms | ratio | SQL | target |", "|---|---:|---:|---:|---:|---:|---|"]
+        for key, result in run["pages"].items():
+            if key == "floor":
+                target = ""
+            else:
+                target = "met" if result["ratio"] >= TARGET_RATIO else "**missed**"
+            if not clean(result):
+                target += f" **errors: {result['bad_status']} {result['socket_errors']}**"
+            lines.append(f"| {result['name']} | {result['rps']:,.0f} | {result['p50_ms']:.1f} | "
+                         f"{result['p99_ms']:.1f} | {result['ratio']:.2f} | {result['statements']} | {target} |")
+        for post in run["posts"].values():
+            note = "measured" + ("" if clean(post) else f" **errors: {post['bad_status']} {post['socket_errors']}**")
+            lines.append(f"| {post['name']} ({post['distinct_slots']:,} distinct slots a round) | {post['rps']:,.0f} | "
+                         f"{post['p50_ms']:.1f} | {post['p99_ms']:.1f} | {post['ratio']:.2f} | | {note} |")
+        lines.append("")
+    kinds = sorted({run["database"] for run in runs})
+    if any(len([run for run in runs if run["database"] == kind]) > 1 for kind in kinds):
+        lines += ["### SQL statements per page, by scale", ""]
+        for kind in kinds:
+            by_scale = [run for run in runs if run["database"] == kind]
+            lines += [f"| {kind} | " + " | ".join(f"{run['scale']}x" for run in by_scale) + " |",
+                      "|---|" + "---:|" * len(by_scale)]
+            for key, result in by_scale[0]["pages"].items():
+                lines.append(f"| {result['name']} | "
+                             + " | ".join(str(run["statements"][key]) for run in by_scale) + " |")
+            lines.append("")
+    if feed:
+        lines += ["### Calendar feed of 1,000 events", "",
+                  f"Best of {feed['rounds']} rounds: icalendar alone {feed['icalendar_alone_ms']:.1f} ms; "
+                  f"`calendars.render_feed` {feed['render_feed_ms']:.1f} ms (**{feed['render_ratio']:.2f}x**); "
+                  f"the whole feed view {feed['feed_view_ms']:.1f} ms (**{feed['view_ratio']:.2f}x**). "
+                  "Ratios: the median of the rounds'.", ""]
+    if race_result:
+        lines += ["### Booking race", "",
+                  f"{race_result['clients']} students post the same capacity-1 slot at once (PostgreSQL, "
+                  f"gunicorn {race_result['gunicorn_workers']} workers): {race_result['booked_pages']} booked, "
+                  f"{race_result['just_taken_pages']} 'just taken' pages, {race_result['errors']} errors; "
+                  f"{race_result['bookings_in_database']} booking in the database (the slot's counter: "
+                  f"{race_result['slot_booked_counter']}).", ""]
+    checked = verdicts(runs, feed, race_result)
+    missed = [text for text, met in checked if not met]
+    lines += ["### Targets", "",
+              "Every target checked in this run was met." if not missed else
+              f"**Missed: {len(missed)} of the {len(checked)} targets checked in this run.**", ""]
+    lines += [f"- {'met' if met else '**missed**'}: {text}" for text, met in checked]
+    if context["not_run"]:
+        lines += ["", f"Not run this time: {context['not_run']}."]
+    return "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = ""
+    try:
+        kilobytes = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+        memory = f", {kilobytes / 1024 ** 2:.0f} GB of memory"
+    except (OSError, StopIteration):
+        pass
+    postgresql = ""
+    try:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(f"{POSTGRES}/postgres")
+        with admin.connect() as connection:
+            postgresql = ", PostgreSQL " + connection.scalar(text("SHOW server_version")).split()[0]
+        admin.dispose()
+    except Exception:
+        pass
+    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split()[1:2]
+    return (f"{os.cpu_count()} cores{f' ({model})' if model else ''}{memory}; {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+            f"{postgresql}, wrk {' '.join(wrk_version)}; the load generator, the server and the databases on "
+            "this one machine")
+
+
+def write_report(runs: list[dict], feed: dict | None, race_result: dict | None, context: dict) -> bool:
+    """Print this run's figures, and write docs/performance.md anew: bench/method.md, then them."""
+    text = figures(runs, feed, race_result, context)
+    print("\n" + text)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(METHOD.read_text() + "\n" + text)
+    print(f"Written to {REPORT.relative_to(ROOT) if REPORT.is_relative_to(ROOT) else REPORT}.")
+    return all(met for _, met in verdicts(runs, feed, race_result))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--scales", default="1,10")
+    parser.add_argument("--databases", help="sqlite,postgresql: with --scales, every database at every scale")
+    parser.add_argument("--scales", help="1,10,100 (default: 1 and 10 on both databases, 100 on PostgreSQL)")
+    parser.add_argument("--pages", default="", help="keys of the pages to measure: browser, filtered, student, "
+                                                    "parent, tutor, session, to-mark, feed, join (default: all)")
     parser.add_argument("--seconds", type=int, default=3, help="wrk duration of each run (whole seconds)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each page, each after a run of the floor")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk on each page before measuring")
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--quick", action="store_true", help="2 runs of 2 s per page, scale 1 only")
-    parser.add_argument("--skip", default="", help="comma-separated: pages, feed, race")
+    parser.add_argument("--quick", action="store_true", help="scale 1 only, 2 runs of 2 s per page")
+    parser.add_argument("--skip", default="", help="comma-separated: pages, posts, feed, race")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.rounds, args.warmup, args.scales = 2, 2, 1, "1"
+        args.seconds, args.rounds, args.warmup = 2, 2, 1
+        args.scales = args.scales or "1"
+    if args.databases or args.scales:
+        databases = (args.databases or "sqlite,postgresql").split(",")
+        scales = [int(scale) for scale in (args.scales or "1,10").split(",")]
+        plan = [(kind, factor) for kind in databases for factor in scales]
+    else:
+        plan = DEFAULT_RUNS
+    args.pages = set(filter(None, args.pages.split(",")))
+    args.skip = set(filter(None, args.skip.split(",")))
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
     OUT.mkdir(exist_ok=True)
@@ -579,22 +867,33 @@ def main() -> None:
     except Exception:
         print(f"Redis is not answering at {REDIS}: the rate limits are kept in memory instead.")
         storage = "memory://"
-    skip = set(filter(None, args.skip.split(",")))
 
+    started, load = time.monotonic(), os.getloadavg()[0]
+    context = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+               "command": " ".join(["bench/pages.py", *sys.argv[1:]]),
+               "settings": f"{args.rounds} run{'s' if args.rounds > 1 else ''} of {args.seconds} s per page, "
+                           "each after a run of the floor, "
+                           f"{args.warmup} s of warm-up, wrk with 2 threads and {args.connections} connections "
+                           f"({POST_CONNECTIONS} for the forms), gunicorn with {WEB_WORKERS} workers"}
     runs = []
-    if "pages" not in skip:
-        for kind in args.databases.split(","):
-            for factor in map(int, args.scales.split(",")):
-                runs.append(measure(kind, factor, args, storage))
-    feed = None if "feed" in skip else feed_of_a_thousand(rounds=9)
-    race_result = None if "race" in skip else race(storage)
-    if "postgresql" in args.databases or race_result:
+    if "pages" not in args.skip:
+        for kind, factor in plan:
+            runs.append(measure(kind, factor, args, storage))
+    feed = None if "feed" in args.skip else feed_of_a_thousand(FEED_ROUNDS)
+    race_result = None if "race" in args.skip else race(storage)
+    if any(kind == "postgresql" for kind, _ in plan) or race_result:
         drop_bench_database()
-    (OUT / "pages.json").write_text(json.dumps({"runs": runs, "feed": feed, "race": race_result,
-                                                "when": datetime.now(UTC).isoformat(), "cores": os.cpu_count(),
-                                                "fixture": "bench/data.py"}, indent=2))
-    met = report(runs, feed, race_result)
-    sys.exit(0 if met else 1)
+    measured = {(run["database"], run["scale"]) for run in runs}
+    context |= {"minutes": (time.monotonic() - started) / 60, "load": (load, os.getloadavg()[0]),
+                "not_run": "; ".join(filter(None, [
+                    ", ".join(f"{kind} {factor}x" for kind, factor in DEFAULT_RUNS if (kind, factor) not in measured),
+                    "the pages " + ", ".join(sorted(args.pages)) + " only" if args.pages else "",
+                    "the forms" if "posts" in args.skip else "",
+                    "the 1,000-event feed" if feed is None else "",
+                    "the booking race" if race_result is None else ""]))}
+    (OUT / "pages.json").write_text(json.dumps({"runs": runs, "feed": feed, "race": race_result} | context,
+                                               indent=2, default=str))
+    sys.exit(0 if write_report(runs, feed, race_result, context) else 1)
 
 
 if __name__ == "__main__":

@@ -221,6 +221,10 @@ class Slot(Base):
               sqlite_where=text(FREE_SLOT_SQL), postgresql_where=text(FREE_SLOT_SQL)),
         Index("ix_slot_free_subject_starts_at_id", "subject", "starts_at", "id",
               sqlite_where=text(FREE_SLOT_SQL), postgresql_where=text(FREE_SLOT_SQL)),
+        # The browser filtered by subject and level (and a day): read in order, it stops at the
+        # page's end however many tutors the centre has (migration 0008).
+        Index("ix_slot_free_subject_level_starts_at_id", "subject", "level", "starts_at", "id",
+              sqlite_where=text(FREE_SLOT_SQL), postgresql_where=text(FREE_SLOT_SQL)),
         Index("ix_slot_tutor_id_starts_at", "tutor_id", "starts_at"),
         # A weekly rule makes at most one slot per start, however many materialisation runs
         # race. A unique index rather than a table constraint: SQLite can add an index to a

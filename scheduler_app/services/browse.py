@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from ..models import FREE_SLOT, Activity, Slot, TutorProfile, User
 from ..paging import after_mark, literal_limit, mark_values
@@ -43,6 +43,15 @@ class SlotFilter:
         return values
 
 
+# The tutor's languages, read per slot: a join from TutorProfile let PostgreSQL start from every
+# tutor who speaks the language and fetch each one's slots (3,426 buffers at scale 100, against
+# 460 reading the free slots of the day in order through ix_slot_free_subject_level_starts_at_id).
+_PROFILE = aliased(TutorProfile, name="profile")
+_TUTOR_LANGUAGES = (
+    select(_PROFILE.languages).where(_PROFILE.user_id == Slot.tutor_id).correlate(Slot).scalar_subquery()
+)
+
+
 def _free_slot_conditions(applied: frozenset[str]) -> list:
     """Future open slots with a free place, by an active tutor, and the filters in `applied`
     (over Slot joined to its tutor, User, and TutorProfile)."""
@@ -56,7 +65,7 @@ def _free_slot_conditions(applied: frozenset[str]) -> list:
     if "level" in applied:
         conditions.append(Slot.level == bindparam("level"))
     if "language" in applied:
-        conditions.append(TutorProfile.languages.contains(bindparam("language")))
+        conditions.append(_TUTOR_LANGUAGES.contains(bindparam("language")))
     if "day_start" in applied:
         conditions += [Slot.starts_at >= bindparam("day_start"), Slot.starts_at < bindparam("day_end")]
     return conditions
@@ -101,7 +110,6 @@ def _browse_statement(applied: frozenset[str]) -> Select:
         select(Slot)
         .join(Slot.tutor)
         .join(Slot.activity)
-        .outerjoin(TutorProfile, TutorProfile.user_id == User.id)
         .options(contains_eager(Slot.tutor).joinedload(User.tutor_profile), contains_eager(Slot.activity))
         .where(*_free_slot_conditions(applied))
         .order_by(Slot.starts_at, Slot.id)

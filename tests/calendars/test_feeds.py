@@ -1,6 +1,5 @@
 """Subscription feeds: every session of a person, cancelled ones kept and marked."""
 
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -141,45 +140,3 @@ def test_feed_refuses_the_same_session_twice():
 
     with pytest.raises(ValueError, match="appears twice"):
         render_feed([session, replace(session, sequence=1)], name="Zoé", now=NOW)
-
-
-def _best_side_by_side(rounds: int, *works) -> list[float]:
-    """The best time of each work, timed one after the other in each round: a machine whose
-    speed drifts (seen here: 2x within minutes) then slows them all alike, where timing all of
-    one and then all of the other compared a slow moment with a quick one."""
-    timings = [[] for _ in works]
-    for _ in range(rounds):
-        for work, times in zip(works, timings, strict=True):
-            started = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - started)
-    return [min(times) for times in timings]
-
-
-def test_a_thousand_session_feed_costs_at_most_twice_icalendar_alone():
-    sessions = weekly_sessions(1000)
-
-    def icalendar_alone() -> bytes:
-        calendar = icalendar.Calendar()
-        calendar.add("prodid", "-//Lien//Lien//FR")
-        calendar.add("version", "2.0")
-        for session in sessions:
-            vevent = icalendar.Event()
-            vevent.add("uid", session.uid)
-            vevent.add("sequence", session.sequence)
-            vevent.add("dtstamp", session.updated_at)
-            vevent.add("dtstart", session.starts_at)
-            vevent.add("dtend", session.ends_at)
-            vevent.add("summary", session.summary)
-            vevent.add("description", session.description)
-            vevent.add("url", session.url)
-            vevent.add("location", session.url)
-            vevent.add("organizer", icalendar.vCalAddress(f"mailto:{CENTRE.email}"))
-            vevent.add("attendee", icalendar.vCalAddress(f"mailto:{ZOE.email}"))
-            vevent.add("status", "CONFIRMED")
-            calendar.add_component(vevent)
-        return calendar.to_ical()
-
-    baseline, feed = _best_side_by_side(5, icalendar_alone, lambda: render_feed(sessions, name="Zoé", now=NOW))
-
-    assert feed <= 2 * baseline, f"feed {feed:.3f}s vs icalendar alone {baseline:.3f}s"
