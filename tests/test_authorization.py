@@ -60,6 +60,7 @@ def pages(ids) -> dict[str, dict]:
         "/password/forgot": EVERYONE,
         "/password/reset/forged-token": dict.fromkeys(ROLES, {410}),
         "/health": EVERYONE,
+        "/health/live": EVERYONE,
         "/language/en?next=/health": dict.fromkeys(ROLES, {302}),
         "/static/style.css": EVERYONE,
         f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
