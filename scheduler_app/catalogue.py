@@ -24,6 +24,11 @@ LEVELS = {
     "adulte": _l("Adulte / famille"),
 }
 
+# The languages Lien speaks (pages and messages), each named in itself: French first, the default.
+LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية", "tr": "Türkçe", "pt": "Português",
+             "uk": "Українська"}
+RIGHT_TO_LEFT = frozenset({"ar"})
+
 # Languages a tutor may speak: ISO 639-1 codes, named by Babel in the viewer's language.
 LANGUAGE_CODES = ("fr", "en", "ar", "es", "pt", "tr", "ro", "ru", "uk", "zh", "ta", "wo", "ff", "bm")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .catalogue import LANGUAGES
+
 # The placeholder that marks an unset secret: accepted in debug and tests only.
 DEV_SECRET_KEY = "dev-only-not-secret"
 
@@ -195,7 +197,7 @@ CONSTANTS = {
     # How long before the start a join link opens (the session page says so).
     "JOIN_OPENS_MINUTES": 15,
     "BABEL_DEFAULT_LOCALE": "fr",
-    "LANGUAGES": ("fr", "en"),
+    "LANGUAGES": tuple(LANGUAGES),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -10,7 +10,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from .catalogue import activity_name, language_name, level_name, subject_name
+from .catalogue import LANGUAGES, RIGHT_TO_LEFT, activity_name, language_name, level_name, subject_name
 from .extensions import babel
 
 # Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00"); no-break
@@ -18,21 +18,25 @@ from .extensions import babel
 PATTERNS = {
     "fr": {"when": "EEEE d MMMM, H\u00a0'h'\u00a0mm", "day": "EEEE d MMMM", "time": "H\u00a0'h'\u00a0mm"},
     "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a"},
+    "ar": {"when": "EEEE d MMMM، HH:mm", "day": "EEEE d MMMM", "time": "HH:mm"},
+    "tr": {"when": "d MMMM EEEE, HH:mm", "day": "d MMMM EEEE", "time": "HH:mm"},
+    "pt": {"when": "EEEE, d 'de' MMMM, HH:mm", "day": "EEEE, d 'de' MMMM", "time": "HH:mm"},
+    "uk": {"when": "EEEE, d MMMM, HH:mm", "day": "EEEE, d MMMM", "time": "HH:mm"},
 }
 
 
 def select_locale() -> str:
-    """The page language: set for this request, else the account's, else a chosen one, else
-    the browser's, else French."""
+    """The page language: set for this request, else the one chosen with the language links,
+    else the account's (its messages' language), else the browser's, else French."""
     languages = current_app.config["LANGUAGES"]
     if g.get("locale") in languages:
         return g.locale
     if not has_request_context():
         return languages[0]
-    if current_user and current_user.is_authenticated:
-        return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
     return request.accept_languages.best_match(languages) or languages[0]
 
 
@@ -80,6 +84,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["day"] = lambda moment: say(moment, "day")
     app.jinja_env.filters["clock"] = lambda moment: say(moment, "time")
     app.jinja_env.globals["current_locale"] = locale_name
+    app.jinja_env.globals["page_languages"] = LANGUAGES
+    app.jinja_env.globals["right_to_left"] = RIGHT_TO_LEFT
     app.jinja_env.globals["subject_name"] = subject_name
     app.jinja_env.globals["level_name"] = level_name
     app.jinja_env.filters["subject_name"] = subject_name

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .catalogue import LANGUAGES
 from .clock import now_utc
 
 password_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -78,7 +79,7 @@ class User(Base):
     __tablename__ = "user"
     __table_args__ = (
         CheckConstraint(f"role IN {ROLES}", name="role"),
-        CheckConstraint("locale IN ('fr', 'en')", name="locale"),
+        CheckConstraint(f"locale IN {tuple(LANGUAGES)}", name="locale"),
         CheckConstraint("notify_by IN ('email', 'sms', 'both')", name="notify_by"),
         Index("uq_user_family_code", "family_code", unique=True),
     )

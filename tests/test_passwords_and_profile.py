@@ -122,16 +122,28 @@ def test_a_coordinator_sets_a_familys_channels_and_others_cannot(client, db):
     assert client.get(f"/admin/people/{parent.id}").status_code == 403
 
 
-def test_the_language_link_is_kept_on_the_account_of_whoever_is_logged_in(app, client, db):
+def test_the_language_link_changes_the_pages_and_never_the_language_of_messages(app, client, db):
     person = make_person(db, "parent", "Fatima Haddou")
     login(client, person.email)
     assert client.get("/language/en?next=/sessions").headers["Location"] == "/sessions"
-    look_again(db)
-    assert db.get(User, person.id).locale == "en"
     assert "My sessions" in client.get("/sessions").get_data(as_text=True)
-    elsewhere = app.test_client()  # another device, logged in afresh: English too
+    look_again(db)
+    assert db.get(User, person.id).locale == "fr"  # her messages stay in the language she chose
+    for code, words in (("ar", 'dir="rtl"'), ("uk", '<html lang="uk"'), ("tr", '<html lang="tr"'),
+                        ("pt", '<html lang="pt"')):
+        client.get(f"/language/{code}")
+        assert words in client.get("/sessions").get_data(as_text=True), code
+    elsewhere = app.test_client()  # another device, logged in afresh: the account's language
     login(elsewhere, person.email)
-    assert '<html lang="en"' in elsewhere.get("/sessions").get_data(as_text=True)
+    assert '<html lang="fr"' in elsewhere.get("/sessions").get_data(as_text=True)
+
+
+def test_the_language_of_messages_is_chosen_on_the_profile_among_every_language(client, db):
+    person = make_person(db, "parent", "Fatima Haddou")
+    login(client, person.email)
+    html = client.get("/profile").get_data(as_text=True)
+    for name in ("Français", "English", "العربية", "Türkçe", "Português", "Українська"):
+        assert name in html
 
 
 def test_the_profile_form_gives_one_change_for_the_persons_page_and_the_coordinators(app):

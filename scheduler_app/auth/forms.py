@@ -4,6 +4,7 @@ from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, Radi
                      TelField, ValidationError)
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
+from ..catalogue import LANGUAGES
 from ..clock import now_utc
 from ..forms import e164, email_format, optional, password_length, phone_format, strong_password
 from ..services import ServiceError, consent
@@ -58,9 +59,7 @@ class RegisterForm(FlaskForm):
             EqualTo("password", _l("Les deux mots de passe ne sont pas pareils. Écrivez-les à nouveau.")),
         ],
     )
-    locale = RadioField(
-        _l("Langue des messages"), choices=[("fr", "Français"), ("en", "English")], default="fr"
-    )
+    locale = RadioField(_l("Langue des messages"), choices=list(LANGUAGES.items()), default="fr")
 
 
 class ForgotForm(FlaskForm):
@@ -95,7 +94,7 @@ class ProfileForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[optional, email_format])
     phone = TelField(_l("Téléphone portable (pour les SMS)"), validators=[optional, phone_format])
     notify_by = RadioField(_l("Recevoir les confirmations et les rappels"), choices=NOTIFY_CHOICES, default="email")
-    locale = RadioField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")], default="fr")
+    locale = RadioField(_l("Langue des messages"), choices=list(LANGUAGES.items()), default="fr")
     timezone = SelectField(_l("Fuseau horaire"), choices=[(zone, zone) for zone in TIMEZONES])
 
     def validate_notify_by(self, field):

@@ -3,8 +3,6 @@
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from .. import db
-from ..db import write_transaction
 from ..errors import RETRY_AFTER_SECONDS
 from ..forms import safe_next
 from ..health import report as health_report
@@ -28,12 +26,10 @@ def home():
 
 @bp.route("/language/<code>")
 def language(code: str):
-    """Switch the page language (a plain link, so it works without JavaScript)."""
+    """Switch the page language (a plain link, so it works without JavaScript). The language of
+    an account's messages is a setting of its own (the profile): this never changes it."""
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
-        if current_user.is_authenticated and current_user.locale != code:
-            with write_transaction(db.session()):
-                current_user.locale = code
     return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
 
 
