@@ -24,6 +24,24 @@ LEVELS = {
     "adulte": _l("Adulte / famille"),
 }
 
+# A child's class, from CP to Terminale, and the level tutors teach it at (LEVELS).
+SCHOOL_CLASSES = {
+    "cp": _l("CP"), "ce1": _l("CE1"), "ce2": _l("CE2"), "cm1": _l("CM1"), "cm2": _l("CM2"),
+    "6e": _l("6e"), "5e": _l("5e"), "4e": _l("4e"), "3e": _l("3e"),
+    "2de": _l("Seconde"), "1re": _l("Première"), "term": _l("Terminale"),
+}
+CLASS_LEVELS = {
+    **dict.fromkeys(("cp", "ce1", "ce2", "cm1", "cm2"), "primaire"),
+    **dict.fromkeys(("6e", "5e", "4e", "3e"), "college"),
+    **dict.fromkeys(("2de", "1re", "term"), "lycee"),
+}
+
+
+def class_choices() -> list[tuple[str, str]]:
+    """The classes for a form, with a first choice for a child whose class is not said."""
+    return [("", _l("Je ne sais pas"))] + list(SCHOOL_CLASSES.items())
+
+
 # The languages Lien speaks (pages and messages), each named in itself: French first, the default.
 LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية", "tr": "Türkçe", "pt": "Português",
              "uk": "Українська"}

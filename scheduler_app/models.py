@@ -106,6 +106,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The year a student who signed up themself was born: under 15, a parent approves first.
     birth_year: Mapped[int | None] = mapped_column(Integer)
+    # A student's class ("cm2", "4e"; catalogue.SCHOOL_CLASSES): the slot browser's level.
+    school_class: Mapped[str | None] = mapped_column(String(8))
 
     tutor_profile: Mapped["TutorProfile | None"] = relationship(back_populates="user")
     children: Mapped[list["User"]] = relationship(

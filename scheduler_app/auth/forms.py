@@ -4,7 +4,7 @@ from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, Radi
                      TelField, ValidationError)
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
-from ..catalogue import LANGUAGES
+from ..catalogue import LANGUAGES, class_choices
 from ..clock import now_utc
 from ..forms import e164, email_format, optional, password_length, phone_format, strong_password
 from ..services import ServiceError, consent
@@ -47,6 +47,7 @@ class RegisterForm(FlaskForm):
         _l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail.")), email_format]
     )
     phone = TelField(_l("Téléphone portable (pour les rappels par SMS)"), validators=[optional, phone_format])
+    school_class = SelectField(_l("Classe (élèves seulement)"), choices=class_choices(), default="")
     birth_year = IntegerField(_l("Année de naissance (élèves seulement)"), description=_l("Par exemple 2012."),
                               validators=[student_birth_year])
     password = PasswordField(

@@ -79,6 +79,7 @@ def register():
                     locale=form.locale.data,
                     timezone=current_app.config["TIMEZONE"],
                     birth_year=form.birth_year.data,
+                    school_class=form.school_class.data if form.role.data == "student" else None,
                 ),
             )
         except ServiceError as error:

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..catalogue import LEVELS, SUBJECTS, activity_name, language_choices
+from ..catalogue import LEVELS, SUBJECTS, activity_name, class_choices, language_choices
 from ..forms import date_within_bounds
 
 
@@ -30,7 +30,7 @@ class BookForm(FlaskForm):
     student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])
     topic = TextAreaField(
         _l("Sur quoi avez-vous besoin d'aide ?"),
-        description=_l("Une phrase suffit, par exemple : « les fractions » ou « un dossier de la CAF »."),
+        description=_l("Une phrase suffit. Par exemple : « les fractions » ou « ma rédaction »."),
         validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))],
     )
 
@@ -43,6 +43,7 @@ class ChildForm(FlaskForm):
             Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
         ],
     )
+    school_class = SelectField(_l("Sa classe"), choices=class_choices(), default="")
 
 
 class ApproveForm(FlaskForm):

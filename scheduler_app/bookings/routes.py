@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from .. import db
 from ..access import current_account, own_booking, role_required
+from ..catalogue import CLASS_LEVELS
 from ..clock import now_utc
 from ..forms import as_id, show_service_error
 from ..i18n import viewer_zone
@@ -63,6 +64,8 @@ def browse():
     for_id = booking_for.id if booking_for else None
     form = SlotFilterForm(request.args)
     form.fill_choices(activities)
+    if "level" not in request.args:
+        form.level.data = _class_level(booking_for)
     chosen = _filter_from(form) if form.validate() else SlotFilter()
     opened = any(key not in ("for", "after") for key in request.args)
     after = page_mark()
@@ -75,6 +78,16 @@ def browse():
         first_page=url_for("bookings.browse", **here),
         next_page=url_for("bookings.browse", **here, after=mark_of(slots[-1])) if more else None,
     )
+
+
+def _class_level(booking_for: User | None) -> str:
+    """The level of the child the browser is for, from their class (the filter's default):
+    the student a coordinator books for, a student, or a parent's only child."""
+    student = booking_for or (current_account() if current_user.role == "student" else None)
+    if student is None and current_user.role == "parent":
+        children = students_in_care(db.session(), current_account())
+        student = children[0] if len(children) == 1 else None
+    return CLASS_LEVELS.get(student.school_class or "", "") if student is not None else ""
 
 
 def _alternatives(slot: Slot):
@@ -174,7 +187,7 @@ def cancel(booking_id: int):
 def add_child_page():
     form = ChildForm()
     if form.validate_on_submit():
-        child = add_child(db.session(), current_account(), form.name.data)
+        child = add_child(db.session(), current_account(), form.name.data, form.school_class.data)
         flash(_("%(name)s est ajouté à votre famille.", name=child.name), "success")
         return redirect(url_for("bookings.browse"))
     return render_template("bookings/add_child.html", form=form)

@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..catalogue import SCHOOL_CLASSES
 from ..clock import now_utc
 from ..db import write_transaction
 from ..models import Guardianship, TutorProfile, User
@@ -39,6 +40,7 @@ class NewPerson:
     locale: str = "fr"
     timezone: str = "Europe/Paris"
     birth_year: int | None = None  # a student signing up says it (services/consent.py)
+    school_class: str | None = None  # a student's class (catalogue.SCHOOL_CLASSES)
 
 
 def _user_from(person: NewPerson) -> User:
@@ -49,6 +51,7 @@ def _user_from(person: NewPerson) -> User:
         phone=(person.phone or "").strip() or None,
         locale=person.locale,
         timezone=person.timezone,
+        school_class=person.school_class if person.school_class in SCHOOL_CLASSES else None,
     )
     if person.password:
         user.set_password(person.password)
@@ -134,10 +137,12 @@ def create_family(db: Session, parent: NewPerson, children: list[NewPerson]) -> 
     return parent_user
 
 
-def add_child(db: Session, parent: User, name: str) -> User:
-    """A parent adds their child, who can then be booked for and joins by link."""
+def add_child(db: Session, parent: User, name: str, school_class: str | None = None) -> User:
+    """A parent adds their child (and their class, if known), who can then be booked for and
+    joins by link."""
     with write_transaction(db):
-        student = User(name=name.strip(), role="student", locale=parent.locale, timezone=parent.timezone)
+        student = User(name=name.strip(), role="student", locale=parent.locale, timezone=parent.timezone,
+                       school_class=school_class if school_class in SCHOOL_CLASSES else None)
         db.add(student)
         db.flush()
         # The parent signs the child up: that is their approval (services/consent.py).
