@@ -47,7 +47,8 @@ def world(db, frozen_clock):
     }
     student_link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == student_1.id))
     ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
-           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link}
+           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link,
+           "coordinator": viewers["coordinator"].id}
     return {"viewers": viewers, "ids": ids}
 
 
@@ -119,6 +120,8 @@ def actions(ids) -> dict[str, set[str]]:
         f"/admin/tutors/{ids['tutor']}": {"coordinator"},
         "/admin/activities/1": {"coordinator"},
         "/agenda/reset": {"student", "parent", "tutor"},
+        # Only a coordinator marked for mediation names another (the viewer is not marked).
+        f"/admin/coordinators/{ids['coordinator']}/mediation": set(),
     }
 
 

@@ -17,6 +17,8 @@ from ..forms import show_service_error
 from ..i18n import viewer_zone
 from ..models import Activity, TutorProfile, User
 from ..services import ServiceError
+from ..services.accounts import set_mediator
+from ..services.activities import has_sessions
 from ..services.centre_sessions import CentreFilter, centre_slots
 from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
@@ -90,6 +92,10 @@ def edit_activity(activity_id: int | None = None):
         abort(404)
     form = ActivityForm(obj=activity)
     if form.validate_on_submit():
+        if activity is not None and form.kind.data != activity.kind and has_sessions(db_session, activity):
+            # Its sessions were opened for one kind (who runs them, who may read them).
+            form.kind.errors = [_("Cette activité a déjà des séances : son genre ne peut plus changer.")]
+            return render_template("admin/activity_edit.html", form=form, activity=activity)
         try:
             with write_transaction(db_session):
                 target = activity or Activity()
@@ -119,8 +125,10 @@ def edit_tutor(tutor_id: int):
         form.subjects.data = TutorProfile.unpack(profile.subjects)
         form.levels.data = TutorProfile.unpack(profile.levels)
         form.languages.data = TutorProfile.unpack(profile.languages)
-        form.bio.data, form.active.data = profile.bio, tutor.active
+        form.bio.data, form.active.data, form.mediator.data = profile.bio, tutor.active, tutor.mediator
     if form.validate_on_submit():
+        if form.mediator.data != tutor.mediator:
+            set_mediator(db_session, current_account(), tutor, form.mediator.data)
         with write_transaction(db_session):
             profile.subjects = TutorProfile.pack(form.subjects.data or [])
             profile.levels = TutorProfile.pack(form.levels.data or [])
@@ -131,3 +139,17 @@ def edit_tutor(tutor_id: int):
         flash(_("Le profil de %(name)s est enregistré.", name=tutor.name), "success")
         return redirect(url_for("admin.people"))
     return render_template("admin/tutor_edit.html", form=form, tutor=tutor)
+
+
+@bp.route("/coordinators/<int:person_id>/mediation", methods=["POST"])
+@role_required("coordinator")
+def coordinator_mediation(person_id: int):
+    """Mark a coordinator for mediation, or no longer: only one marked may do it."""
+    person = db.session().get(User, person_id)
+    if person is None or person.role != "coordinator":
+        abort(404)
+    if not current_user.mediator:
+        abort(403)
+    set_mediator(db.session(), current_account(), person, request.form.get("mediator") == "1")
+    flash(_("Les réglages de %(name)s sont enregistrés.", name=person.name), "success")
+    return redirect(url_for("admin.people"))

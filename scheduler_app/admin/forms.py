@@ -63,6 +63,7 @@ class TutorProfileForm(FlaskForm):
     languages = TutorForm.languages
     bio = TutorForm.bio
     active = BooleanField(_l("Donne des séances en ce moment (décochez pour retirer ses créneaux de la liste)"))
+    mediator = BooleanField(_l("Médiateur : peut proposer des médiations familiales"))
 
     def fill_choices(self) -> None:
         self.languages.choices = language_choices()

@@ -40,7 +40,9 @@ def people():
             conditions.append(User.phone.like(f"%{digits.lstrip('0')}%"))
         query = query.where(or_(*conditions))
     parents = db_session.scalars(query.limit(100)).all()
-    return render_template("admin/people.html", tutors=tutors, parents=parents, search=search)
+    coordinators = db_session.scalars(select(User).where(User.role == "coordinator").order_by(User.name)).all()
+    return render_template("admin/people.html", tutors=tutors, parents=parents, search=search,
+                           coordinators=coordinators)
 
 
 @bp.route("/tutors/new", methods=["GET", "POST"])

@@ -14,8 +14,9 @@ from ..access import current_account, own_rule, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import say
-from ..models import Activity, AvailabilityRule
+from ..models import AvailabilityRule
 from ..services import ServiceError
+from ..services.activities import activities_run_by
 from ..services.availability import RuleChange, WeeklyPlan, end_rule, save_rule
 from ..services.tutor_sessions import bookings_of_slots
 from .forms import AvailabilityForm, write_dates
@@ -77,7 +78,7 @@ def end(rule_id: int):
 
 
 def _form(**kwargs) -> AvailabilityForm:
-    activities = db.session().scalars(select(Activity).where(Activity.active).order_by(Activity.id)).all()
+    activities = activities_run_by(db.session(), current_user)
     form = AvailabilityForm(**kwargs)
     form.fill_choices(activities)
     return form

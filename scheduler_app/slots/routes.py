@@ -4,17 +4,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import db
 from ..access import check_slot_tutor, current_account, own_slot, role_required
 from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, Booking
+from ..models import Booking
 from ..services.attendance import mark
 from .attendance_form import AttendanceForm
 from ..services import ServiceError
+from ..services.activities import activities_run_by
 from ..paging import mark_of, page_mark
 from ..services.tutor_sessions import (
     MARK_SHOWN,
@@ -117,7 +117,7 @@ def attendance(booking_id: int):
 @role_required("tutor")
 def new():
     db_session = db.session()
-    activities = db_session.scalars(select(Activity).where(Activity.active).order_by(Activity.id)).all()
+    activities = activities_run_by(db.session(), current_user)
     form = SlotForm()
     form.fill_choices(activities)
     if request.method == "GET" and activities:
