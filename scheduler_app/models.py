@@ -24,10 +24,11 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     and_,
+    literal,
     literal_column,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 
 from .clock import now_utc
 
@@ -296,6 +297,10 @@ class Booking(Base):
     # Last change of what calendars show (see Slot.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The topic as the reader may read it: loaded only through services/confidential.readable,
+    # "" otherwise, so a page that lists bookings cannot show a topic by mistake.
+    shown_topic: Mapped[str] = query_expression(default_expr=literal(""))
 
     slot: Mapped[Slot] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])

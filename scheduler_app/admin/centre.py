@@ -50,7 +50,7 @@ def sessions():
                               activity_id=_number(form.activity.data), status=form.status.data or "")
     slots = centre_slots(db_session, now_utc() - timedelta(hours=12), chosen)
     return render_template("admin/sessions.html", form=form, slots=slots,
-                           bookings=bookings_of_slots(db_session, slots), now=now_utc())
+                           bookings=bookings_of_slots(db_session, slots, current_account()), now=now_utc())
 
 
 @bp.route("/slots/<int:slot_id>/move", methods=["GET", "POST"])

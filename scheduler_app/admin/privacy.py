@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from .. import db
-from ..access import role_required
+from ..access import current_account, role_required
 from ..models import User
 from ..services.accounts import issue_family_code
 from ..services.privacy import delete_person, export
@@ -24,7 +24,7 @@ def _person(person_id: int) -> User:
 @role_required("coordinator")
 def export_person(person_id: int):
     person = _person(person_id)
-    body = json.dumps(export(db.session(), person), ensure_ascii=False, indent=2)
+    body = json.dumps(export(db.session(), person, viewer=current_account()), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="lien-personne-{person.id}.json"', "Cache-Control": "no-store"})
 

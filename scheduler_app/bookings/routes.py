@@ -96,6 +96,11 @@ def book(slot_id: int):
         flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
         return redirect(url_for("admin.people"))
     mediation = kind_of_slot(db_session, slot.id) == MEDIATION
+    if booking_for and booking_for.role == "parent" and not mediation:
+        abort(404)  # homework help is booked for a student
+    if booking_for and booking_for.role == "student" and mediation:
+        flash(_("Un rendez-vous de médiation est pour un adulte, jamais pour un enfant."), "info")
+        return redirect(url_for("admin.people"))
     if booking_for:
         students = [booking_for]
     elif mediation:  # for an adult, never for a child

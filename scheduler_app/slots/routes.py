@@ -80,7 +80,7 @@ PRESENCE = {"attended": "present", "absent": "absent"}  # a booking's status -> 
 def slot_page(slot_id: int):
     """One of the tutor's sessions: who booked, what they need, what earlier tutors noted; the
     tutor's join link, the calendar entry, and cancelling."""
-    page = tutor_slot_page(db.session(), slot_id)
+    page = tutor_slot_page(db.session(), slot_id, current_account())
     if page is None:
         abort(404)
     check_slot_tutor(page.tutor_id)
@@ -108,7 +108,7 @@ def attendance(booking_id: int):
             return redirect(url_for("slots.to_mark") + f"#booking-{booking.id}")
     if current_user.role == "coordinator":
         return redirect(url_for("admin.sessions"))
-    row = tutor_booking_row(db.session(), booking.id)
+    row = tutor_booking_row(db.session(), booking.id, current_account())
     sent = (row, form.presence.data, form.note.data or "", tuple(form.presence.errors), tuple(form.note.errors))
     return _to_mark_page({booking.id: sent})
 
