@@ -5,13 +5,13 @@ emails (a real SMTP server), SMS (the provider's stand-in), invitations, feeds a
 found nowhere; the mediator and a coordinator marked for mediation do read it."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from factories import look_again, login, make_family, make_person, make_slot, make_tutor, MEDIATION
-from scheduler_app.models import Guardianship, Notification, User
+from scheduler_app.models import Booking, Guardianship, Notification, User
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.confidential import (
@@ -24,6 +24,7 @@ from scheduler_app.services.confidential import (
     may_read,
 )
 from scheduler_app.services.feeds import feed_token
+from scheduler_app.services.mediation import MediationPlan, plan_mediation
 from scheduler_app.worker import make_dispatcher
 
 REASON = "conflit-garde-" + uuid.uuid4().hex  # unique: found only where it was really copied
@@ -34,8 +35,9 @@ HOMEWORK_NOTE = "revoir-les-fractions-" + uuid.uuid4().hex
 
 @pytest.fixture
 def centre(app, db, mail_server, brevo, frozen_clock):
-    """A mediation between Fatima (email) and Samir (phone only, SMS), Adam's parents; Adam's
-    homework help with Karim; the mediator Ousmane; two coordinators, one marked for mediation."""
+    """A mediation between Fatima (email) and Samir (email and SMS), Adam's parents, each also
+    invited to separate sessions and a joint one; Adam's homework help with Karim; the mediator
+    Ousmane; two coordinators, one marked for mediation."""
     app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
                       SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
@@ -44,10 +46,8 @@ def centre(app, db, mail_server, brevo, frozen_clock):
     nadia = make_person(db, "coordinator", "Nadia Benali")
     sonia = make_person(db, "coordinator", "Sonia Amrani", mediator=True)
     fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
-    samir = make_person(db, "parent", "Samir Haddou", email=None, phone="+33612345678", notify_by="sms")
-    samir_web = make_person(db, "parent", "Samir Web")  # Samir's own login, to walk his pages
-    db.add_all([Guardianship(parent_id=samir.id, student_id=adam.id),
-                Guardianship(parent_id=samir_web.id, student_id=adam.id)])
+    samir = make_person(db, "parent", "Samir Haddou", phone="+33612345678", notify_by="both")
+    db.add(Guardianship(parent_id=samir.id, student_id=adam.id))  # linked to the child, by the family code
     db.commit()
 
     first = make_slot(db, ousmane, activity_id=MEDIATION, starts_in=timedelta(days=1), minutes=60, subject="",
@@ -60,11 +60,14 @@ def centre(app, db, mail_server, brevo, frozen_clock):
     before = book_slot(db, first.id, fatima, fatima, topic=REASON)
     after = book_slot(db, second.id, fatima, fatima, topic=REASON)
     book_slot(db, samirs.id, samir, nadia, topic="")
+    planned = plan_mediation(db, ousmane, MediationPlan(
+        activity_id=MEDIATION, day=date(2027, 1, 21), start_time=time(14, 0), minutes=45,
+        party_ids=(fatima.id, samir.id), separate=True, joint=True, reason=REASON), "Europe/Paris")
     lesson = book_slot(db, homework.id, adam, fatima, topic=HOMEWORK_TOPIC)
     frozen_clock(first.starts_at + timedelta(minutes=70))
     mark(db, before, present=True, note=NOTE_TEXT)
     return {"ousmane": ousmane, "karim": karim, "nadia": nadia, "sonia": sonia, "fatima": fatima, "adam": adam,
-            "samir": samir, "samir_web": samir_web, "first": first, "second": second, "samirs": samirs,
+            "samir": samir, "planned": planned, "first": first, "second": second, "samirs": samirs,
             "homework": homework, "before": before, "after": after, "lesson": lesson}
 
 
@@ -131,8 +134,9 @@ def test_the_query_gives_the_reason_to_mediators_only(db, centre):
 
 def test_a_mediations_reason_and_note_are_found_nowhere_but_with_its_mediators(app, db, centre, mail_server, brevo):
     c = centre
-    slots = [c["first"].id, c["second"].id, c["samirs"].id, c["homework"].id]
-    bookings = [c["before"].id, c["after"].id, c["lesson"].id]
+    slots = [c["first"].id, c["second"].id, c["samirs"].id, c["homework"].id, *(s.id for s in c["planned"])]
+    look_again(db)
+    bookings = [*db.scalars(select(Booking.id))]
     anywhere = [*(f"/slots/{s}" for s in slots), *(f"/sessions/{b}" for b in bookings),
                 *(f"/slots/{s}/calendar.ics" for s in slots), *(f"/sessions/{b}/calendar.ics" for b in bookings),
                 "/", "/sessions", "/agenda", "/profile", "/slots"]
@@ -140,8 +144,8 @@ def test_a_mediations_reason_and_note_are_found_nowhere_but_with_its_mediators(a
         "the homework tutor": pages_of(app, "karim.haddad@example.org",
                                        [*anywhere, "/slots/mine", "/slots/to-mark", "/availability"])
         + feed_of(app, db, c["karim"]),
-        "a parent linked to the child, the other party": pages_of(app, "samir.web@example.org", anywhere)
-        + feed_of(app, db, c["samir_web"]) + feed_of(app, db, c["samir"]),
+        "a parent linked to the child, the other party": pages_of(app, "samir.haddou@example.org", anywhere)
+        + feed_of(app, db, c["samir"]),
         "a coordinator not marked for mediation": pages_of(app, "nadia.benali@example.org", [
             *anywhere, "/admin/", "/admin/sessions", "/admin/messages", f"/admin/people/{c['fatima'].id}",
             f"/admin/people/{c['fatima'].id}/export.json", f"/admin/people/{c['samir'].id}/export.json",
@@ -158,7 +162,14 @@ def test_a_mediations_reason_and_note_are_found_nowhere_but_with_its_mediators(a
     # The homework help is still there for those who help with it, and the walk saw real pages.
     assert HOMEWORK_TOPIC in seen["the homework tutor"] and HOMEWORK_TOPIC in seen["a coordinator not marked for mediation"]
     assert "Rendez-vous au centre social" in seen["every message and invitation, to anyone"]
-    assert "Élève : Fatima" not in seen["every message and invitation, to anyone"]
+    assert "Élève" not in seen["every message and invitation, to anyone"]
+    # Each party invited alone: the other party's name, phone and email reach neither.
+    to_samir = "\n".join(m.get_body(("plain",)).get_content() for m in mail_server.mailbox.to(c["samir"].email))
+    to_samir += "\n".join(r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678")
+    to_fatima = "\n".join(m.get_body(("plain",)).get_content() for m in mail_server.mailbox.to(c["fatima"].email))
+    assert "Rendez-vous au centre social" in to_samir and "Rendez-vous au centre social" in to_fatima
+    assert "Fatima" not in to_samir and c["fatima"].email not in to_samir
+    assert "Samir" not in to_fatima and c["samir"].email not in to_fatima and "612345678" not in to_fatima
 
     mediator = pages_of(app, "ousmane.diallo@example.org", [f"/slots/{c['second'].id}", "/slots/mine"])
     assert REASON in mediator and NOTE_TEXT in mediator

@@ -67,3 +67,12 @@ class TutorProfileForm(FlaskForm):
 
     def fill_choices(self) -> None:
         self.languages.choices = language_choices()
+
+
+class ContactForm(FlaskForm):
+    """An adult for a mediation, from a phone call: a name and a phone are enough."""
+
+    name = _name_field(_l("Prénom et nom"))
+    phone = TelField(_l("Téléphone portable"), validators=[DataRequired(_l("Écrivez le numéro de téléphone.")),
+                                                           phone_format])
+    email = EmailField(_l("Adresse e-mail (facultatif)"), validators=[optional, email_format])

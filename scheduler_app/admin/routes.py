@@ -14,8 +14,8 @@ from ..dispatch import retry
 from ..models import Guardianship, Notification, User
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
-from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_family, create_tutor, update_profile
-from .forms import FamilyForm, TutorForm
+from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_contact, create_family, create_tutor, update_profile
+from .forms import ContactForm, FamilyForm, TutorForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -110,6 +110,24 @@ def new_family():
             flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
             return redirect(url_for("admin.people"))
     return render_template("admin/family_new.html", form=form)
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+@role_required("coordinator")
+def new_contact():
+    """An adult for a mediation, with only a phone: messages reach them by SMS."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            person = create_contact(db.session(), NewPerson(
+                name=form.name.data, role="parent", email=form.email.data, phone=e164(form.phone.data),
+                timezone=current_app.config["TIMEZONE"]))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(name)s est enregistré.", name=person.name), "success")
+            return redirect(url_for("admin.people", q=person.name))
+    return render_template("admin/contact_new.html", form=form)
 
 
 @bp.route("/messages")

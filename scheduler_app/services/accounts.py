@@ -117,6 +117,15 @@ def create_family(db: Session, parent: NewPerson, children: list[NewPerson]) -> 
     return parent_user
 
 
+def create_contact(db: Session, person: NewPerson) -> User:
+    """A coordinator adds an adult for a mediation, often with only a phone (then told by SMS)."""
+    contact = create_family(db, person, [])
+    if not contact.email:
+        with write_transaction(db):
+            contact.notify_by = "sms"
+    return contact
+
+
 def add_child(db: Session, parent: User, name: str) -> User:
     """A parent adds their child, who can then be booked for and joins by link."""
     with write_transaction(db):

@@ -24,7 +24,8 @@ from ..services.tutor_sessions import (
     tutor_to_mark,
 )
 from ..services.slots import SlotPlan, cancel_slot, open_slots
-from .forms import SlotForm
+from ..services.mediation import MediationPlan, parties_to_choose, plan_mediation
+from .forms import MediationForm, SlotForm
 
 bp = Blueprint("slots", __name__, url_prefix="/slots")
 
@@ -174,3 +175,33 @@ def cancel(slot_id: int):
         flash(message, "success")
     # Back where the cancel button was: the coordinator's sessions page, or the tutor's own.
     return redirect(url_for("admin.sessions" if current_user.role == "coordinator" else "slots.mine"))
+
+
+@bp.route("/mediation/new", methods=["GET", "POST"])
+@role_required("tutor")
+def new_mediation():
+    """A mediator plans a mediation: separate sessions, one per party, and/or a joint one."""
+    if not current_user.mediator:
+        abort(403)
+    db_session = db.session()
+    activities = [activity for activity in activities_run_by(db_session, current_user) if activity.kind == "mediation"]
+    form = MediationForm()
+    form.fill_choices(activities, parties_to_choose(db_session))
+    if request.method == "GET" and activities:
+        form.minutes.data = activities[0].duration_minutes
+    if form.validate_on_submit():
+        plan = MediationPlan(
+            activity_id=form.activity_id.data, day=form.day.data, start_time=form.start_time.data,
+            minutes=form.minutes.data, party_ids=tuple(form.parties.data),
+            separate=form.sessions.data in ("separate", "both"), joint=form.sessions.data in ("joint", "both"),
+            reason=form.reason.data or "",
+        )
+        try:
+            slots = plan_mediation(db_session, current_account(), plan, current_user.timezone)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(ngettext("%(num)d séance prévue : chaque personne reçoit son invitation.",
+                           "%(num)d séances prévues : chaque personne reçoit son invitation.", len(slots)), "success")
+            return redirect(url_for("slots.mine"))
+    return render_template("slots/mediation_new.html", form=form)
