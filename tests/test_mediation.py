@@ -275,3 +275,56 @@ def test_the_mediator_opens_the_room_first_and_the_parties_come_in_from_the_star
         assert state(fatima, start) == "open" and state(samir, start) == "open"
     page = app.test_client().get(f"/j/{tokens[fatima.id]}").get_data(as_text=True)
     assert "Rendez-vous au centre social" in page and "Ousmane" not in page
+
+
+def test_a_mediation_booked_for_a_child_before_kinds_existed_stays_out_of_homework_and_other_parents_pages(
+        app, client, db, monday):
+    """Data from before this rule: the issue's mediation booked "for" Adam, with its note."""
+    from scheduler_app.services.attendance import mark
+    from scheduler_app.services.feeds import feed_token
+
+    karim, ousmane = make_tutor(db, "Karim Haddad"), _mediator(db)
+    fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    samir = make_person(db, "parent", "Samir Haddou")
+    db.add(Guardianship(parent_id=samir.id, student_id=adam.id))
+    db.commit()
+    earlier_lesson = book_slot(db, make_slot(db, karim, starts_in=timedelta(days=1)).id, adam, fatima)
+    mediation = make_slot(db, ousmane, activity_id=MEDIATION, subject="", level="", starts_in=timedelta(days=2))
+    old = Booking(slot_id=mediation.id, student_id=adam.id, booked_by_id=fatima.id, topic="conflit avec son père",
+                  starts_at=mediation.starts_at, ends_at=mediation.ends_at)
+    db.add(old)
+    mediation.booked = 1
+    db.add(JoinToken(slot_id=mediation.id, booking_id=old.id, user_id=samir.id))
+    db.commit()
+    lesson = make_slot(db, karim, starts_in=timedelta(days=5))
+    book_slot(db, lesson.id, adam, fatima)
+    # The mediator also helps with homework: there too, only homework notes.
+    his_lesson = make_slot(db, ousmane, starts_in=timedelta(days=6))
+    book_slot(db, his_lesson.id, adam, fatima)
+    monday_after = mediation.ends_at + timedelta(hours=1)
+    from scheduler_app import clock
+    clock.set_now(monday_after)
+    mark(db, old, present=True, note="Conflit autour de la garde ; père absent.")
+    mark(db, earlier_lesson, present=True, note="Les fractions sont comprises.")
+
+    login(client, karim.email)
+    page = client.get(f"/slots/{lesson.id}").get_data(as_text=True)
+    assert "Les fractions sont comprises." in page  # a homework note reaches the next homework tutor
+    assert "garde" not in page and "conflit" not in page
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    login(client, ousmane.email)
+    page = client.get(f"/slots/{his_lesson.id}").get_data(as_text=True)
+    assert "Les fractions sont comprises." in page and "garde" not in page
+    assert "conflit avec son père" in client.get(f"/slots/{mediation.id}").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+
+    login(client, samir.email)
+    sessions = client.get("/sessions").get_data(as_text=True)
+    assert "Médiation familiale" not in sessions and "Karim Haddad" in sessions
+    assert client.get(f"/sessions/{old.id}").status_code == 403
+    look_again(db)
+    feed = client.get(f"/calendar/{feed_token(db, samir).secret}.ics").get_data(as_text=True)
+    assert "Rendez-vous au centre social" not in feed and "Aide aux devoirs" in feed
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/profile").get_data(as_text=True))})
+    login(client, fatima.email)  # who booked it still finds it
+    assert client.get(f"/sessions/{old.id}").status_code == 200

@@ -10,7 +10,7 @@ with `may_read` itself), so a page, a message or an export cannot show more than
   family their bookings).
 """
 
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam, case, literal, literal_column, select
+from sqlalchemy import Boolean, ColumnElement, and_, bindparam, case, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Activity, Booking, Slot, User
@@ -73,6 +73,21 @@ def booking_texts(db: Session, viewer: User | None, booking_id: int) -> tuple[st
         clearances(viewer),
     ).one()
     return row.topic, row.note
+
+
+def family_sees(person) -> ColumnElement:
+    """Among a family's bookings, those `person` (an id, a column or a parameter) sees: a
+    mediation only when it is theirs or they booked it; a parent linked to the same child never
+    sees one that someone else booked."""
+    mediation = (select(Slot.id).join(Activity, Activity.id == Slot.activity_id)
+                 .where(Slot.id == Booking.slot_id, Activity.kind == literal_column(f"'{MEDIATION}'")).exists())
+    return or_(Booking.student_id == person, Booking.booked_by_id == person, ~mediation)
+
+
+def family_may_see(viewer: User, booking: Booking) -> bool:
+    """`family_sees` for one loaded booking (its slot's activity loaded or loadable)."""
+    return (booking.student_id == viewer.id or booking.booked_by_id == viewer.id
+            or booking.slot.activity.kind != MEDIATION)
 
 
 def kind_of_slot(db: Session, slot_id: int) -> str:
