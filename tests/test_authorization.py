@@ -157,7 +157,7 @@ def actions(ids) -> dict[str, set[str]]:
         f"/sessions/{ids['party_booking']}/cancel": {"coordinator", "mediation_coordinator"},
         f"/slots/{ids['mediation']}/cancel": {"coordinator", "mediation_coordinator"},
         f"/slots/{ids['planned']}/cancel": {"coordinator", "mediation_coordinator"},
-        f"/slots/bookings/{ids['party_booking']}/attendance": {"coordinator", "mediation_coordinator"},
+        f"/slots/bookings/{ids['party_booking']}/attendance": {"mediation_coordinator"},
         f"/admin/slots/{ids['mediation']}/move": {"coordinator", "mediation_coordinator"},
     }
 

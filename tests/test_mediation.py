@@ -328,3 +328,17 @@ def test_a_mediation_booked_for_a_child_before_kinds_existed_stays_out_of_homewo
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/profile").get_data(as_text=True))})
     login(client, fatima.email)  # who booked it still finds it
     assert client.get(f"/sessions/{old.id}").status_code == 200
+
+
+def test_the_first_mediation_coordinator_is_marked_from_the_command_line(app, db):
+    nadia = make_person(db, "coordinator", "Nadia Benali")
+    make_family(db, "Fatima Haddou", "Adam Haddou")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["mediator", "fatima.haddou@example.org"]).exit_code != 0  # not staff
+    result = runner.invoke(args=["mediator", "Nadia.Benali@example.org"])
+    assert result.exit_code == 0, result.output
+    look_again(db)
+    assert db.get(User, nadia.id).mediator
+    runner.invoke(args=["mediator", "nadia.benali@example.org", "--off"])
+    look_again(db)
+    assert not db.get(User, nadia.id).mediator

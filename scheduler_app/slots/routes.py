@@ -24,6 +24,7 @@ from ..services.tutor_sessions import (
     tutor_to_mark,
 )
 from ..services.slots import SlotPlan, cancel_slot, open_slots
+from ..services.confidential import NOTE, may_read
 from ..services.mediation import MediationPlan, parties_to_choose, plan_mediation
 from .forms import MediationForm, SlotForm
 
@@ -97,7 +98,9 @@ def attendance(booking_id: int):
     booking = db.session().get(Booking, booking_id)
     if booking is None:
         abort(404)
-    own_slot(booking.slot_id)  # the slot's tutor (or a coordinator), else 403
+    slot = own_slot(booking.slot_id)  # the slot's tutor (or a coordinator), else 403
+    if not may_read(current_user, NOTE, slot.activity.kind):
+        abort(403)  # a mediation's note is written by those who may read it, not overwritten by others
     form = AttendanceForm(prefix=f"b{booking.id}")
     if form.validate_on_submit():
         try:
