@@ -342,3 +342,21 @@ def test_the_first_mediation_coordinator_is_marked_from_the_command_line(app, db
     runner.invoke(args=["mediator", "nadia.benali@example.org", "--off"])
     look_again(db)
     assert not db.get(User, nadia.id).mediator
+
+
+def test_students_are_offered_homework_help_and_a_coordinator_booking_for_an_adult_mediation(client, db, monday):
+    mediation = make_slot(db, _mediator(db), activity_id=MEDIATION, subject="", level="")
+    homework = make_slot(db, make_tutor(db), starts_in=timedelta(days=3))
+    fatima, _kids = make_family(db, "Fatima Haddou", "Adam Haddou")
+    login(client, make_person(db, "student", "Yasmine Haddou").email)
+    offered = client.get("/slots").get_data(as_text=True)
+    assert f"/slots/{homework.id}/book" in offered and f"/slots/{mediation.id}/book" not in offered
+    client.post("/logout", data={"csrf_token": csrf_token(offered)})
+    login(client, fatima.email)
+    offered = client.get("/slots").get_data(as_text=True)
+    assert f"/slots/{homework.id}/book" in offered and f"/slots/{mediation.id}/book" in offered
+    client.post("/logout", data={"csrf_token": csrf_token(offered)})
+    look_again(db)
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    offered = client.get(f"/slots?for={fatima.id}").get_data(as_text=True)
+    assert f"/slots/{mediation.id}/book" in offered and f"/slots/{homework.id}/book" not in offered

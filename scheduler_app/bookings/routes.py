@@ -29,7 +29,15 @@ bp = Blueprint("bookings", __name__)
 FAMILY = ("student", "parent")
 
 
-def _filter_from(form: SlotFilterForm) -> SlotFilter:
+def _kind_shown(booking_for: User | None) -> str:
+    """The kind of activity offered: homework help to a student or for one, mediation when a
+    coordinator books for an adult; both to a parent (for their children, or for themself)."""
+    if current_user.role == "student" or (booking_for is not None and booking_for.role == "student"):
+        return "homework"
+    return "mediation" if booking_for is not None else ""
+
+
+def _filter_from(form: SlotFilterForm, kind: str = "") -> SlotFilter:
     day_start = day_end = None
     if form.day.data:
         zone = viewer_zone()
@@ -42,6 +50,7 @@ def _filter_from(form: SlotFilterForm) -> SlotFilter:
         language=form.language.data or "",
         day_start=day_start,
         day_end=day_end,
+        kind=kind,
     )
 
 
@@ -64,7 +73,8 @@ def browse():
     for_id = booking_for.id if booking_for else None
     form = SlotFilterForm(request.args)
     form.fill_choices(activities)
-    chosen = _filter_from(form) if form.validate() else SlotFilter()
+    kind = _kind_shown(booking_for)
+    chosen = _filter_from(form, kind) if form.validate() else SlotFilter(kind=kind)
     opened = any(key not in ("for", "after") for key in request.args)
     after = page_mark()
     slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
