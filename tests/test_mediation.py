@@ -234,6 +234,10 @@ def test_a_mediator_plans_separate_sessions_then_a_joint_one_each_party_invited_
     login(client, fatima.email)
     sessions = client.get("/sessions").get_data(as_text=True)
     assert "Samir" not in sessions and "33622222222" not in sessions
+    hers = {b.slot_id: b.id for b in db.scalars(select(Booking).where(Booking.student_id == fatima.id))}
+    alone = client.get(f"/sessions/{hers[slots[0].id]}").get_data(as_text=True)
+    together = client.get(f"/sessions/{hers[slots[2].id]}").get_data(as_text=True)
+    assert "Séance commune" not in alone and "Séance commune" in together and "Samir" not in together
 
 
 def test_planning_refuses_a_child_and_a_non_mediator(db, monday, parties):
