@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from . import db
 from .models import AvailabilityRule, Booking, Slot, User
 from .services.booking import may_act_for
+from .services.confidential import family_may_see
 
 
 def role_required(*roles: str):
@@ -54,6 +55,8 @@ def own_booking(booking_id: int) -> Booking:
         abort(404)
     if not may_act_for(current_user, booking.student, db.session()):
         abort(403)
+    if current_user.role != "coordinator" and not family_may_see(current_user, booking):
+        abort(403)  # a mediation someone else booked, seen through a linked child
     return booking
 
 

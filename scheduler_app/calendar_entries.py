@@ -54,7 +54,12 @@ def session_entry(
     activity = activity_name(slot.activity.name)
     subject = subject_name(slot.subject) if slot.subject else ""
     lines = []
-    if booking is None:
+    if slot.activity.kind == "mediation":
+        # Where and when only: a calendar is read by others (shared agendas, phone lock screens).
+        uid, sequence = ((f"slot-{slot.id}@{centre.domain}", slot.sequence) if booking is None
+                         else (f"booking-{booking.id}@{centre.domain}", booking.sequence))
+        summary = _("Rendez-vous au centre social")
+    elif booking is None:
         uid, sequence = f"slot-{slot.id}@{centre.domain}", slot.sequence
         summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
         if participants:

@@ -118,4 +118,28 @@ def purge(days: int | None, yes: bool):
         click.echo("Nothing was changed. Run again with --yes to remove it.")
 
 
-commands = [db_group, demo, materialise, worker, purge]
+@click.command("mediator")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="No longer a mediator.")
+@with_appcontext
+def mediator(email: str, off: bool):
+    """Mark a tutor as a mediator, or a coordinator for mediation (the first one is marked here;
+    after that a coordinator marked for mediation marks the others in the app)."""
+    from sqlalchemy import select
+
+    from .db import write_transaction
+    from .models import User
+
+    session = database.new_session()
+    try:
+        person = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if person is None or person.role not in ("tutor", "coordinator"):
+            raise click.ClickException("No tutor or coordinator has this email address.")
+        with write_transaction(session):
+            person.mediator = not off
+        click.echo(f"{person.role} {person.id}: mediator={person.mediator}")
+    finally:
+        session.close()
+
+
+commands = [db_group, demo, materialise, worker, purge, mediator]

@@ -56,6 +56,8 @@ def load_demo(db: Session) -> dict[str, int]:
                 user = User(name=name, email=email, role=role, timezone=ZONE, locale="fr")
                 if email:
                     user.set_password(DEMO_PASSWORD)
+                # The centre's mediator runs the mediations; the coordinator reads them.
+                user.mediator = name in ("Ousmane Diallo", "Nadia Benali")
                 db.add(user)
                 created["people"] += 1
             people[name] = user

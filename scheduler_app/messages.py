@@ -23,9 +23,11 @@ from .catalogue import subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
+from .services.confidential import MEDIATION, OUTSIDE, TOPIC, shown
 
 log = logging.getLogger(__name__)
 
+CANCELLATIONS = {"booking_cancelled", "tutor_booking_cancelled", "slot_cancelled"}
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
              "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation"}
 
@@ -105,11 +107,18 @@ class Composer:
                 starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
                 student_name=booking.student.name if booking else ", ".join(students),
-                topic=booking.topic if booking else "",
+                topic=shown(person, booking, TOPIC, slot.activity.kind, where=OUTSIDE) if booking else "",
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
                 soon=row.kind.startswith("reminder_") and _is_soon(row.kind),
             )
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
+        if slot is not None and slot.activity.kind == MEDIATION:
+            # Where and when only: a mediation's messages carry no activity, name or reason.
+            template = "mediation_cancelled" if row.kind in CANCELLATIONS else "mediation"
+            context = {"tz": person.timezone, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
+                       "join_url": join_url, "is_tutor": person.id == slot.tutor_id}
+            if row.kind in CANCELLATIONS:
+                join_url = None
         rendered = self.renderer.render(template, row.locale, **context)
         if row.channel == "sms":
             return sms_message(row, rendered, join_url)

@@ -24,10 +24,11 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     and_,
+    literal,
     literal_column,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, query_expression, relationship
 
 from .catalogue import LANGUAGES
 from .clock import now_utc
@@ -68,6 +69,7 @@ class Base(DeclarativeBase):
 
 
 ROLES = ("student", "parent", "tutor", "coordinator")
+ACTIVITY_KINDS = ("homework", "mediation")  # homework help is for students; mediation for adults
 
 
 def new_secret() -> str:
@@ -99,6 +101,9 @@ class User(Base):
     family_code: Mapped[str | None] = mapped_column(String(12))
     # Set when the person was deleted: the row stays, emptied, so reports keep their counts.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff marked for family mediation: a tutor who may run mediation activities, or a
+    # coordinator who may read what mediations say (services/confidential.py).
+    mediator: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Part of the login session's identity: changing it (new password) logs out every device.
     login_key: Mapped[str] = mapped_column(String(64), default=new_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -194,10 +199,12 @@ class Activity(Base):
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
         CheckConstraint("capacity >= 1", name="capacity_positive"),
+        CheckConstraint(f"kind IN {ACTIVITY_KINDS}", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="homework", server_default="homework")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=45)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -246,6 +253,8 @@ class Slot(Base):
     level: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(20), default="open")
     room_name: Mapped[str] = mapped_column(String(64), unique=True)
+    # A mediation session where the parties meet: only then may they see each other's names.
+    joint: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # RFC 5545 SEQUENCE of the tutor's invitation for this slot: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The weekly availability this slot was materialised from, if any.
@@ -302,6 +311,10 @@ class Booking(Base):
     # Last change of what calendars show (see Slot.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The topic as the reader may read it: loaded only through services/confidential.readable,
+    # "" otherwise, so a page that lists bookings cannot show a topic by mistake.
+    shown_topic: Mapped[str] = query_expression(default_expr=literal(""))
 
     slot: Mapped[Slot] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])

@@ -2,30 +2,36 @@
 (200, or a redirect where that is the page's answer), who is sent to log in (302 to /login),
 and who is refused (403/404). A route added without an entry here fails the last test."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from conftest import csrf_token
-from factories import login, make_family, make_person, make_slot, make_tutor
+from factories import MEDIATION, login, make_family, make_person, make_slot, make_tutor
 from scheduler_app.models import Booking, JoinToken, Notification, Slot
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.booking import book_slot
+from scheduler_app.services.mediation import MediationPlan, plan_mediation
 
-ROLES = ("anonymous", "student", "parent", "tutor", "coordinator")
+# "mediator": a tutor marked for mediation, who runs none of the sessions looked at;
+# "mediation_coordinator": a coordinator marked for mediation. Each is walked as its role is.
+ROLES = ("anonymous", "student", "parent", "tutor", "coordinator", "mediator", "mediation_coordinator")
+AS_ROLE = {"mediator": "tutor", "mediation_coordinator": "coordinator"}
 OK, LOGIN, REFUSED = {200}, "login", {403, 404}
 EVERYONE = dict.fromkeys(ROLES, OK)
 
 
 def only(*roles, ok=OK):
     """Allowed roles get `ok`; anonymous is sent to log in; other roles are refused."""
-    return {role: ok if role in roles else (LOGIN if role == "anonymous" else REFUSED) for role in ROLES}
+    return {role: ok if AS_ROLE.get(role, role) in roles or role in roles else (LOGIN if role == "anonymous" else REFUSED)
+            for role in ROLES}
 
 
 @pytest.fixture
 def world(db, frozen_clock):
-    """Tutor A's slot booked by family 1; the people looking are strangers to both."""
+    """Tutor A's slot booked by family 1, and mediator M's mediation with Fatima (family 1's
+    mother) as its party; the people looking are strangers to all of them."""
     from datetime import date, time
 
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
@@ -39,15 +45,26 @@ def world(db, frozen_clock):
     failed = db.scalars(select(Notification)).first()
     failed.status = "failed"
     db.commit()
+    mediator = make_tutor(db, "Ousmane Diallo", mediator=True)
+    mediation = make_slot(db, mediator, activity_id=MEDIATION, subject="", level="", starts_in=timedelta(days=3))
+    party_booking = book_slot(db, mediation.id, parent_1, parent_1, topic="la garde")
+    planned = plan_mediation(db, mediator, MediationPlan(
+        activity_id=MEDIATION, day=date(2027, 1, 20), start_time=time(14, 0), minutes=45,
+        party_ids=(parent_1.id,), separate=False, joint=True), "Europe/Paris")[0]
     viewers = {
         "student": make_person(db, "student", "Léa Petit"),
         "parent": make_family(db, "Jean Petit", "Hugo Petit")[0],
         "tutor": make_tutor(db, "Claire Martin"),
         "coordinator": make_person(db, "coordinator", "Nadia Benali"),
+        "mediator": make_tutor(db, "Aïcha Traoré", mediator=True),
+        "mediation_coordinator": make_person(db, "coordinator", "Sonia Amrani", mediator=True),
     }
     student_link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == student_1.id))
+    party_link = db.scalar(select(JoinToken.token).where(JoinToken.booking_id == party_booking.id))
     ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
-           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link}
+           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link,
+           "coordinator": viewers["coordinator"].id, "mediation": mediation.id, "party_booking": party_booking.id,
+           "party_join": party_link, "planned": planned.id}
     return {"viewers": viewers, "ids": ids}
 
 
@@ -71,7 +88,7 @@ def pages(ids) -> dict[str, dict]:
         f"/sessions/{ids['booking']}": only("coordinator"),
         f"/sessions/{ids['booking']}/calendar.ics": only(),
         "/slots": only("student", "parent", "coordinator"),
-        f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}},
+        f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}, "mediation_coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
         "/slots/mine": only("tutor"),
         "/slots/to-mark": only("tutor"),
@@ -100,6 +117,20 @@ def pages(ids) -> dict[str, dict]:
         "/admin/reports.csv": only("coordinator"),
         "/admin/sessions": only("coordinator"),
         f"/admin/slots/{ids['slot']}/move": only("coordinator"),
+        "/admin/contacts/new": only("coordinator"),
+        "/slots/mediation/new": only("mediator"),
+        # Mediation objects: the mediator's slots (opened, and planned), a party's booking and link.
+        f"/j/{ids['party_join']}": EVERYONE,
+        **{url: only("coordinator") for url in (
+            f"/slots/{ids['mediation']}", f"/slots/{ids['planned']}", f"/sessions/{ids['party_booking']}",
+            f"/admin/slots/{ids['mediation']}/move", f"/admin/slots/{ids['planned']}/move")},
+        **{url: only() for url in (
+            f"/slots/{ids['mediation']}/calendar.ics", f"/slots/{ids['planned']}/calendar.ics",
+            f"/sessions/{ids['party_booking']}/calendar.ics")},
+        # The booking form of a mediation: a parent's for themself; a student is sent back (a
+        # mediation is for adults), a coordinator to choose the person first.
+        f"/slots/{ids['planned']}/book": {**only("parent"), "coordinator": {302}, "mediation_coordinator": {302},
+                                          "student": {302}},
     }
 
 
@@ -122,6 +153,15 @@ def actions(ids) -> dict[str, set[str]]:
         f"/admin/tutors/{ids['tutor']}": {"coordinator"},
         "/admin/activities/1": {"coordinator"},
         "/agenda/reset": {"student", "parent", "tutor"},
+        # Only a coordinator marked for mediation names another.
+        f"/admin/coordinators/{ids['coordinator']}/mediation": {"mediation_coordinator"},
+        "/admin/contacts/new": {"coordinator", "mediation_coordinator"},
+        "/slots/mediation/new": {"mediator"},
+        f"/sessions/{ids['party_booking']}/cancel": {"coordinator", "mediation_coordinator"},
+        f"/slots/{ids['mediation']}/cancel": {"coordinator", "mediation_coordinator"},
+        f"/slots/{ids['planned']}/cancel": {"coordinator", "mediation_coordinator"},
+        f"/slots/bookings/{ids['party_booking']}/attendance": {"mediation_coordinator"},
+        f"/admin/slots/{ids['mediation']}/move": {"coordinator", "mediation_coordinator"},
     }
 
 
@@ -153,7 +193,7 @@ def test_nobody_changes_what_is_not_theirs(app, db, world, role):
     token = csrf_token(client.get("/login" if role == "anonymous" else "/profile").get_data(as_text=True))
     wrong = {}
     for url, allowed in actions(world["ids"]).items():
-        if role in allowed:
+        if role in allowed or AS_ROLE.get(role) in allowed:
             continue
         response = client.post(url, data={"csrf_token": token})
         refused = (response.status_code in REFUSED if role != "anonymous"
@@ -164,7 +204,10 @@ def test_nobody_changes_what_is_not_theirs(app, db, world, role):
     db.expire_all()
     ids = world["ids"]
     assert db.get(Booking, ids["booking"]).status == "confirmed"
-    assert db.get(Slot, ids["slot"]).status == "open"
+    assert db.get(Booking, ids["party_booking"]).status == "confirmed"
+    assert db.get(Booking, ids["party_booking"]).tutor_note == ""
+    for slot in ("slot", "mediation", "planned"):
+        assert db.get(Slot, ids[slot]).status == "open"
 
 
 def test_the_owners_reach_their_own_things(app, db, world):
@@ -172,6 +215,10 @@ def test_the_owners_reach_their_own_things(app, db, world):
     owners = {
         "Adam's mother": ("fatima.haddou@example.org", [f"/sessions/{ids['booking']}", f"/sessions/{ids['booking']}/calendar.ics"]),
         "the tutor": ("karim.haddad@example.org", [f"/slots/{ids['slot']}/calendar.ics", f"/availability/{ids['rule']}/edit"]),
+        "the mediator": ("ousmane.diallo@example.org", [f"/slots/{ids['mediation']}", f"/slots/{ids['planned']}",
+                                                        f"/slots/{ids['planned']}/calendar.ics", "/slots/mediation/new"]),
+        "the party": ("fatima.haddou@example.org", [f"/sessions/{ids['party_booking']}",
+                                                    f"/sessions/{ids['party_booking']}/calendar.ics"]),
     }
     for who, (email, urls) in owners.items():
         client = app.test_client()

@@ -19,12 +19,13 @@ def _mark(db, booking, status):
 
 def test_attendance_is_counted_per_tutor_and_exported_for_a_spreadsheet(client, db, frozen_clock):
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
-    karim, claire = make_tutor(db), make_tutor(db, "Claire Martin")
+    karim, claire = make_tutor(db), make_tutor(db, "Claire Martin", mediator=True)
     parent, kids = make_family(db, "Fatima Haddou", "Adam Haddou", "Yasmine Haddou", "Inès Haddou", "Sami Haddou")
     slots = [make_slot(db, karim, starts_in=timedelta(days=1)), make_slot(db, karim, starts_in=timedelta(days=2)),
              make_slot(db, claire, starts_in=timedelta(days=3)),
              make_slot(db, claire, starts_in=timedelta(days=4), activity_id=MEDIATION)]
-    bookings = [book_slot(db, slot.id, kid, parent) for slot, kid in zip(slots, kids)]
+    bookings = [book_slot(db, slot.id, kid, parent) for slot, kid in zip(slots[:3], kids)]
+    bookings.append(book_slot(db, slots[3].id, parent, parent))  # a mediation is for an adult
     frozen_clock(slots[3].starts_at - timedelta(hours=2))
     cancel_booking(db, bookings[3])  # late: two hours before
     _mark(db, bookings[0], "attended")

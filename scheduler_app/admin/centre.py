@@ -12,9 +12,10 @@ from ..access import current_account, own_slot, role_required
 from ..clock import now_utc
 from ..forms import as_id, show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity
+from ..models import Activity, User
 from ..services import ServiceError
-from ..services.activities import all_activities, save_activity
+from ..services.accounts import set_mediator
+from ..services.activities import all_activities, has_sessions, save_activity
 from ..services.centre_sessions import CentreFilter, centre_slots
 from ..services.people import find_tutor, tutor_names, update_tutor_profile
 from ..services.tutor_sessions import bookings_of_slots
@@ -41,7 +42,7 @@ def sessions():
                               activity_id=as_id(form.activity.data), status=form.status.data or "")
     slots = centre_slots(db_session, now_utc() - timedelta(hours=12), chosen)
     return render_template("admin/sessions.html", form=form, slots=slots,
-                           bookings=bookings_of_slots(db_session, slots), now=now_utc())
+                           bookings=bookings_of_slots(db_session, slots, current_account()), now=now_utc())
 
 
 @bp.route("/slots/<int:slot_id>/move", methods=["GET", "POST"])
@@ -82,6 +83,10 @@ def edit_activity(activity_id: int | None = None):
         abort(404)
     form = ActivityForm(obj=activity)
     if form.validate_on_submit():
+        if activity is not None and form.kind.data != activity.kind and has_sessions(db_session, activity):
+            # Its sessions were opened for one kind (who runs them, who may read them).
+            form.kind.errors = [_("Cette activité a déjà des séances : son genre ne peut plus changer.")]
+            return render_template("admin/activity_edit.html", form=form, activity=activity)
         try:
             save_activity(db_session, activity, form.change())
         except ServiceError as error:
@@ -104,7 +109,23 @@ def edit_tutor(tutor_id: int):
     if request.method == "GET":
         form.show(tutor)
     if form.validate_on_submit():
+        if form.mediator.data != tutor.mediator:
+            set_mediator(db.session(), current_account(), tutor, form.mediator.data)
         update_tutor_profile(db.session(), tutor, form.change())
         flash(_("Le profil de %(name)s est enregistré.", name=tutor.name), "success")
         return redirect(url_for("admin.people"))
     return render_template("admin/tutor_edit.html", form=form, tutor=tutor)
+
+
+@bp.route("/coordinators/<int:person_id>/mediation", methods=["POST"])
+@role_required("coordinator")
+def coordinator_mediation(person_id: int):
+    """Mark a coordinator for mediation, or no longer: only one marked may do it."""
+    person = db.session().get(User, person_id)
+    if person is None or person.role != "coordinator":
+        abort(404)
+    if not current_user.mediator:
+        abort(403)
+    set_mediator(db.session(), current_account(), person, request.form.get("mediator") == "1")
+    flash(_("Les réglages de %(name)s sont enregistrés.", name=person.name), "success")
+    return redirect(url_for("admin.people"))

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..catalogue import activity_name
@@ -40,6 +40,13 @@ class ActivityForm(FlaskForm):
         _l("Nom de l'activité"),
         validators=[DataRequired(_l("Écrivez le nom de l'activité.")),
                     Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
+    )
+    kind = RadioField(
+        _l("Genre d'activité"),
+        choices=[("homework", _l("Aide aux devoirs : pour les élèves")),
+                 ("mediation", _l("Médiation : pour les adultes, avec un médiateur"))],
+        default="homework",
+        validators=[DataRequired(_l("Choisissez le genre d'activité."))],
     )
     duration_minutes = minutes_field(_l("Durée habituelle (minutes)"))
     capacity = places_field(_l("Places habituelles"))

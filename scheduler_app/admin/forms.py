@@ -65,6 +65,7 @@ class TutorProfileForm(FlaskForm):
     languages = TutorForm.languages
     bio = TutorForm.bio
     active = BooleanField(_l("Donne des séances en ce moment (décochez pour retirer ses créneaux de la liste)"))
+    mediator = BooleanField(_l("Médiateur : peut proposer des médiations familiales"))
 
     def fill_choices(self) -> None:
         self.languages.choices = language_choices()
@@ -77,9 +78,17 @@ class TutorProfileForm(FlaskForm):
             self.levels.data = TutorProfile.unpack(profile.levels)
             self.languages.data = TutorProfile.unpack(profile.languages)
             self.bio.data = profile.bio
-        self.active.data = tutor.active
+        self.active.data, self.mediator.data = tutor.active, tutor.mediator
 
     def change(self) -> TutorProfileChange:
         return TutorProfileChange(subjects=self.subjects.data or [], levels=self.levels.data or [],
                                   languages=self.languages.data or [], bio=self.bio.data or "",
                                   active=self.active.data)
+
+class ContactForm(FlaskForm):
+    """An adult for a mediation, from a phone call: a name and a phone are enough."""
+
+    name = _name_field(_l("Prénom et nom"))
+    phone = TelField(_l("Téléphone portable"), validators=[DataRequired(_l("Écrivez le numéro de téléphone.")),
+                                                           phone_format])
+    email = EmailField(_l("Adresse e-mail (facultatif)"), validators=[optional, email_format])

@@ -11,7 +11,7 @@ from wtforms import RadioField
 from wtforms.validators import InputRequired
 
 from .. import db
-from ..access import role_required
+from ..access import current_account, role_required
 from ..forms import show_service_error
 from ..i18n import say
 from ..models import User
@@ -32,7 +32,7 @@ def _person(person_id: int) -> User:
 @role_required("coordinator")
 def export_person(person_id: int):
     person = _person(person_id)
-    body = json.dumps(export(db.session(), person), ensure_ascii=False, indent=2)
+    body = json.dumps(export(db.session(), person, viewer=current_account()), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": f'attachment; filename="lien-personne-{person.id}.json"', "Cache-Control": "no-store"})
 

@@ -11,10 +11,10 @@ from ..dispatch import retry
 from ..models import User
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
-from ..services.accounts import NewPerson, NewTutor, create_family, create_tutor, update_profile
+from ..services.accounts import NewPerson, NewTutor, create_contact, create_family, create_tutor, update_profile
 from ..services.outbox import failed_messages
-from ..services.people import find_families, tutors
-from .forms import FamilyForm, TutorForm
+from ..services.people import coordinators, find_families, tutors
+from .forms import ContactForm, FamilyForm, TutorForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -25,7 +25,7 @@ def people():
     db_session = db.session()
     search = request.args.get("q", "").strip()
     return render_template("admin/people.html", tutors=tutors(db_session), parents=find_families(db_session, search),
-                           search=search)
+                           search=search, coordinators=coordinators(db_session))
 
 
 @bp.route("/tutors/new", methods=["GET", "POST"])
@@ -93,6 +93,24 @@ def new_family():
             flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
             return redirect(url_for("admin.people"))
     return render_template("admin/family_new.html", form=form)
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+@role_required("coordinator")
+def new_contact():
+    """An adult for a mediation, with only a phone: messages reach them by SMS."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            person = create_contact(db.session(), NewPerson(
+                name=form.name.data, role="parent", email=form.email.data, phone=e164(form.phone.data),
+                timezone=current_app.config["TIMEZONE"]))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("%(name)s est enregistré.", name=person.name), "success")
+            return redirect(url_for("admin.people", q=person.name))
+    return render_template("admin/contact_new.html", form=form)
 
 
 @bp.route("/messages")

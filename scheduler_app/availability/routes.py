@@ -16,7 +16,7 @@ from ..forms import show_service_error
 from ..i18n import say
 from ..models import AvailabilityRule
 from ..services import ServiceError
-from ..services.activities import active_activities
+from ..services.activities import activities_run_by
 from ..services.availability import RuleChange, WeeklyPlan, end_rule, save_rule
 from ..services.tutor_sessions import bookings_of_slots
 from .forms import AvailabilityForm, write_dates
@@ -78,7 +78,7 @@ def end(rule_id: int):
 
 
 def _form(**kwargs) -> AvailabilityForm:
-    activities = active_activities(db.session())
+    activities = activities_run_by(db.session(), current_user)
     form = AvailabilityForm(**kwargs)
     form.fill_choices(activities)
     return form

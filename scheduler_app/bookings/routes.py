@@ -20,6 +20,7 @@ from ..services.accounts import add_child, link_child
 from ..services.activities import active_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
+from ..services.confidential import MEDIATION, booking_texts, kind_of_slot
 from ..services.family import session_rows, students_in_care
 from ..services.join import links_for
 from .forms import ApproveForm, BookForm, ChildCodeForm, ChildForm, SlotFilterForm
@@ -29,7 +30,15 @@ bp = Blueprint("bookings", __name__)
 FAMILY = ("student", "parent")
 
 
-def _filter_from(form: SlotFilterForm) -> SlotFilter:
+def _kind_shown(booking_for: User | None) -> str:
+    """The kind of activity offered: homework help to a student or for one, mediation when a
+    coordinator books for an adult; both to a parent (for their children, or for themself)."""
+    if current_user.role == "student" or (booking_for is not None and booking_for.role == "student"):
+        return "homework"
+    return "mediation" if booking_for is not None else ""
+
+
+def _filter_from(form: SlotFilterForm, kind: str = "") -> SlotFilter:
     day_start = day_end = None
     if form.day.data:
         zone = viewer_zone()
@@ -42,16 +51,18 @@ def _filter_from(form: SlotFilterForm) -> SlotFilter:
         language=form.language.data or "",
         day_start=day_start,
         day_end=day_end,
+        kind=kind,
     )
 
 
 def _booking_for() -> User | None:
-    """The student a coordinator is booking for (?for=<id>), loaded for coordinators only."""
+    """The person a coordinator is booking for (?for=<id>): a student, or an adult party of a
+    mediation; loaded for coordinators only."""
     student_id = as_id(request.args.get("for"))
     if current_user.role != "coordinator" or student_id is None:
         return None
     student = db.session().get(User, student_id)
-    if student is None or student.role != "student":
+    if student is None or student.role not in FAMILY:
         abort(404)
     return student
 
@@ -66,7 +77,8 @@ def browse():
     form.fill_choices(activities)
     if "level" not in request.args:
         form.level.data = _class_level(booking_for)
-    chosen = _filter_from(form) if form.validate() else SlotFilter()
+    kind = _kind_shown(booking_for)
+    chosen = _filter_from(form, kind) if form.validate() else SlotFilter(kind=kind)
     opened = any(key not in ("for", "after") for key in request.args)
     after = page_mark()
     slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
@@ -107,7 +119,21 @@ def book(slot_id: int):
     if current_user.role == "coordinator" and booking_for is None:
         flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
         return redirect(url_for("admin.people"))
-    students = [booking_for] if booking_for else students_in_care(db_session, current_user)
+    mediation = kind_of_slot(db_session, slot.id) == MEDIATION
+    if booking_for and booking_for.role == "parent" and not mediation:
+        abort(404)  # homework help is booked for a student
+    if booking_for and booking_for.role == "student" and mediation:
+        flash(_("Un rendez-vous de médiation est pour un adulte, jamais pour un enfant."), "info")
+        return redirect(url_for("admin.people"))
+    if booking_for:
+        students = [booking_for]
+    elif mediation:  # for an adult, never for a child
+        students = [current_account()] if current_user.role == "parent" else []
+        if not students:
+            flash(_("Un rendez-vous de médiation est pour un adulte, jamais pour un enfant."), "info")
+            return redirect(url_for("bookings.browse"))
+    else:
+        students = students_in_care(db_session, current_user)
     if not students:
         flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
         return redirect(url_for("bookings.add_child_page"))
@@ -116,8 +142,11 @@ def book(slot_id: int):
         return redirect(url_for("bookings.my_sessions"))
     form = BookForm()
     form.student_id.choices = [(student.id, student.name) for student in students]
-    if current_user.role == "student" or booking_for:
+    if current_user.role == "student" or booking_for or mediation:
         form.student_id.data = students[0].id
+    if mediation:
+        form.topic.label.text = _("Pourquoi ce rendez-vous ? (facultatif)")
+        form.topic.description = _("Seul le médiateur le lira. Il n'apparaît dans aucun message.")
     if form.validate_on_submit():
         student = next(s for s in students if s.id == form.student_id.data)
         try:
@@ -131,7 +160,7 @@ def book(slot_id: int):
             show_service_error(form, error)
         else:
             return redirect(url_for("bookings.session_page", booking_id=booking.id, booked=1))
-    return render_template("bookings/book.html", form=form, slot=slot, booking_for=booking_for)
+    return render_template("bookings/book.html", form=form, slot=slot, booking_for=booking_for, mediation=mediation)
 
 
 @bp.route("/sessions")
@@ -160,9 +189,12 @@ def my_sessions():
 def session_page(booking_id: int):
     booking = own_booking(booking_id)
     links = links_for(db.session(), current_user, [booking.slot_id])
+    topic, _note = booking_texts(db.session(), current_account(), booking.id)
     return render_template(
         "bookings/session.html",
         booking=booking,
+        topic=topic,
+        mediation=booking.slot.activity.kind == MEDIATION,
         token=links.get((booking.slot_id, booking.id)),
         just_booked=request.args.get("booked") == "1",
         now=now_utc(),

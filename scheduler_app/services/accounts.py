@@ -137,6 +137,15 @@ def create_family(db: Session, parent: NewPerson, children: list[NewPerson]) -> 
     return parent_user
 
 
+def create_contact(db: Session, person: NewPerson) -> User:
+    """A coordinator adds an adult for a mediation, often with only a phone (then told by SMS)."""
+    contact = create_family(db, person, [])
+    if not contact.email:
+        with write_transaction(db):
+            contact.notify_by = "sms"
+    return contact
+
+
 def add_child(db: Session, parent: User, name: str, school_class: str | None = None) -> User:
     """A parent adds their child (and their class, if known), who can then be booked for and
     joins by link."""
@@ -209,3 +218,16 @@ def link_child(db: Session, parent: User, code: str) -> User:
             db.add(Guardianship(parent_id=parent.id, student_id=student.id))
         student.family_code = None
     return student
+
+
+def set_mediator(db: Session, by: User, person: User, mediator: bool) -> User:
+    """Mark a tutor as a mediator (they may run mediations), or a coordinator for mediation
+    (they may read what mediations say). Only a coordinator marked for mediation marks another
+    coordinator: clearance to read is given by those who hold it."""
+    if person.role not in ("tutor", "coordinator"):
+        raise ServiceError(_l("Seuls les tuteurs et les coordinateurs peuvent être médiateurs."))
+    if person.role == "coordinator" and not (by.role == "coordinator" and by.mediator):
+        raise ServiceError(_l("Seul un coordinateur de la médiation peut en nommer un autre."))
+    with write_transaction(db):
+        person.mediator = mediator
+    return person

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import write_transaction
-from ..models import Activity
+from ..models import Activity, Slot
 from . import ServiceError
 from .slots import check_session_minutes
 
@@ -57,3 +57,16 @@ def save_activity(db: Session, activity: Activity | None, change: ActivityChange
     except IntegrityError as error:  # the unique name: the only constraint the checks above leave
         raise ServiceError(_l("Une activité porte déjà ce nom. Choisissez-en un autre."), field="name") from error
     return target
+
+
+def has_sessions(db: Session, activity: Activity) -> bool:
+    """Whether any slot was opened for the activity (its kind then stays what it is)."""
+    return db.scalar(select(Slot.id).where(Slot.activity_id == activity.id).limit(1)) is not None
+
+
+def activities_run_by(db: Session, tutor) -> list[Activity]:
+    """The active activities a tutor may open sessions of: mediations for mediators only."""
+    query = select(Activity).where(Activity.active).order_by(Activity.id)
+    if not tutor.mediator:
+        query = query.where(Activity.kind != "mediation")
+    return list(db.scalars(query))

@@ -24,7 +24,7 @@ from ..db import write_transaction
 from ..models import WEEKDAY_CODES, Activity, AvailabilityRule, Booking, JoinToken, Notification, Slot, User
 from . import ServiceError
 from .localtime import check_day
-from .slots import check_session_minutes
+from .slots import check_may_run, check_session_minutes
 
 DEFAULT_WEEKS_AHEAD = 4
 MAX_CAPACITY = 30
@@ -119,8 +119,9 @@ def save_rule(db: Session, tutor: User, plan: WeeklyPlan, rule: AvailabilityRule
     check_plan(plan, now.astimezone(ZoneInfo(tz)).date())
     with write_transaction(db):
         activity = db.get(Activity, plan.activity_id)
-        if activity is None or not activity.active:
-            raise ServiceError(_l("Choisissez une activité de la liste."), field="activity_id")
+        check_may_run(activity, tutor)
+        if activity.kind == "mediation" and plan.capacity != 1:
+            raise ServiceError(_l("Un rendez-vous de médiation a une seule place."), field="capacity")
         if rule is None:
             rule = AvailabilityRule(tutor_id=tutor.id)
             db.add(rule)

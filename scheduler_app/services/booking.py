@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import LIVE_BOOKING, Booking, Guardianship, JoinToken, Slot, User
+from ..models import LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, User
 from . import ServiceError
 from . import consent, outbox
 
@@ -42,8 +42,12 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
               rules: outbox.Rules | None = None) -> Booking:
     """Give the student a place in the slot, or raise a ServiceError that says why not.
 
-    The confirmations and reminders are written in the same transaction."""
-    if student.role != "student":
+    The confirmations and reminders are written in the same transaction. A mediation is for an
+    adult party, never for a child: `student` is then the party."""
+    mediation = _kind_of_slot(db, slot_id) == "mediation"
+    if mediation and student.role != "parent":
+        raise ServiceError(_l("Un rendez-vous de médiation est pour un adulte, jamais pour un enfant."))
+    if not mediation and student.role != "student":
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):
         raise ServiceError(_l("Vous ne pouvez pas réserver pour cette personne."))
@@ -85,15 +89,20 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
             )
             db.add(booking)
             db.flush()
+            # Each party holds their own link; a child's parents hold one too.
             db.add_all(
                 JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
-                for person in [student, *_parents_of(db, student)]
+                for person in ([student] if mediation else [student, *_parents_of(db, student)])
             )
             outbox.booking_confirmed(db, booking, slot, rules or current_rules())
     except IntegrityError as error:
         # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error
     return booking
+
+
+def _kind_of_slot(db: Session, slot_id: int) -> str | None:
+    return db.scalar(select(Activity.kind).join(Slot, Slot.activity_id == Activity.id).where(Slot.id == slot_id))
 
 
 def _why_not_bookable(slot: Slot | None, now) -> ServiceError:

@@ -24,6 +24,7 @@ class SlotFilter:
     tutor_id: int | None = None
     day_start: datetime | None = None  # the chosen day, as a UTC interval in the viewer's zone
     day_end: datetime | None = None
+    kind: str = ""  # an activity kind: students see homework help, mediation is for adults
 
     def values(self) -> dict:
         """The chosen filters as values to bind; their keys say which conditions apply."""
@@ -40,6 +41,8 @@ class SlotFilter:
             values["language"] = f",{self.language},"
         if self.day_start and self.day_end:
             values["day_start"], values["day_end"] = self.day_start, self.day_end
+        if self.kind:
+            values["kind"] = self.kind
         return values
 
 
@@ -54,7 +57,7 @@ _TUTOR_LANGUAGES = (
 
 def _free_slot_conditions(applied: frozenset[str]) -> list:
     """Future open slots with a free place, by an active tutor, and the filters in `applied`
-    (over Slot joined to its tutor, User, and TutorProfile)."""
+    (over Slot joined to its tutor, User, its Activity, and TutorProfile)."""
     conditions = [FREE_SLOT, Slot.starts_at > bindparam("now"), User.active]
     if "activity_id" in applied:
         conditions.append(Slot.activity_id == bindparam("activity_id"))
@@ -68,6 +71,8 @@ def _free_slot_conditions(applied: frozenset[str]) -> list:
         conditions.append(_TUTOR_LANGUAGES.contains(bindparam("language")))
     if "day_start" in applied:
         conditions += [Slot.starts_at >= bindparam("day_start"), Slot.starts_at < bindparam("day_end")]
+    if "kind" in applied:
+        conditions.append(Activity.kind == bindparam("kind"))
     return conditions
 
 

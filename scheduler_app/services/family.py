@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from ..paging import after_mark, literal_limit, mark_values
+from .confidential import family_sees
 from .slots import SESSION_MINUTES
 
 SESSIONS_PAGE = 10  # a family's sessions per page
@@ -56,7 +57,8 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
     `since`, with their slots, tutors and students, in one query (a calendar feed)."""
     return db.scalars(
         select(Booking)
-        .where(Booking.student_id.in_(family_ids(literal(person.id, Integer))), Booking.ends_at > since)
+        .where(Booking.student_id.in_(family_ids(literal(person.id, Integer))), Booking.ends_at > since,
+               family_sees(literal(person.id, Integer)))
         .options(
             joinedload(Booking.slot).joinedload(Slot.tutor).joinedload(User.tutor_profile),
             joinedload(Booking.slot).joinedload(Slot.activity),
@@ -69,7 +71,9 @@ def bookings_for(db: Session, person: User, since: datetime) -> Sequence[Booking
 @cache
 def _session_rows_statement(family: bool, paged: bool, limit: int) -> Select:
     person = bindparam("person", type_=Integer)
-    whose = Booking.student_id.in_(family_ids(person)) if family else Booking.student_id == person
+    # A parent's children's bookings, but no mediation someone else booked.
+    whose = and_(Booking.student_id.in_(family_ids(person)), family_sees(person)) if family \
+        else Booking.student_id == person
     # The page's bookings first, through the index of each student's bookings by start; then
     # what their cards show, joined to those few rows only.
     page = (

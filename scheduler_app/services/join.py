@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from rooms import JitsiSettings, Participant, sign_join_url
 
-from ..models import Booking, JoinToken, Slot, User
+from ..models import Activity, Booking, JoinToken, Slot, User
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class JoinLink:
     starts_at: datetime
     ends_at: datetime
     cancelled: bool
+    mediation: bool = False  # the mediator admits the parties: theirs opens at the start
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,10 @@ _FIND_LINK = (
         Slot.ends_at,
         Slot.status.label("slot_status"),
         Booking.status.label("booking_status"),
+        Activity.kind,
     )
     .join(Slot, Slot.id == JoinToken.slot_id)
+    .join(Activity, Activity.id == Slot.activity_id)
     .join(User, User.id == JoinToken.user_id)
     .outerjoin(Booking, Booking.id == JoinToken.booking_id)
     .where(JoinToken.token == bindparam("token"))
@@ -69,6 +72,7 @@ def find_link(db: Session, token: str) -> JoinLink | None:
         holder_timezone=row.holder_timezone, tutor_id=row.tutor_id, room_name=row.room_name,
         starts_at=row.starts_at, ends_at=row.ends_at,
         cancelled=row.slot_status == "cancelled" or row.booking_status == "cancelled",
+        mediation=row.kind == "mediation",
     )
 
 
@@ -93,8 +97,15 @@ def slot_shown(db: Session, slot_id: int) -> Slot:
     ).one()
 
 
+# A mediation's room is the mediator's first: they open it this long before, and the parties
+# come in from the start, so the mediator is there to admit them.
+MEDIATOR_OPENS_BEFORE = timedelta(minutes=15)
+
+
 def answer(link: JoinLink, *, now: datetime, opens_before: timedelta, jitsi: JitsiSettings) -> JoinAnswer:
     """Decide what the link does now; in the window, mint a fresh signed room URL."""
+    if link.mediation:
+        opens_before = MEDIATOR_OPENS_BEFORE if link.user_id == link.tutor_id else timedelta(0)
     opens_at = link.starts_at - opens_before
     if link.cancelled:
         return JoinAnswer("cancelled", link, opens_at)

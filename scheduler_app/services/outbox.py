@@ -97,10 +97,19 @@ def parents_of(db: Session, student_ids: Iterable[int]) -> dict[int, list[User]]
     return found
 
 
+def family_of(db: Session, booking: Booking, slot: Slot, parents: dict[int, list[User]] | None = None) -> list[User]:
+    """Who hears about a booking besides the tutor: the student and their parents; for a
+    mediation, the party alone (a mediation is never told to anyone linked to them)."""
+    if slot.activity.kind == "mediation":
+        return [booking.student]
+    parents = parents if parents is not None else parents_of(db, [booking.student_id])
+    return [booking.student, *parents[booking.student_id]]
+
+
 def booking_confirmed(db: Session, booking: Booking, slot: Slot, rules: Rules) -> None:
     """A place is taken: confirmations now, reminders before the session."""
     now = now_utc()
-    family = [booking.student, *parents_of(db, [booking.student_id])[booking.student_id]]
+    family = family_of(db, booking, slot)
     tutor = db.get(User, slot.tutor_id)
     if rules.confirmations:
         enqueue(db, "booking_confirmed", family, booking=booking, due_at=now, version=booking.sequence)
@@ -138,7 +147,7 @@ def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *
     if slot_now_empty:
         cancel_pending(db, slot_id=slot.id)
     if rules.cancellations:
-        family = [booking.student, *parents_of(db, [booking.student_id])[booking.student_id]]
+        family = family_of(db, booking, slot)
         enqueue(db, "booking_cancelled", family, booking=booking, due_at=now_utc(), version=booking.sequence)
         enqueue(db, "tutor_booking_cancelled", [db.get(User, slot.tutor_id)], booking=booking,
                 due_at=now_utc(), version=booking.sequence)
@@ -151,7 +160,7 @@ def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rule
         return
     parents = parents_of(db, [booking.student_id for booking in bookings])
     for booking in bookings:
-        enqueue(db, "booking_cancelled", [booking.student, *parents[booking.student_id]], booking=booking,
+        enqueue(db, "booking_cancelled", family_of(db, booking, slot, parents), booking=booking,
                 due_at=now_utc(), version=booking.sequence, payload={"by_tutor": True})
     if by is None or by.id != slot.tutor_id:
         enqueue(db, "slot_cancelled", [db.get(User, slot.tutor_id)], slot=slot, due_at=now_utc(),
@@ -168,7 +177,7 @@ def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *
     tutor = db.get(User, slot.tutor_id)
     now = now_utc()
     for booking in bookings:
-        family = [booking.student, *parents[booking.student_id]]
+        family = family_of(db, booking, slot, parents)
         if rules.confirmations:
             enqueue(db, "session_moved", family, booking=booking, due_at=now, version=booking.sequence,
                     payload=payload)

@@ -78,3 +78,8 @@ def update_tutor_profile(db: Session, tutor: User, change: TutorProfileChange) -
         tutor.active = change.active
         db.add(profile)
     return profile
+
+
+def coordinators(db: Session) -> Sequence[User]:
+    """The centre's coordinators, by name (who may be marked for mediation)."""
+    return db.scalars(select(User).where(User.role == "coordinator").order_by(User.name)).all()

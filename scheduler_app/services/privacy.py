@@ -13,6 +13,7 @@ from sqlalchemy import and_, delete, func, or_, select, union, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..clock import now_utc
+from .confidential import NOTE, OUTSIDE, TOPIC, shown
 from ..db import write_transaction
 from ..models import (
     AvailabilityRule,
@@ -36,7 +37,7 @@ def _when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def export(db: Session, person: User) -> dict:
+def export(db: Session, person: User, viewer: User | None = None) -> dict:
     """Everything Lien holds about a person, as plain JSON-ready values."""
     bookings = db.scalars(
         select(Booking).where(or_(Booking.student_id == person.id, Booking.booked_by_id == person.id))
@@ -71,7 +72,9 @@ def export(db: Session, person: User) -> dict:
         },
         "bookings": [
             {"id": b.id, "student_id": b.student_id, "booked_by_id": b.booked_by_id, "status": b.status,
-             "topic": b.topic, "tutor_note": b.tutor_note, "starts_at": _when(b.starts_at),
+             # A file leaves Lien: a mediation's reason and note stay with its mediator.
+             "topic": shown(viewer, b, TOPIC, b.slot.activity.kind, where=OUTSIDE),
+             "tutor_note": shown(viewer, b, NOTE, b.slot.activity.kind, where=OUTSIDE), "starts_at": _when(b.starts_at),
              "ends_at": _when(b.ends_at), "activity": b.slot.activity.name, "tutor": b.slot.tutor.name,
              "created_at": _when(b.created_at), "cancelled_at": _when(b.cancelled_at)}
             for b in bookings

@@ -56,7 +56,7 @@ def attendance(db: Session, *, start: datetime, end: datetime, grouping: str, tz
     Tutor = User.__table__.alias("tutor")
     rows = db.execute(
         select(Booking.status, Booking.starts_at, Booking.cancelled_at, Activity.name, Tutor.c.name, Student.c.name,
-               Student.c.id)
+               Student.c.id, Activity.kind)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(Tutor, Tutor.c.id == Slot.tutor_id)
@@ -67,7 +67,7 @@ def attendance(db: Session, *, start: datetime, end: datetime, grouping: str, tz
     zone = ZoneInfo(tz)
     lines: dict[str, Line] = OrderedDict()
     report = Report(grouping=grouping)
-    for status, starts_at, cancelled_at, activity, tutor, student, student_id in rows:
+    for status, starts_at, cancelled_at, activity, tutor, student, student_id, kind in rows:
         late = status == "cancelled" and cancelled_at is not None and starts_at - cancelled_at < LATE_CANCELLATION
         if status == "cancelled" and not late:
             continue
@@ -75,7 +75,8 @@ def attendance(db: Session, *, start: datetime, end: datetime, grouping: str, tz
             "month": lambda: month_name(starts_at.astimezone(zone)),
             "activity": lambda: activity,
             "tutor": lambda: tutor,
-            "student": lambda: student,
+            # Mediations are counted, never named: who came to one is the mediator's to know.
+            "student": lambda: activity if kind == "mediation" else student,
         }[grouping]()
         line = lines.setdefault(label, Line(label=label))
         for target in (line, report.total):

@@ -48,6 +48,15 @@ class SlotPlan:
     weeks: int = 1
 
 
+def check_may_run(activity: Activity | None, tutor: User) -> None:
+    """Raise a ServiceError unless the tutor may run sessions of this activity: an active one,
+    and a mediation only for a mediator."""
+    if activity is None or not activity.active:
+        raise ServiceError(_l("Choisissez une activité de la liste."), field="activity_id")
+    if activity.kind == "mediation" and not (tutor.mediator and tutor.role == "tutor"):
+        raise ServiceError(_l("Seul un médiateur du centre peut proposer une médiation."), field="activity_id")
+
+
 def plan_times(plan: SlotPlan, tz: str, now: datetime) -> list[tuple[datetime, datetime]]:
     """The UTC intervals a plan asks for, or a ServiceError saying what to change."""
     if plan.capacity < 1:
@@ -83,8 +92,10 @@ def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
     try:
         with write_transaction(db):
             activity = db.get(Activity, plan.activity_id)
-            if activity is None or not activity.active:
-                raise ServiceError(_l("Choisissez une activité de la liste."), field="activity_id")
+            check_may_run(activity, tutor)
+            if activity.kind == "mediation" and plan.capacity != 1:
+                # Each party has their own session; a joint one is planned with the parties named.
+                raise ServiceError(_l("Un rendez-vous de médiation a une seule place."), field="capacity")
             if _overlaps(db, tutor.id, times):
                 raise ServiceError(
                     _l("Vous avez déjà un créneau qui chevauche celui-ci."), field="start_time"

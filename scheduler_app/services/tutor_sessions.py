@@ -8,11 +8,12 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import Row, Select, and_, bindparam, func, literal_column, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, with_expression
 
 from ..models import LIVE_BOOKING, Activity, Booking, JoinToken, Slot, User
 from ..paging import after_mark, literal_limit, mark_values
 from .attendance import NOTES_SHOWN
+from .confidential import NOTE, TOPIC, clearances, readable
 from .family import LONGEST_SESSION
 
 TUTOR_PAGE = 10  # a tutor's sessions per page, as a family's
@@ -84,8 +85,9 @@ def _tutor_rows(extra, page=None) -> Select:
     query = select(
         Slot.id.label("slot_id"), Slot.starts_at, Slot.ends_at, Slot.status, Activity.name.label("activity"),
         Slot.subject, Slot.level, Slot.booked, Slot.capacity, JoinToken.token,
-        Booking.id.label("booking_id"), Booking.student_id, student.name.label("student_name"), Booking.topic,
-        Booking.status.label("booking_status"), Booking.tutor_note, extra.label("extra"),
+        Booking.id.label("booking_id"), Booking.student_id, student.name.label("student_name"),
+        readable(TOPIC).label("topic"), Booking.status.label("booking_status"), readable(NOTE).label("tutor_note"),
+        extra.label("extra"),
     )
     if page is not None:
         query = query.join(page, page.c.id == Slot.id)
@@ -141,7 +143,7 @@ def tutor_sessions(db: Session, tutor: User, now: datetime, *, after: tuple[date
     of the previous page's last one), with who booked them and the tutor's join links; and how
     many past sessions are to be marked. One query (two when there is nothing to come)."""
     values = {"tutor": tutor.id, "now": now, "started_since": now - LONGEST_SESSION,
-              "marking_since": now - timedelta(days=MARKING_DAYS), **mark_values(after)}
+              "marking_since": now - timedelta(days=MARKING_DAYS), **mark_values(after), **clearances(tutor)}
     connection = db.connection()
     slots, people, to_mark = _grouped(connection.execute(_coming_statement(after is not None, limit), values))
     if not slots:  # no row to carry the count
@@ -159,7 +161,8 @@ def tutor_to_mark(db: Session, tutor: User, now: datetime) -> TutorSlots:
     """The latest MARK_SHOWN past sessions of a tutor's (MARKING_DAYS back) where a student is
     still to be marked present or absent, oldest first, with all their live bookings; and how
     many such sessions there are in all. One query."""
-    values = {"tutor": tutor.id, "now": now, "marking_since": now - timedelta(days=MARKING_DAYS)}
+    values = {"tutor": tutor.id, "now": now, "marking_since": now - timedelta(days=MARKING_DAYS),
+              **clearances(tutor)}
     slots, people, to_mark = _grouped(db.connection().execute(_to_mark_statement(), values), 0)
     return TutorSlots(slots=slots, people=people, to_mark=to_mark)
 
@@ -179,24 +182,29 @@ def _slot_page_statement() -> Select:
     return _tutor_rows(Slot.tutor_id).where(Slot.id == bindparam("slot"))
 
 
-def tutor_slot_page(db: Session, slot_id: int) -> SlotPage | None:
+def tutor_slot_page(db: Session, slot_id: int, viewer: User) -> SlotPage | None:
     """A slot with its tutor's own join link and who booked it, in one query; then the notes
-    earlier tutors left on them before it, in a second (none if nobody booked)."""
-    slots, people, tutor_id = _grouped(db.connection().execute(_slot_page_statement(), {"slot": slot_id}))
+    earlier tutors left on them before it, in a second (none if nobody booked); topics and
+    notes as `viewer` may read them."""
+    values = {"slot": slot_id, **clearances(viewer)}
+    slots, people, tutor_id = _grouped(db.connection().execute(_slot_page_statement(), values))
     if not slots:
         return None
     [slot] = slots
-    notes = latest_notes(db, slot) if people[slot.id] else {}
+    notes = latest_notes(db, slot, viewer) if people[slot.id] else {}
     return SlotPage(slot=slot, tutor_id=tutor_id, people=people[slot.id], notes=notes)
 
 
-def tutor_booking_row(db: Session, booking_id: int) -> BookingRow:
+def tutor_booking_row(db: Session, booking_id: int, viewer: User) -> BookingRow:
     """One booking as the tutor's page shows it (for a form shown again with its errors)."""
     row = db.execute(
-        select(Booking.id, Booking.slot_id, Booking.student_id, User.name.label("student_name"), Booking.topic,
-               Booking.status, Booking.tutor_note)
+        select(Booking.id, Booking.slot_id, Booking.student_id, User.name.label("student_name"), readable(TOPIC),
+               Booking.status, readable(NOTE))
         .join(User, User.id == Booking.student_id)
-        .where(Booking.id == booking_id)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .where(Booking.id == booking_id),
+        clearances(viewer),
     ).one()
     return BookingRow(*row)
 
@@ -204,25 +212,33 @@ def tutor_booking_row(db: Session, booking_id: int) -> BookingRow:
 @cache
 def _latest_notes_statement() -> Select:
     tutor, booked = aliased(User, name="tutor"), aliased(Booking, name="booked")
+    here, here_activity = aliased(Slot, name="here"), aliased(Activity, name="here_activity")
     students = select(booked.student_id).where(booked.slot_id == bindparam("slot"),
                                                booked.status != literal_column("'cancelled'"))
+    # Notes of this slot's kind only: a mediator's never reach a homework page, nor the reverse.
+    kind_here = (select(here_activity.kind).join(here, here.activity_id == here_activity.id)
+                 .where(here.id == bindparam("slot")).scalar_subquery())
+    note = readable(NOTE)
     ranked = (
-        select(Booking.student_id, Booking.starts_at, tutor.name.label("tutor_name"), Booking.tutor_note,
+        select(Booking.student_id, Booking.starts_at, tutor.name.label("tutor_name"), note.label("tutor_note"),
                func.row_number().over(partition_by=Booking.student_id,
                                       order_by=(Booking.starts_at.desc(), Booking.id.desc())).label("rank"))
         .join(Slot, Slot.id == Booking.slot_id)
+        .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
-        .where(Booking.student_id.in_(students), Booking.tutor_note != "", Booking.starts_at < bindparam("before"))
+        .where(Booking.student_id.in_(students), note != "", Activity.kind == kind_here,
+               Booking.starts_at < bindparam("before"))
         .subquery()
     )
     return select(ranked).where(ranked.c.rank <= NOTES_SHOWN).order_by(ranked.c.student_id, ranked.c.starts_at.desc())
 
 
-def latest_notes(db: Session, slot: SlotRow) -> dict[int, list[Row]]:
-    """The latest NOTES_SHOWN tutors' notes, before the slot, on each student who booked it, in
-    one query."""
+def latest_notes(db: Session, slot: SlotRow, viewer: User) -> dict[int, list[Row]]:
+    """The latest NOTES_SHOWN notes that `viewer` may read, left before the slot in sessions of
+    its kind, on each student who booked it, in one query."""
     found: dict[int, list[Row]] = {}
-    for note in db.connection().execute(_latest_notes_statement(), {"slot": slot.id, "before": slot.starts_at}):
+    values = {"slot": slot.id, "before": slot.starts_at, **clearances(viewer)}
+    for note in db.connection().execute(_latest_notes_statement(), values):
         found.setdefault(note.student_id, []).append(note)
     return found
 
@@ -237,16 +253,21 @@ def tutor_slots(db: Session, tutor: User, since: datetime) -> Sequence[Slot]:
     ).all()
 
 
-def bookings_of_slots(db: Session, slots: Sequence[Slot]) -> dict[int, list[Booking]]:
-    """The live bookings of these slots, by slot id, with their students, in one query."""
+def bookings_of_slots(db: Session, slots: Sequence[Slot], viewer: User | None = None) -> dict[int, list[Booking]]:
+    """The live bookings of these slots, by slot id, with their students, in one query; each
+    booking's `shown_topic` is its topic as `viewer` may read it ("" without a viewer)."""
     grouped: dict[int, list[Booking]] = {slot.id: [] for slot in slots}
     if not slots:
         return grouped
     rows = db.scalars(
         select(Booking)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Activity, Activity.id == Slot.activity_id)
         .where(Booking.slot_id.in_(grouped), LIVE_BOOKING)
-        .options(joinedload(Booking.student))
+        .options(joinedload(Booking.student), with_expression(Booking.shown_topic, readable(TOPIC)))
         .order_by(Booking.created_at)
+        .execution_options(populate_existing=True),
+        clearances(viewer),
     )
     for booking in rows:
         grouped[booking.slot_id].append(booking)

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TimeField
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..admin.forms import CheckboxesField
 from ..catalogue import LEVELS, SUBJECTS, activity_name
 from ..forms import date_within_bounds, minutes_field, places_field
 
@@ -42,3 +43,30 @@ class SlotForm(FlaskForm):
         self.activity_id.choices = [(activity.id, activity_name(activity.name)) for activity in activities]
         self.subject.choices = [("", _l("Toutes matières"))] + [(k, v) for k, v in SUBJECTS.items()]
         self.level.choices = [("", _l("Tous niveaux"))] + [(k, v) for k, v in LEVELS.items()]
+
+
+class MediationForm(FlaskForm):
+    activity_id = SelectField(_l("Activité"), coerce=int, validators=[DataRequired(_l("Choisissez une activité."))])
+    parties = CheckboxesField(_l("Avec qui ?"), coerce=int,
+                           description=_l("Chaque personne reçoit sa propre invitation et son propre lien."),
+                           validators=[DataRequired(_l("Choisissez au moins une personne."))])
+    sessions = RadioField(
+        _l("Séances"),
+        choices=[("separate", _l("Séparées : une séance par personne, l'une après l'autre")),
+                 ("joint", _l("Commune : toutes les personnes ensemble (elles verront leurs noms)")),
+                 ("both", _l("Séparées, puis une séance commune"))],
+        default="separate",
+        validators=[DataRequired(_l("Choisissez des séances séparées, une séance commune, ou les deux."))],
+    )
+    day = SlotForm.day
+    start_time = SlotForm.start_time
+    minutes = minutes_field(_l("Durée de chaque séance (minutes)"))
+    reason = TextAreaField(
+        _l("Motif (confidentiel)"),
+        description=_l("Seuls les médiateurs le liront. Il n'apparaît dans aucun message."),
+        validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))],
+    )
+
+    def fill_choices(self, activities, parties) -> None:
+        self.activity_id.choices = [(activity.id, activity_name(activity.name)) for activity in activities]
+        self.parties.choices = [(person.id, person.name) for person in parties]

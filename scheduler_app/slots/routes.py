@@ -11,10 +11,10 @@ from ..clock import now_utc
 from ..forms import show_service_error
 from ..i18n import viewer_zone
 from ..models import Booking
-from ..services.activities import active_activities
 from ..services.attendance import mark
 from .attendance_form import AttendanceForm
 from ..services import ServiceError
+from ..services.activities import activities_run_by
 from ..paging import mark_of, page_mark
 from ..services.tutor_sessions import (
     MARK_SHOWN,
@@ -24,7 +24,9 @@ from ..services.tutor_sessions import (
     tutor_to_mark,
 )
 from ..services.slots import SlotPlan, cancel_slot, open_slots
-from .forms import SlotForm
+from ..services.confidential import NOTE, may_read
+from ..services.mediation import MediationPlan, parties_to_choose, plan_mediation
+from .forms import MediationForm, SlotForm
 
 bp = Blueprint("slots", __name__, url_prefix="/slots")
 
@@ -80,7 +82,7 @@ PRESENCE = {"attended": "present", "absent": "absent"}  # a booking's status -> 
 def slot_page(slot_id: int):
     """One of the tutor's sessions: who booked, what they need, what earlier tutors noted; the
     tutor's join link, the calendar entry, and cancelling."""
-    page = tutor_slot_page(db.session(), slot_id)
+    page = tutor_slot_page(db.session(), slot_id, current_account())
     if page is None:
         abort(404)
     check_slot_tutor(page.tutor_id)
@@ -96,7 +98,9 @@ def attendance(booking_id: int):
     booking = db.session().get(Booking, booking_id)
     if booking is None:
         abort(404)
-    own_slot(booking.slot_id)  # the slot's tutor (or a coordinator), else 403
+    slot = own_slot(booking.slot_id)  # the slot's tutor (or a coordinator), else 403
+    if not may_read(current_user, NOTE, slot.activity.kind):
+        abort(403)  # a mediation's note is written by those who may read it, not overwritten by others
     form = AttendanceForm(prefix=f"b{booking.id}")
     if form.validate_on_submit():
         try:
@@ -108,7 +112,7 @@ def attendance(booking_id: int):
             return redirect(url_for("slots.to_mark") + f"#booking-{booking.id}")
     if current_user.role == "coordinator":
         return redirect(url_for("admin.sessions"))
-    row = tutor_booking_row(db.session(), booking.id)
+    row = tutor_booking_row(db.session(), booking.id, current_account())
     sent = (row, form.presence.data, form.note.data or "", tuple(form.presence.errors), tuple(form.note.errors))
     return _to_mark_page({booking.id: sent})
 
@@ -117,7 +121,7 @@ def attendance(booking_id: int):
 @role_required("tutor")
 def new():
     db_session = db.session()
-    activities = active_activities(db_session)
+    activities = activities_run_by(db.session(), current_user)
     form = SlotForm()
     form.fill_choices(activities)
     if request.method == "GET" and activities:
@@ -174,3 +178,33 @@ def cancel(slot_id: int):
         flash(message, "success")
     # Back where the cancel button was: the coordinator's sessions page, or the tutor's own.
     return redirect(url_for("admin.sessions" if current_user.role == "coordinator" else "slots.mine"))
+
+
+@bp.route("/mediation/new", methods=["GET", "POST"])
+@role_required("tutor")
+def new_mediation():
+    """A mediator plans a mediation: separate sessions, one per party, and/or a joint one."""
+    if not current_user.mediator:
+        abort(403)
+    db_session = db.session()
+    activities = [activity for activity in activities_run_by(db_session, current_user) if activity.kind == "mediation"]
+    form = MediationForm()
+    form.fill_choices(activities, parties_to_choose(db_session))
+    if request.method == "GET" and activities:
+        form.minutes.data = activities[0].duration_minutes
+    if form.validate_on_submit():
+        plan = MediationPlan(
+            activity_id=form.activity_id.data, day=form.day.data, start_time=form.start_time.data,
+            minutes=form.minutes.data, party_ids=tuple(form.parties.data),
+            separate=form.sessions.data in ("separate", "both"), joint=form.sessions.data in ("joint", "both"),
+            reason=form.reason.data or "",
+        )
+        try:
+            slots = plan_mediation(db_session, current_account(), plan, current_user.timezone)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(ngettext("%(num)d séance prévue : chaque personne reçoit son invitation.",
+                           "%(num)d séances prévues : chaque personne reçoit son invitation.", len(slots)), "success")
+            return redirect(url_for("slots.mine"))
+    return render_template("slots/mediation_new.html", form=form)
