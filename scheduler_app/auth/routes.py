@@ -42,7 +42,6 @@ def login():
         user = find_by_email(db.session(), form.email.data)
         if passwords.check_login(user, form.password.data):
             login_user(user, remember=form.remember.data)
-            session["locale"] = user.locale
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect. Vérifiez et réessayez."))
     return render_template("auth/login.html", form=form)
@@ -86,7 +85,6 @@ def register():
             show_service_error(form, error)
         else:
             login_user(user)
-            session["locale"] = user.locale
             flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
             return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form)
@@ -138,7 +136,6 @@ def profile():
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            session["locale"] = account.locale
             flash(_("Vos réglages sont enregistrés."), "success")
             return redirect(url_for("auth.profile"))
     elif request.method == "POST" and "pw-current" in request.form and password_form.validate_on_submit():
