@@ -111,4 +111,26 @@ def purge(days: int | None):
     click.echo("Purged: " + ", ".join(f"{count} {what}" for what, count in counts.items()))
 
 
-commands = [db_group, demo, materialise, worker, purge]
+@click.command("check")
+@with_appcontext
+def check():
+    """Check every Jitsi, mail and SMS setting before the first lesson: each problem says which
+    variable, what is wrong and what to write. Exits with 1 when a setting cannot work."""
+    from flask import current_app
+
+    from .checks import problems, warnings
+
+    app = current_app._get_current_object()
+    production = not (app.debug or app.testing)
+    found = problems(app.config, production=production)
+    for problem in found:
+        click.echo(f"problem: {problem}.")
+    for warning in warnings(app.config):
+        click.echo(f"warning: {warning}.")
+    if found:
+        click.echo(f"{len(found)} setting(s) to change: Lien refuses to start in production until they are fixed.")
+        raise SystemExit(1)
+    click.echo("Settings checked: Lien can start.")
+
+
+commands = [db_group, demo, materialise, worker, purge, check]

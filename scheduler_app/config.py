@@ -231,17 +231,19 @@ def derive(config: dict, instance_path: str) -> None:
     config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": config["RATELIMIT_STORAGE_PREFIX"]}
 
 
-def validate(config: dict, *, debug: bool, testing: bool) -> None:
-    """Refuse to start on settings that cannot work together, saying which and why."""
-    from rooms import JitsiSettings
+def validate(config: dict, *, debug: bool, testing: bool, checking: bool = False) -> None:
+    """Refuse to start on settings that cannot work, naming each and what to write.
 
-    if config["SECRET_KEY"] == DEV_SECRET_KEY and not (debug or testing):
+    Jitsi's are refused everywhere (the first join link would fail); in production also the
+    secret's placeholder and broken mail or SMS settings. `checking`: the `check` command,
+    which loads the app to list the problems rather than stop at them."""
+    from .checks import jitsi_problems, problems
+
+    production = not (debug or testing)
+    found = problems(config, production=True) if production else jitsi_problems(config)
+    if found and not checking:
+        listed = "\n".join(f"  - {problem}." for problem in found)
         raise RuntimeError(
-            "SECRET_KEY is not set. Lien signs sessions and forms with it, so it refuses to "
-            "run outside debug mode with the development placeholder. Set SECRET_KEY to a long "
-            "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            f"Lien cannot start with these settings:\n{listed}\n"
+            "`flask --app scheduler_app check` lists them again once changed."
         )
-    try:
-        JitsiSettings.from_mapping(config).validate()
-    except ValueError as error:
-        raise RuntimeError(f"Jitsi: {error}.") from None

@@ -37,4 +37,16 @@ def language(code: str):
 
 @bp.route("/health")
 def health():
+    reasons = delivery_reasons()
+    if reasons:
+        return {"status": "degraded", "reasons": reasons}
     return {"status": "ok"}
+
+
+def delivery_reasons() -> list[str]:
+    """In production, why messages would only go to the log (empty when they are really sent)."""
+    from ..checks import degraded_reasons
+
+    if current_app.debug or current_app.testing:
+        return []
+    return degraded_reasons(current_app.config)
