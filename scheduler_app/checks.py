@@ -37,6 +37,15 @@ def jitsi_problems(config: Mapping[str, Any]) -> list[Problem]:
             for found in JitsiSettings.from_mapping(config).problems()]
 
 
+def join_problems(config: Mapping[str, Any]) -> list[Problem]:
+    if config["JOIN_OPENS_MINUTES_FAMILY"] > config["JOIN_OPENS_MINUTES_TUTOR"]:
+        return [Problem("JOIN_OPENS_MINUTES_FAMILY",
+                        f"is {config['JOIN_OPENS_MINUTES_FAMILY']}, more than JOIN_OPENS_MINUTES_TUTOR "
+                        f"({config['JOIN_OPENS_MINUTES_TUTOR']}): families would be in the room before the tutor; "
+                        "write a number no greater than JOIN_OPENS_MINUTES_TUTOR")]
+    return []
+
+
 def mail_problems(config: Mapping[str, Any]) -> list[Problem]:
     found = []
     if "@" not in parseaddr(str(config.get("MAIL_FROM") or ""))[1]:
@@ -102,7 +111,7 @@ def secret_problems(config: Mapping[str, Any]) -> list[Problem]:
 def problems(config: Mapping[str, Any], *, production: bool) -> list[Problem]:
     """Every setting that cannot work (the secret's placeholder only counts in production)."""
     secret = secret_problems(config) if production else []
-    return secret + jitsi_problems(config) + mail_problems(config) + sms_problems(config)
+    return secret + jitsi_problems(config) + join_problems(config) + mail_problems(config) + sms_problems(config)
 
 
 def degraded_reasons(config: Mapping[str, Any]) -> list[str]:

@@ -153,6 +153,13 @@ SETTINGS = (
     Setting("JITSI_JAAS_TENANT", None),
     Setting("JITSI_KID", None),
     Setting("JITSI_PRIVATE_KEY", None, file_contents, variable="JITSI_PRIVATE_KEY_FILE"),
+    # 1 when the self-hosted Jitsi makes the token's moderator flag the rule (Prosody's
+    # token_affiliation, Jicofo's auto-owner off: docs/deploy.md); JaaS always does.
+    Setting("JITSI_MODERATOR_FROM_TOKEN", False, boolean),
+    # How long before the start join links open: the tutor's (or mediator's) first, so that
+    # they are in the room before the family.
+    Setting("JOIN_OPENS_MINUTES_TUTOR", 15, whole_number("a whole number of minutes", 0, 240)),
+    Setting("JOIN_OPENS_MINUTES_FAMILY", 5, whole_number("a whole number of minutes", 0, 240)),
     Setting("RATELIMIT_STORAGE_URI", "memory://"),
     # Where the limits' counters live in Redis ("<prefix>:LIMITER/…"), so that Lien can share a Redis.
     Setting("RATELIMIT_STORAGE_PREFIX", "lien-limits"),
@@ -190,8 +197,6 @@ SETTINGS = (
 
 # Set by Lien itself, not by the environment.
 CONSTANTS = {
-    # How long before the start a join link opens (the session page says so).
-    "JOIN_OPENS_MINUTES": 15,
     "BABEL_DEFAULT_LOCALE": "fr",
     "LANGUAGES": ("fr", "en"),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
@@ -234,13 +239,13 @@ def derive(config: dict, instance_path: str) -> None:
 def validate(config: dict, *, debug: bool, testing: bool, checking: bool = False) -> None:
     """Refuse to start on settings that cannot work, naming each and what to write.
 
-    Jitsi's are refused everywhere (the first join link would fail); in production also the
+    Jitsi's and the join links' are refused everywhere (the first join link would fail); in production also the
     secret's placeholder and broken mail or SMS settings. `checking`: the `check` command,
     which loads the app to list the problems rather than stop at them."""
-    from .checks import jitsi_problems, problems
+    from .checks import jitsi_problems, join_problems, problems
 
     production = not (debug or testing)
-    found = problems(config, production=True) if production else jitsi_problems(config)
+    found = problems(config, production=True) if production else jitsi_problems(config) + join_problems(config)
     if found and not checking:
         listed = "\n".join(f"  - {problem}." for problem in found)
         raise RuntimeError(

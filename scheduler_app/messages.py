@@ -102,6 +102,7 @@ class Composer:
                 subject = subject_name(slot.subject) if slot.subject else ""
             students = [b.student.name for b in groups.get(slot.id, [])]
             context.update(
+                opens_minutes=self.app.config["JOIN_OPENS_MINUTES_TUTOR" if is_tutor else "JOIN_OPENS_MINUTES_FAMILY"],
                 starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
                 student_name=booking.student.name if booking else ", ".join(students),

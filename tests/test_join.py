@@ -33,15 +33,30 @@ def test_early_the_link_shows_the_day_and_time_and_a_countdown(client, booked, f
     html = page.get_data(as_text=True).replace("\xa0", " ")
     assert page.status_code == 200
     assert "mercredi 13 janvier, 14 h 00" in html  # 13:00 UTC is 14:00 in Paris in winter
-    assert "à partir de 13 h 45" in html  # the room opens 15 minutes before
-    assert 'id="countdown"' in html and 'data-seconds="6300"' in html
+    assert "à partir de 13 h 55" in html  # a family's link opens 5 minutes before
+    assert 'id="countdown"' in html and 'data-seconds="6900"' in html
     # No timed refresh (WCAG 2.2.1): without JavaScript, a button enters when it is time.
     assert 'http-equiv="refresh"' not in html
     assert f'href="/j/{booked["links"][booked["student"].id]}"' in html
 
 
+def test_the_tutors_link_opens_15_minutes_before_and_the_familys_5(client, app, booked, frozen_clock):
+    links = booked["links"]
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=15, seconds=1))
+    assert [client.get(f"/j/{links[booked[who].id]}").status_code for who in ("tutor", "parent")] == [200, 200]
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=15))
+    assert [client.get(f"/j/{links[booked[who].id]}").status_code for who in ("tutor", "parent")] == [303, 200]
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=5, seconds=1))
+    assert "à partir de 13 h 55" in client.get(f"/j/{links[booked['parent'].id]}").get_data(as_text=True).replace("\xa0", " ")
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=5))
+    assert [client.get(f"/j/{links[booked[who].id]}").status_code for who in ("tutor", "parent", "student")] == [303] * 3
+    app.config["JOIN_OPENS_MINUTES_FAMILY"] = 10  # a setting of the centre's
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=10))
+    assert client.get(f"/j/{links[booked['student'].id]}").status_code == 303
+
+
 def test_in_the_window_the_link_redirects_to_the_room_with_a_fresh_valid_token(client, booked, frozen_clock):
-    now = frozen_clock(booked["slot"].starts_at - timedelta(minutes=10))
+    now = frozen_clock(booked["slot"].starts_at - timedelta(minutes=4))
     response = client.get(f"/j/{booked['links'][booked['student'].id]}")
     assert response.status_code == 303
     url = urlsplit(response.headers["Location"])

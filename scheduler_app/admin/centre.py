@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,6 +18,7 @@ from ..i18n import viewer_zone
 from ..models import Activity, TutorProfile, User
 from ..services import ServiceError
 from ..services.centre_sessions import CentreFilter, centre_slots
+from ..services.join import JoinOpening, who_moderates
 from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
@@ -47,8 +48,12 @@ def sessions():
         chosen = CentreFilter(day_start=day_start, day_end=day_end, tutor_id=_number(form.tutor.data),
                               activity_id=_number(form.activity.data), status=form.status.data or "")
     slots = centre_slots(db_session, now_utc() - timedelta(hours=12), chosen)
+    from ..join.routes import jitsi_settings
+
+    moderation = who_moderates(jitsi_settings(), moderator_from_token=current_app.config["JITSI_MODERATOR_FROM_TOKEN"])
     return render_template("admin/sessions.html", form=form, slots=slots,
-                           bookings=bookings_of_slots(db_session, slots), now=now_utc())
+                           bookings=bookings_of_slots(db_session, slots), now=now_utc(),
+                           moderation=moderation, opening=JoinOpening.from_config(current_app.config))
 
 
 @bp.route("/slots/<int:slot_id>/move", methods=["GET", "POST"])

@@ -1,7 +1,5 @@
 """/j/<token>: one link per person and session that opens the video room, no password."""
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, current_app, g, redirect, render_template, session
 
 from rooms import JitsiSettings
@@ -9,7 +7,7 @@ from rooms import JitsiSettings
 from .. import db
 from ..clock import now_utc
 from ..extensions import limiter
-from ..services.join import answer, find_link, slot_shown
+from ..services.join import JoinOpening, answer, find_link, slot_shown
 
 bp = Blueprint("join", __name__)
 
@@ -41,7 +39,7 @@ def join(token: str):
     result = answer(
         link,
         now=now,
-        opens_before=timedelta(minutes=current_app.config["JOIN_OPENS_MINUTES"]),
+        opening=JoinOpening.from_config(current_app.config),
         jitsi=jitsi_settings(),
     )
     if result.state == "open":

@@ -26,6 +26,27 @@ class JoinLink:
     ends_at: datetime
     cancelled: bool
 
+    @property
+    def leads(self) -> bool:
+        """The tutor (or mediator) of the session leads the room: moderator, and in first."""
+        return self.user_id == self.tutor_id
+
+
+@dataclass(frozen=True)
+class JoinOpening:
+    """How long before the start links open: the tutor's first, so that they arrive first."""
+
+    tutor: timedelta = timedelta(minutes=15)
+    family: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_config(cls, config) -> "JoinOpening":
+        return cls(tutor=timedelta(minutes=config["JOIN_OPENS_MINUTES_TUTOR"]),
+                   family=timedelta(minutes=config["JOIN_OPENS_MINUTES_FAMILY"]))
+
+    def before(self, link: JoinLink) -> timedelta:
+        return self.tutor if link.leads else self.family
+
 
 @dataclass(frozen=True)
 class JoinAnswer:
@@ -93,9 +114,19 @@ def slot_shown(db: Session, slot_id: int) -> Slot:
     ).one()
 
 
-def answer(link: JoinLink, *, now: datetime, opens_before: timedelta, jitsi: JitsiSettings) -> JoinAnswer:
+def who_moderates(jitsi: JitsiSettings, *, moderator_from_token: bool) -> str:
+    """Who leads the rooms as this Jitsi is set up: "nobody" (public, unsigned links), "first"
+    (a self-hosted Jitsi that ignores the token's moderator flag: the first to arrive), or "tutor"."""
+    if jitsi.mode == "public":
+        return "nobody"
+    if jitsi.mode == "hs256" and not moderator_from_token:
+        return "first"
+    return "tutor"
+
+
+def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiSettings) -> JoinAnswer:
     """Decide what the link does now; in the window, mint a fresh signed room URL."""
-    opens_at = link.starts_at - opens_before
+    opens_at = link.starts_at - opening.before(link)
     if link.cancelled:
         return JoinAnswer("cancelled", link, opens_at)
     if now >= link.ends_at:
@@ -105,7 +136,7 @@ def answer(link: JoinLink, *, now: datetime, opens_before: timedelta, jitsi: Jit
     url = sign_join_url(
         jitsi,
         link.room_name,
-        Participant(name=link.holder_name, moderator=link.user_id == link.tutor_id, user_id=str(link.user_id)),
+        Participant(name=link.holder_name, moderator=link.leads, user_id=str(link.user_id)),
         starts_at=link.starts_at,
         ends_at=link.ends_at,
         now=now,

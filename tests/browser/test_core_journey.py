@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 def test_a_slot_opened_by_a_tutor_is_booked_and_joined_by_a_student(app, db, open_tab):
     tutor = make_tutor(db, "Karim Haddad")
     student = make_person(db, "student", "Yasmine Haddou")
-    # A session starting in about ten minutes: its join link is already open (15 minutes before).
+    # A session starting in about ten minutes: the centre opens families' links 15 minutes before.
+    app.config["JOIN_OPENS_MINUTES_FAMILY"] = 15
     start = (datetime.now(UTC) + timedelta(minutes=15)).astimezone(ZoneInfo("Europe/Paris"))
     start = start.replace(minute=start.minute - start.minute % 5, second=0, microsecond=0)
     tab = open_tab("phone-fr")
