@@ -1,9 +1,17 @@
 """Joining works for every family: who leads the room, what coordinators are told about it,
 and what the messages promise about when links open."""
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
-from factories import login, make_person
+import pytest
+from sqlalchemy import select
+
+from factories import login, make_family, make_person, make_slot, make_tutor
+from rooms import JitsiSettings, fragment_values, verify_token
+from scheduler_app.models import JoinToken, User
+from scheduler_app.services.booking import book_slot
+
+SETTINGS = JitsiSettings(domain="meet.example.org", app_id="lien-test", app_secret="test-jitsi-secret-that-is-long-enough")
 
 
 @pytest.mark.parametrize(("settings", "says", "not_said"), [
@@ -20,3 +28,50 @@ def test_the_coordinators_page_says_who_can_lead_the_rooms(app, client, db, sett
     assert says in html and not_said not in html
     if "pas sûr" in says:
         assert "Le lien du tuteur s'ouvre 15 minutes avant l'heure, celui des familles 5 minutes avant" in html
+
+
+@pytest.fixture
+def group(db, frozen_clock):
+    """A group session (two places) with Karim: Adam and Léa, each booked by a parent."""
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4), capacity=2)
+    bookings = []
+    for parent_name, child_name in (("Fatima Haddou", "Adam Haddou"), ("Jean Petit", "Léa Marie Petit")):
+        parent, [child] = make_family(db, parent_name, child_name)
+        bookings.append(book_slot(db, slot.id, child, parent, ""))
+    links = {link.user_id: link.token for link in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    return {"slot": slot, "tutor": tutor, "links": links, "people": {user.name: user for user in db.scalars(
+        select(User).where(User.id.in_(list(links))))}}
+
+
+def claims_of(client, group, name, now):
+    location = client.get(f"/j/{group['links'][group['people'][name].id]}").headers["Location"]
+    return verify_token(SETTINGS, fragment_values(location)["jwt"], group["slot"].room_name, now=now)
+
+
+def test_in_a_group_jitsi_shows_a_given_name_and_an_initial_and_no_database_id(client, group, frozen_clock):
+    now = frozen_clock(group["slot"].starts_at)
+    users = {name: claims_of(client, group, name, now)["context"]["user"] for name in group["people"]}
+    assert {name: user["name"] for name, user in users.items()} == {
+        "Karim Haddad": "Karim Haddad",  # the tutor, whose name families already see when booking
+        "Fatima Haddou": "Fatima H.", "Adam Haddou": "Adam H.", "Jean Petit": "Jean P.", "Léa Marie Petit": "Léa P."}
+    ids = [user["id"] for user in users.values()]
+    assert len(set(ids)) == 5 and all(len(i) == 24 for i in ids)
+    assert not {str(person.id) for person in group["people"].values()} & set(ids)
+    # The same person keeps their id when they come back (Jitsi's own reconnection relies on nothing else).
+    assert claims_of(client, group, "Adam Haddou", now)["context"]["user"]["id"] == users["Adam Haddou"]["id"]
+
+
+def test_a_one_to_one_session_keeps_the_full_name_and_nobody_records_streams_or_dials_out(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2, hours=4))
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    book_slot(db, slot.id, adam, parent, "")
+    token = db.scalar(select(JoinToken.token).where(JoinToken.user_id == adam.id))
+    now = frozen_clock(slot.starts_at)
+    claims = verify_token(SETTINGS, fragment_values(client.get(f"/j/{token}").headers["Location"])["jwt"],
+                          slot.room_name, now=now)
+    assert claims["context"]["user"]["name"] == "Adam Haddou"
+    assert claims["context"]["features"] == {"livestreaming": "false", "recording": "false",
+                                             "transcription": "false", "outbound-call": "false"}

@@ -1,6 +1,6 @@
 """/j/<token>: one link per person and session that opens the video room, no password."""
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, session
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
 
 from rooms import JitsiSettings
 
@@ -41,6 +41,7 @@ def join(token: str):
         now=now,
         opening=JoinOpening.from_config(current_app.config),
         jitsi=jitsi_settings(),
+        weak_connection=request.args.get("connexion") == "faible",
     )
     if result.state == "open":
         response = redirect(result.url, code=303)
@@ -48,10 +49,13 @@ def join(token: str):
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
     seconds_left = max(0, int((result.opens_at - now).total_seconds()))
-    response = current_app.make_response(
+    # Ended or cancelled: the link is gone for good (410); too early: it will open (200).
+    status = 200 if result.state == "early" else 410
+    response = current_app.make_response((
         render_template(
             "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left
-        )
-    )
+        ),
+        status,
+    ))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,5 +1,6 @@
 """Personal join links: /j/<token> opens the room, without a password, around session time."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,8 @@ class JoinLink:
     starts_at: datetime
     ends_at: datetime
     cancelled: bool
+    token: str = ""
+    capacity: int = 1
 
     @property
     def leads(self) -> bool:
@@ -71,6 +74,8 @@ _FIND_LINK = (
         Slot.starts_at,
         Slot.ends_at,
         Slot.status.label("slot_status"),
+        Slot.capacity,
+        JoinToken.token,
         Booking.status.label("booking_status"),
     )
     .join(Slot, Slot.id == JoinToken.slot_id)
@@ -90,6 +95,7 @@ def find_link(db: Session, token: str) -> JoinLink | None:
         holder_timezone=row.holder_timezone, tutor_id=row.tutor_id, room_name=row.room_name,
         starts_at=row.starts_at, ends_at=row.ends_at,
         cancelled=row.slot_status == "cancelled" or row.booking_status == "cancelled",
+        token=row.token, capacity=row.capacity,
     )
 
 
@@ -124,21 +130,44 @@ def who_moderates(jitsi: JitsiSettings, *, moderator_from_token: bool) -> str:
     return "tutor"
 
 
-def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiSettings) -> JoinAnswer:
-    """Decide what the link does now; in the window, mint a fresh signed room URL."""
+# A weak connection: sound only at first, and if the camera is turned on, a small picture.
+WEAK_CONNECTION = {"startAudioOnly": True, "resolution": 180, "constraints.video.height": {"ideal": 180, "max": 180}}
+
+
+def shown_name(link: JoinLink) -> str:
+    """The name Jitsi shows: in a group, other families see a given name and an initial only."""
+    words = link.holder_name.split()
+    if link.capacity <= 1 or link.leads or len(words) < 2:
+        return link.holder_name
+    return f"{words[0]} {words[-1][0]}."
+
+
+def jitsi_id(link: JoinLink) -> str:
+    """The person's id for Jitsi: from their link's own random token, so it says nothing about
+    Lien's database and differs from one session to the next (one-way: it does not give the link)."""
+    return hashlib.sha256(f"lien-jitsi-id:{link.token}".encode()).hexdigest()[:24]
+
+
+def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiSettings,
+           weak_connection: bool = False) -> JoinAnswer:
+    """Decide what the link does now; in the window, mint a fresh signed room URL.
+
+    The window runs from the opening until the end plus Jitsi's grace period, the token's own
+    expiry, so that someone who drops out near the end can come back."""
     opens_at = link.starts_at - opening.before(link)
     if link.cancelled:
         return JoinAnswer("cancelled", link, opens_at)
-    if now >= link.ends_at:
+    if now >= link.ends_at + jitsi.grace:
         return JoinAnswer("ended", link, opens_at)
     if now < opens_at:
         return JoinAnswer("early", link, opens_at)
     url = sign_join_url(
         jitsi,
         link.room_name,
-        Participant(name=link.holder_name, moderator=link.leads, user_id=str(link.user_id)),
+        Participant(name=shown_name(link), moderator=link.leads, user_id=jitsi_id(link)),
         starts_at=link.starts_at,
         ends_at=link.ends_at,
         now=now,
+        overrides=WEAK_CONNECTION if weak_connection else None,
     )
     return JoinAnswer("open", link, opens_at, url)

@@ -2,13 +2,13 @@
 takes them into the signed Jitsi room."""
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from factories import PASSWORD, make_person, make_tutor
-from rooms import JitsiSettings, verify_token
+from rooms import JitsiSettings, fragment_values, verify_token
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +50,9 @@ def test_a_slot_opened_by_a_tutor_is_booked_and_joined_by_a_student(app, db, ope
     phone.get_by_role("link", name="Rejoindre la séance").click()
     phone.wait_for_url("https://meet.example.org/**")
     [url] = tab.jitsi
-    parts = urlsplit(url)
+    assert "jwt" not in urlsplit(url).query  # the token travels in the fragment, never to a server
+    parts = urlsplit(tab.page.url)
     room = parts.path.strip("/")
-    claims = verify_token(JitsiSettings.from_mapping(app.config), parse_qs(parts.query)["jwt"][0], room)
+    claims = verify_token(JitsiSettings.from_mapping(app.config), fragment_values(tab.page.url)["jwt"], room)
     assert claims["context"]["user"]["name"] == "Yasmine Haddou"
     assert claims["context"]["user"]["moderator"] is False
