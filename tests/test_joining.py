@@ -75,3 +75,30 @@ def test_a_one_to_one_session_keeps_the_full_name_and_nobody_records_streams_or_
     assert claims["context"]["user"]["name"] == "Adam Haddou"
     assert claims["context"]["features"] == {"livestreaming": "false", "recording": "false",
                                              "transcription": "false", "outbound-call": "false"}
+
+
+def test_a_weak_connection_opens_the_room_with_sound_only_and_phones_stay_in_the_browser(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2, hours=4))
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, adam, parent, "")
+    token = db.scalar(select(JoinToken.token).where(JoinToken.user_id == parent.id))
+    # Early, the waiting page offers the choice, and keeps it once made.
+    frozen_clock(slot.starts_at - timedelta(hours=1))
+    html = client.get(f"/j/{token}").get_data(as_text=True)
+    assert f'href="/j/{token}?connexion=faible">Connexion faible ? Entrer avec le son seulement' in html
+    html = client.get(f"/j/{token}?connexion=faible").get_data(as_text=True)
+    assert f'class="button big" href="/j/{token}?connexion=faible"' in html
+    assert "Vous entrerez avec le son seulement." in html and f'href="/j/{token}">Entrer avec la vidéo' in html
+    # The URL the redirect produces, read as jitsi-meet reads its fragment.
+    frozen_clock(slot.starts_at)
+    weak = fragment_values(client.get(f"/j/{token}?connexion=faible").headers["Location"])
+    assert weak["config.startAudioOnly"] is True and weak["config.resolution"] == 180
+    assert weak["config.constraints.video.height"] == {"ideal": 180, "max": 180}
+    assert weak["config.disableDeepLinking"] is True and weak["config.deeplinking.disabled"] is True
+    usual = fragment_values(client.get(f"/j/{token}").headers["Location"])
+    assert "config.startAudioOnly" not in usual and "config.resolution" not in usual
+    assert usual["config.disableDeepLinking"] is True and usual["config.deeplinking.disabled"] is True
+    # The family's session page offers it too.
+    login(client, parent.email)
+    assert f"/j/{token}?connexion=faible" in client.get(f"/sessions/{booking.id}").get_data(as_text=True)

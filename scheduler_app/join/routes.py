@@ -36,12 +36,13 @@ def join(token: str):
     g.locale = session.get("locale") or link.holder_locale
     g.timezone = link.holder_timezone
     now = now_utc()
+    weak = request.args.get("connexion") == "faible"
     result = answer(
         link,
         now=now,
         opening=JoinOpening.from_config(current_app.config),
         jitsi=jitsi_settings(),
-        weak_connection=request.args.get("connexion") == "faible",
+        weak_connection=weak,
     )
     if result.state == "open":
         response = redirect(result.url, code=303)
@@ -53,7 +54,8 @@ def join(token: str):
     status = 200 if result.state == "early" else 410
     response = current_app.make_response((
         render_template(
-            "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left
+            "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left,
+            weak=weak,
         ),
         status,
     ))
