@@ -102,3 +102,56 @@ def test_a_weak_connection_opens_the_room_with_sound_only_and_phones_stay_in_the
     # The family's session page offers it too.
     login(client, parent.email)
     assert f"/j/{token}?connexion=faible" in client.get(f"/sessions/{booking.id}").get_data(as_text=True)
+
+
+@pytest.fixture
+def booked(db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, adam, parent, "")
+    links = {link.user_id: link.token for link in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    return {"slot": slot, "booking": booking, "tutor": links[tutor.id], "parent": links[parent.id]}
+
+
+def page(client, token):
+    response = client.get(f"/j/{token}")
+    return response.status_code, response.get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_ended_and_cancelled_links_are_gone_in_words_that_fit_the_reader(client, db, booked, frozen_clock):
+    frozen_clock(booked["slot"].starts_at - timedelta(hours=1))
+    status, html = page(client, booked["tutor"])
+    assert status == 200 and "Votre lien s'ouvre avant celui des familles" in html
+    assert "avant celui des familles" not in page(client, booked["parent"])[1]
+
+    frozen_clock(booked["slot"].ends_at + timedelta(hours=1))
+    status, html = page(client, booked["tutor"])
+    assert status == 410 and "Cette séance est terminée" in html
+    assert "Pensez à noter qui était là." in html and 'href="/slots/to-mark"' in html
+    assert "réservez un autre créneau" not in html  # a tutor does not book sessions
+    status, html = page(client, booked["parent"])
+    assert status == 410 and "Pour une nouvelle séance, réservez un autre créneau." in html
+    assert 'href="/slots"' in html and "noter qui était là" not in html
+
+    slot = booked["slot"]
+    slot.status = "cancelled"
+    db.commit()
+    status, html = page(client, booked["tutor"])
+    assert status == 410 and "Cette séance est annulée" in html
+    assert "Les familles qui avaient réservé ont été prévenues." in html and "réservez" not in html
+    status, html = page(client, booked["parent"])
+    assert status == 410 and "Ce lien ne fonctionne plus. Pour une nouvelle séance, réservez un autre créneau." in html
+
+
+@pytest.mark.parametrize("token", ["unknown-but-well-formed-link-000", "a" * 65, "a" * 5000, "abc%00def",
+                                   "caf%C3%A9-l%C3%A9a", "x'%20OR%20'1'='1", "..", "%0A"])
+def test_an_unknown_or_mangled_link_is_not_found_never_a_500(client, booked, token):
+    assert client.get(f"/j/{token}").status_code == 404
+
+
+def test_a_tampered_link_is_not_found(client, booked):
+    real = booked["parent"]
+    for tampered in (real[:-1], real + "x", real.upper() if real.upper() != real else real.lower(), real[::-1]):
+        assert client.get(f"/j/{tampered}").status_code == 404

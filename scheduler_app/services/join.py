@@ -1,6 +1,7 @@
 """Personal join links: /j/<token> opens the room, without a password, around session time."""
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,8 +86,15 @@ _FIND_LINK = (
 )
 
 
+# What new_secret() makes (URL-safe base64), within the column's 64 characters. Anything else
+# (a NUL byte that PostgreSQL would refuse, a mangled paste) is simply not a link.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def find_link(db: Session, token: str) -> JoinLink | None:
     """The join link with this token and what deciding about it needs, in one statement."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        return None
     row = db.connection().execute(_FIND_LINK, {"token": token}).one_or_none()
     if row is None:
         return None
