@@ -64,6 +64,7 @@ def pages(ids) -> dict[str, dict]:
         "/static/style.css": EVERYONE,
         f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
         "/j/not-a-token": dict.fromkeys(ROLES, {404}),
+        "/tester": EVERYONE,  # trying the camera and microphone needs no account
         "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
         "/profile": only("student", "parent", "tutor", "coordinator"),
         "/sessions": only("student", "parent"),

@@ -155,3 +155,11 @@ def test_a_tampered_link_is_not_found(client, booked):
     real = booked["parent"]
     for tampered in (real[:-1], real + "x", real.upper() if real.upper() != real else real.lower(), real[::-1]):
         assert client.get(f"/j/{tampered}").status_code == 404
+
+
+def test_every_join_page_and_the_confirmation_link_to_the_device_test(client, db, booked, frozen_clock):
+    for moment in (booked["slot"].starts_at - timedelta(hours=1), booked["slot"].ends_at + timedelta(hours=1)):
+        frozen_clock(moment)
+        for who in ("tutor", "parent"):
+            assert 'href="/tester">Tester mon micro et ma caméra</a>' in page(client, booked[who])[1]
+    assert "Tester mon micro et ma caméra" in client.get("/tester").get_data(as_text=True)  # no account needed

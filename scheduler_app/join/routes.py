@@ -26,6 +26,12 @@ def jitsi_settings() -> JitsiSettings:
     return settings
 
 
+@bp.route("/tester")
+def device_test():
+    """Try the camera and microphone before a session: no account, nothing leaves the device."""
+    return render_template("join/device_test.html")
+
+
 @bp.route("/j/<token>")
 @limiter.limit(_join_limit)
 def join(token: str):
