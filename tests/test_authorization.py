@@ -99,6 +99,8 @@ def pages(ids) -> dict[str, dict]:
         "/admin/reports.csv": only("coordinator"),
         "/admin/sessions": only("coordinator"),
         f"/admin/slots/{ids['slot']}/move": only("coordinator"),
+        # Into the room when it is a session of the day, else back to the list with a message.
+        f"/admin/slots/{ids['slot']}/enter": only("coordinator", ok={302, 303}),
     }
 
 

@@ -2,11 +2,12 @@
 and what the messages promise about when links open."""
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from factories import login, make_family, make_person, make_slot, make_tutor
+from factories import login, logout, make_family, make_person, make_slot, make_tutor
 from rooms import JitsiSettings, fragment_values, verify_token
 from scheduler_app.models import JoinToken, User
 from scheduler_app.services.booking import book_slot
@@ -163,3 +164,37 @@ def test_every_join_page_and_the_confirmation_link_to_the_device_test(client, db
         for who in ("tutor", "parent"):
             assert 'href="/tester">Tester mon micro et ma caméra</a>' in page(client, booked[who])[1]
     assert "Tester mon micro et ma caméra" in client.get("/tester").get_data(as_text=True)  # no account needed
+
+
+def test_a_coordinator_enters_a_session_of_the_day_as_a_guest_to_help(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 1, 13, 8, 0, tzinfo=UTC))  # Wednesday 9:00 in Paris
+    tutor = make_tutor(db)
+    today = make_slot(db, tutor, starts_in=timedelta(hours=5))  # 14:00 in Paris
+    tomorrow = make_slot(db, tutor, starts_in=timedelta(days=1, hours=5))
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    book_slot(db, today.id, adam, parent, "")
+    coordinator = make_person(db, "coordinator", "Nadia Benali")
+    login(client, coordinator.email)
+    html = client.get("/admin/sessions").get_data(as_text=True)
+    assert html.count("Entrer pour aider") == 1 and f'href="/admin/slots/{today.id}/enter"' in html
+    assert "Vous entrez comme invité, sans pouvoir de modérateur." in html
+
+    now = frozen_clock(today.starts_at + timedelta(minutes=10))
+    response = client.get(f"/admin/slots/{today.id}/enter")
+    assert response.status_code == 303 and response.headers["Referrer-Policy"] == "no-referrer"
+    assert urlsplit(response.headers["Location"]).path == f"/{today.room_name}"
+    claims = verify_token(SETTINGS, fragment_values(response.headers["Location"])["jwt"], today.room_name, now=now)
+    assert claims["context"]["user"]["name"] == "Nadia, du centre"
+    assert claims["context"]["user"]["moderator"] is False
+    assert claims["context"]["user"]["id"] != str(coordinator.id)
+
+    # Not tomorrow's session, not one that is over, not a cancelled one; never for others.
+    for refused in (tomorrow.id,):
+        response = client.get(f"/admin/slots/{refused}/enter", follow_redirects=True)
+        assert "On ne peut entrer que dans une séance du jour" in response.get_data(as_text=True).replace("&#39;", "'")
+    frozen_clock(today.ends_at + timedelta(minutes=5))
+    assert client.get(f"/admin/slots/{today.id}/enter").headers["Location"] == "/admin/sessions"
+    assert client.get("/admin/slots/999999/enter").status_code == 404
+    logout(client)
+    login(client, tutor.email)
+    assert client.get(f"/admin/slots/{today.id}/enter").status_code == 403

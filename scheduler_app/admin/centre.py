@@ -15,10 +15,10 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..forms import show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, TutorProfile, User
+from ..models import Activity, Slot, TutorProfile, User
 from ..services import ServiceError
 from ..services.centre_sessions import CentreFilter, centre_slots
-from ..services.join import JoinOpening, who_moderates
+from ..services.join import JoinOpening, coordinator_can_enter, coordinator_entry, who_moderates
 from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
@@ -50,10 +50,33 @@ def sessions():
     slots = centre_slots(db_session, now_utc() - timedelta(hours=12), chosen)
     from ..join.routes import jitsi_settings
 
-    moderation = who_moderates(jitsi_settings(), moderator_from_token=current_app.config["JITSI_MODERATOR_FROM_TOKEN"])
+    jitsi, now, zone = jitsi_settings(), now_utc(), viewer_zone()
+    moderation = who_moderates(jitsi, moderator_from_token=current_app.config["JITSI_MODERATOR_FROM_TOKEN"])
+    enterable = {slot.id for slot in slots if coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace)}
     return render_template("admin/sessions.html", form=form, slots=slots,
-                           bookings=bookings_of_slots(db_session, slots), now=now_utc(),
+                           bookings=bookings_of_slots(db_session, slots), now=now, enterable=enterable,
                            moderation=moderation, opening=JoinOpening.from_config(current_app.config))
+
+
+@bp.route("/slots/<int:slot_id>/enter")
+@role_required("coordinator")
+def enter(slot_id: int):
+    """Step into a session of the day to help a stuck family: as a guest, never as moderator."""
+    from ..join.routes import jitsi_settings
+
+    slot = db.session().get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    me = current_account()
+    url = coordinator_entry(slot, _("%(name)s, du centre", name=me.name.split()[0] if me.name.split() else me.name),
+                            now=now_utc(), zone=viewer_zone(), jitsi=jitsi_settings())
+    if url is None:
+        flash(_("On ne peut entrer que dans une séance du jour qui n'est pas finie ni annulée."), "error")
+        return redirect(url_for("admin.sessions"))
+    response = redirect(url, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/slots/<int:slot_id>/move", methods=["GET", "POST"])

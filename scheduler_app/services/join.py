@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -179,3 +180,21 @@ def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiS
         overrides=WEAK_CONNECTION if weak_connection else None,
     )
     return JoinAnswer("open", link, opens_at, url)
+
+
+def coordinator_can_enter(slot: Slot, *, now: datetime, zone, grace: timedelta) -> bool:
+    """A coordinator may step into any session of the day (in their time zone) that is not
+    cancelled, until its links close, to help a family that is stuck."""
+    if slot.status == "cancelled" or now >= slot.ends_at + grace:
+        return False
+    return slot.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+
+
+def coordinator_entry(slot: Slot, name: str, *, now: datetime, zone, jitsi: JitsiSettings) -> str | None:
+    """The room URL for a coordinator helping in this session, never as moderator; None when
+    the session is not one they may enter now."""
+    if not coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace):
+        return None
+    # A fresh id for each entry: nothing ties it to the coordinator's account.
+    helper = Participant(name=name, moderator=False, user_id=secrets.token_hex(12))
+    return sign_join_url(jitsi, slot.room_name, helper, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now)
