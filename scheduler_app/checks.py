@@ -38,6 +38,12 @@ def jitsi_problems(config: Mapping[str, Any]) -> list[Problem]:
 
 
 def join_problems(config: Mapping[str, Any]) -> list[Problem]:
+    numbers, code = config.get("JITSI_DIAL_IN_NUMBERS_URL"), config.get("JITSI_DIAL_IN_CODE_URL")
+    if bool(numbers) != bool(code):
+        missing, given = (("JITSI_DIAL_IN_CODE_URL", "JITSI_DIAL_IN_NUMBERS_URL") if numbers
+                          else ("JITSI_DIAL_IN_NUMBERS_URL", "JITSI_DIAL_IN_CODE_URL"))
+        return [Problem(missing, f"is missing while {given} is set: write the address your Jitsi's config.js gives "
+                                 "as dialInConfCodeUrl and dialInNumbersUrl (both, or neither)")]
     if config["JOIN_OPENS_MINUTES_FAMILY"] > config["JOIN_OPENS_MINUTES_TUTOR"]:
         return [Problem("JOIN_OPENS_MINUTES_FAMILY",
                         f"is {config['JOIN_OPENS_MINUTES_FAMILY']}, more than JOIN_OPENS_MINUTES_TUTOR "

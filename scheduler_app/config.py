@@ -156,6 +156,11 @@ SETTINGS = (
     # 1 when the self-hosted Jitsi makes the token's moderator flag the rule (Prosody's
     # token_affiliation, Jicofo's auto-owner off: docs/deploy.md); JaaS always does.
     Setting("JITSI_MODERATOR_FROM_TOKEN", False, boolean),
+    # Joining by phone, when the Jitsi server has dial-in (Jigasi): the two services its own
+    # config.js names dialInNumbersUrl and dialInConfCodeUrl, and whose numbers to give.
+    Setting("JITSI_DIAL_IN_NUMBERS_URL", None, web_address),
+    Setting("JITSI_DIAL_IN_CODE_URL", None, web_address),
+    Setting("JITSI_DIAL_IN_COUNTRY", "FR"),
     # How long before the start join links open: the tutor's (or mediator's) first, so that
     # they are in the room before the family.
     Setting("JOIN_OPENS_MINUTES_TUTOR", 15, whole_number("a whole number of minutes", 0, 240)),

@@ -23,6 +23,7 @@ from .catalogue import subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
+from .services.join import dial_in_for
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class Composer:
                 subject = subject_name(slot.subject) if slot.subject else ""
             students = [b.student.name for b in groups.get(slot.id, [])]
             context.update(
+                dial_in=dial_in_for(self.app.config, slot.room_name, now_utc()),
                 opens_minutes=self.app.config["JOIN_OPENS_MINUTES_TUTOR" if is_tutor else "JOIN_OPENS_MINUTES_FAMILY"],
                 starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,

@@ -7,7 +7,7 @@ from rooms import JitsiSettings
 from .. import db
 from ..clock import now_utc
 from ..extensions import limiter
-from ..services.join import JoinOpening, answer, find_link, slot_shown
+from ..services.join import JoinOpening, answer, dial_in_for, find_link, slot_shown
 
 bp = Blueprint("join", __name__)
 
@@ -62,6 +62,7 @@ def join(token: str):
         render_template(
             "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left,
             weak=weak,
+            dial_in=dial_in_for(current_app.config, link.room_name, now) if result.state == "early" else None,
         ),
         status,
     ))

@@ -10,7 +10,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from rooms import JitsiSettings, Participant, sign_join_url
+from rooms.dialin import DialIn, dial_in
 
+from ..cache import LRUCache
 from ..models import Booking, JoinToken, Slot, User
 
 
@@ -198,3 +200,20 @@ def coordinator_entry(slot: Slot, name: str, *, now: datetime, zone, jitsi: Jits
     # A fresh id for each entry: nothing ties it to the coordinator's account.
     helper = Participant(name=name, moderator=False, user_id=secrets.token_hex(12))
     return sign_join_url(jitsi, slot.room_name, helper, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now)
+
+
+# A room's code and number, asked once an hour at most (a failed answer too, as False).
+_DIAL_IN = LRUCache(1024)
+
+
+def dial_in_for(config, room: str, now: datetime) -> DialIn | None:
+    """How to join this room by phone, when dial-in is configured and its services answer."""
+    numbers_url, code_url = config.get("JITSI_DIAL_IN_NUMBERS_URL"), config.get("JITSI_DIAL_IN_CODE_URL")
+    if not (numbers_url and code_url):
+        return None
+    domain = JitsiSettings.from_mapping(config).domain
+    country = config.get("JITSI_DIAL_IN_COUNTRY") or "FR"
+    key = (numbers_url, code_url, country, domain, room, now.strftime("%Y%m%d%H"))
+    found = _DIAL_IN.get_or_make(
+        key, lambda: dial_in(numbers_url, code_url, room, f"conference.{domain}", country=country, timeout=3) or False)
+    return found or None
