@@ -13,15 +13,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def fake_devices_browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"])
-        yield chromium
-        chromium.close()
+def fake_devices_browser(browser):
+    """A second Chromium from the session's Playwright (one Playwright per thread), with a fake
+    camera and microphone."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"])
+    yield chromium
+    chromium.close()
 
 
 def open_test_page(browser, live_server, **context_options):
