@@ -129,7 +129,8 @@ class Composer:
         for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
         with force_locale(row.locale):
             event = session_entry(slot, None if for_tutor else booking, person, centre=self.centre, join_url=join_url,
-                                  participants=[b.student.name for b in groups.get(slot.id, [])])
+                                  participants=[b.student.name for b in groups.get(slot.id, [])],
+                                  dial_in=dial_in_for(self.app.config, slot.room_name, now_utc()))
             alarm = _("La séance commence dans 15 minutes")
         if row.kind in ("booking_cancelled", "slot_cancelled"):
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"

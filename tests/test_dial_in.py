@@ -81,6 +81,9 @@ def test_the_confirmation_with_its_invitation_says_it(app, family, dial_in_serve
     make_dispatcher(app).tick()
     [confirmation] = mail_server.mailbox.to(family["parent"].email)
     assert said(family["slot"]) in confirmation.get_body(("plain",)).get_content()
+    [invitation] = [part for part in confirmation.walk() if part.get_content_type() == "text/calendar"]
+    ics = invitation.get_content() if isinstance(invitation.get_content(), str) else invitation.get_content().decode()
+    assert said(family["slot"]).replace(",", "\\,") in ics.replace("\r\n ", "")  # folded lines joined back
 
 
 def test_the_reminder_sms_says_it_first_and_keeps_the_link_whole(app, db, dial_in_server, brevo, frozen_clock):
@@ -103,3 +106,14 @@ def test_the_reminder_sms_says_it_first_and_keeps_the_link_whole(app, db, dial_i
     assert "votre séance commence à 14 h 00" in reminder.replace("\xa0", " ")
     assert reminder.endswith(f"/j/{token}")  # the link still whole at the end
     assert sms_segments(reminder) <= 2
+
+
+def test_the_reminder_email_says_it_and_links_to_the_device_test(app, family, dial_in_server, mail_server,
+                                                                 frozen_clock):
+    configure(app, dial_in_server)
+    frozen_clock(family["slot"].starts_at - timedelta(minutes=59))
+    make_dispatcher(app).tick()
+    reminder = mail_server.mailbox.to(family["parent"].email)[-1]
+    text = reminder.get_body(("plain",)).get_content()
+    assert "Dans une heure" in reminder["Subject"] and said(family["slot"]) in text
+    assert "testez votre micro et votre caméra : " in text and "/tester" in text
