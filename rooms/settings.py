@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 Mode = Literal["public", "hs256", "jaas"]
 MIN_SECRET_BYTES = 32
+JAAS_TENANT_PREFIX = "vpaas-magic-cookie-"
 
 
 @dataclass(frozen=True)
@@ -55,39 +56,86 @@ class JitsiSettings:
             jaas_private_key=pem,
         )
 
-    def validate(self) -> None:
-        """Raise ValueError with an explanation if the settings are half-configured."""
+    def problems(self) -> list["Problem"]:
+        """Every setting that cannot work, each with what is wrong and what to write instead."""
         # A half-configuration would otherwise fall back silently to unsigned public links.
+        found: list[Problem] = []
         # A port is fine (meet.example.org:8443); a scheme or path would end up twice in the URL.
         if not self.domain or "/" in self.domain or any(c.isspace() for c in self.domain):
-            raise ValueError(
-                "JITSI_DOMAIN must be a bare host name such as meet.example.org, "
-                f"got {self.domain!r}"
-            )
+            found.append(Problem(
+                "JITSI_DOMAIN",
+                f"{self.domain!r} is not a bare host name: write only the host, such as meet.example.org "
+                "(no https://, no slash)",
+            ))
         if self.app_id and not self.app_secret:
-            raise ValueError("JITSI_APP_ID is set but JITSI_APP_SECRET is missing")
+            found.append(Problem(
+                "JITSI_APP_SECRET",
+                "is missing while JITSI_APP_ID is set: write the app_secret of Prosody's VirtualHost, "
+                "or remove JITSI_APP_ID",
+            ))
         if self.app_secret and not self.app_id:
-            raise ValueError("JITSI_APP_SECRET is set but JITSI_APP_ID is missing")
+            found.append(Problem(
+                "JITSI_APP_ID",
+                "is missing while JITSI_APP_SECRET is set: write the app_id of Prosody's VirtualHost",
+            ))
         if self.app_secret and len(self.app_secret.encode("utf-8")) < MIN_SECRET_BYTES:
             # RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash, 256 bits.
-            raise ValueError(f"JITSI_APP_SECRET must be at least {MIN_SECRET_BYTES} bytes long")
+            found.append(Problem(
+                "JITSI_APP_SECRET",
+                f"is {len(self.app_secret.encode('utf-8'))} bytes long: write at least {MIN_SECRET_BYTES} bytes "
+                "(e.g. the output of openssl rand -hex 32), the same value as Prosody's app_secret",
+            ))
         jaas = {
-            "JITSI_JAAS_TENANT": self.jaas_tenant,
-            "JITSI_KID": self.jaas_kid,
-            "JITSI_PRIVATE_KEY": self.jaas_private_key,
+            "JITSI_JAAS_TENANT": (self.jaas_tenant, "the tenant vpaas-magic-cookie-<id> shown in the 8x8 JaaS console"),
+            "JITSI_KID": (self.jaas_kid, "the key id <tenant>/<key id> of the key uploaded to 8x8"),
+            "JITSI_PRIVATE_KEY": (self.jaas_private_key, "the RSA private key (PEM) whose public key is uploaded to 8x8"),
         }
-        missing_jaas = [key for key, value in jaas.items() if not value]
-        if missing_jaas and len(missing_jaas) < len(jaas):
-            raise ValueError(f"8x8 JaaS is half-configured: {', '.join(missing_jaas)} missing")
-        if self.jaas_tenant and self.jaas_kid and self.jaas_private_key:
+        given = [key for key, (value, _) in jaas.items() if value]
+        if given and len(given) < len(jaas):
+            for key, (value, what) in jaas.items():
+                if not value:
+                    found.append(Problem(
+                        key, f"is missing while {' and '.join(given)} {'is' if len(given) == 1 else 'are'} set "
+                        f"(8x8 JaaS is half-configured): write {what}",
+                    ))
+        if self.jaas_tenant and not self.jaas_tenant.startswith(JAAS_TENANT_PREFIX):
+            found.append(Problem(
+                "JITSI_JAAS_TENANT",
+                f"{self.jaas_tenant!r} is not a JaaS tenant: write {jaas['JITSI_JAAS_TENANT'][1]}",
+            ))
+        if self.jaas_tenant and self.jaas_kid and not self.jaas_kid.startswith(f"{self.jaas_tenant}/"):
             # JaaS rejects a kid that is not "<tenant>/<key id>" for the tenant in the URL.
-            if not self.jaas_kid.startswith(f"{self.jaas_tenant}/"):
-                raise ValueError(
-                    f"JITSI_KID must look like '{self.jaas_tenant}/<key id>', got {self.jaas_kid!r}"
-                )
-            load_rsa_private_key(self.jaas_private_key)
+            other = self.jaas_kid.split("/", 1)[0] if "/" in self.jaas_kid else ""
+            wrong = f"is a key of another tenant ({other})" if other.startswith(JAAS_TENANT_PREFIX) else "has no tenant"
+            found.append(Problem(
+                "JITSI_KID",
+                f"{self.jaas_kid!r} {wrong}: write it as '{self.jaas_tenant}/<key id>', the key id from the 8x8 console",
+            ))
+        if self.jaas_private_key:
+            try:
+                load_rsa_private_key(self.jaas_private_key)
+            except ValueError as error:
+                found.append(Problem("JITSI_PRIVATE_KEY", str(error)))
         if self.grace < timedelta(0):
-            raise ValueError("the grace period after a lesson cannot be negative")
+            found.append(Problem("JITSI_GRACE", "the grace period after a lesson cannot be negative"))
+        return found
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first setting that cannot work (problems() lists them all)."""
+        found = self.problems()
+        if found:
+            raise ValueError(str(found[0]))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A setting that cannot work: its key (as in the app's config) and what to write instead."""
+
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.message}"
 
 
 @lru_cache(maxsize=4)
@@ -97,9 +145,11 @@ def load_rsa_private_key(pem: str) -> RSAPrivateKey:
         key = load_pem_private_key(pem.encode("utf-8"), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as error:
         # TypeError is what cryptography raises for a passphrase-protected key.
-        raise ValueError(f"JITSI_PRIVATE_KEY is not an unencrypted PEM key: {error}") from None
+        raise ValueError(
+            f"is not an unencrypted PEM key ({error}): give the RSA private key 8x8 gave, without a passphrase"
+        ) from None
     if not isinstance(key, RSAPrivateKey):
-        raise ValueError("JITSI_PRIVATE_KEY must be an RSA key: JaaS signs tokens with RS256")
+        raise ValueError("is not an RSA key: JaaS signs tokens with RS256, give the RSA private key 8x8 gave")
     return key
 
 

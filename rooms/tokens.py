@@ -1,10 +1,11 @@
 """Join links and the JSON Web Tokens that let Jitsi admit the right person to the right room."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jwt
 
@@ -17,14 +18,20 @@ JAAS_ISSUER = "chat"  # JaaS only accepts tokens issued by "chat".
 # Prosody checks `nbf` with no clock leeway, so a server a few seconds behind ours would
 # refuse a token that is valid "from now"; start it a minute in the past.
 NOT_BEFORE_SKEW = timedelta(minutes=1)
-# JaaS reads features as strings. Lessons with children are never streamed, recorded or
-# transcribed, and nobody dials out to a phone from them.
-JAAS_FEATURES = {
+# Lessons with children are never streamed, recorded or transcribed, and nobody dials out to a
+# phone from them. Both modes carry them: JaaS reads them (as strings), and so do jitsi-meet's web
+# app and, on a self-hosted server, Prosody's filter_iq_jibri and filter_iq_rayo modules.
+FEATURES = {
     "livestreaming": "false",
     "recording": "false",
     "transcription": "false",
     "outbound-call": "false",
 }
+JAAS_FEATURES = FEATURES
+# Jitsi config overrides on every link: phones stay in the browser rather than being sent to an
+# app store (`deeplinking.disabled`, and its older name), and the room asks no third party
+# (gravatar and the like) about the people in it.
+ALWAYS = {"disableDeepLinking": True, "deeplinking.disabled": True, "disableThirdPartyRequests": True}
 _REQUIRED_CLAIMS = ["iss", "aud", "sub", "room", "iat", "nbf", "exp"]
 
 
@@ -76,7 +83,8 @@ def make_token(
         # Self-hosted: `iss` must be the app id and `sub` the domain for https://DOMAIN/ROOM links.
         assert settings.app_secret is not None  # guaranteed by mode; tells the type checker
         user["moderator"] = participant.moderator
-        claims |= {"iss": settings.app_id, "sub": settings.domain, "context": {"user": user}}
+        claims |= {"iss": settings.app_id, "sub": settings.domain,
+                   "context": {"user": user, "features": dict(FEATURES)}}
         return jwt.encode(claims, settings.app_secret, algorithm="HS256", headers={"typ": "JWT"})
 
     # JaaS: `sub` is the tenant of https://8x8.vc/TENANT/ROOM, `room` stays the bare name,
@@ -86,7 +94,7 @@ def make_token(
     claims |= {
         "iss": JAAS_ISSUER,
         "sub": settings.jaas_tenant,
-        "context": {"user": user, "features": dict(JAAS_FEATURES)},
+        "context": {"user": user, "features": dict(FEATURES)},
     }
     return jwt.encode(
         claims,
@@ -104,18 +112,41 @@ def sign_join_url(
     starts_at: datetime,
     ends_at: datetime,
     now: datetime,
+    overrides: Mapping[str, Any] | None = None,
 ) -> str:
-    """Return the URL that opens `room` for `participant`, signed unless in public mode."""
+    """Return the URL that opens `room` for `participant`, signed unless in public mode.
+
+    Everything after the room goes in the fragment (`#…`), which browsers never send to a
+    server, so the token stays out of web servers' logs: jitsi-meet's web app reads `jwt` from
+    the fragment first (as a JSON string), then from the query. `overrides` are Jitsi config
+    settings for this link (e.g. {"startAudioOnly": True}), on top of ALWAYS."""
     token = make_token(settings, room, participant, starts_at=starts_at, ends_at=ends_at, now=now)
-    # A JWT is base64url segments joined by dots, so it needs no further quoting in a query.
-    if settings.mode == "jaas":
-        return f"https://{JAAS_HOST}/{settings.jaas_tenant}/{room}?jwt={token}"
+    entries: list[tuple[str, Any]] = []
     if token is not None:
-        return f"https://{settings.domain}/{room}?jwt={token}"
-    # Jitsi reads `#key=value` fragments as config overrides, each value URL-encoded JSON,
-    # so the name is preset without a token (and never reaches the server's logs).
-    display_name = quote(json.dumps(participant.name, ensure_ascii=False), safe="")
-    return f"https://{settings.domain}/{room}#userInfo.displayName={display_name}"
+        entries.append(("jwt", token))
+    else:
+        # Without a token the name is preset by a config override.
+        entries.append(("userInfo.displayName", participant.name))
+    entries += [(f"config.{key}", value) for key, value in {**ALWAYS, **(overrides or {})}.items()]
+    fragment = "&".join(f"{key}={_json_value(value)}" for key, value in entries)
+    if settings.mode == "jaas":
+        return f"https://{JAAS_HOST}/{settings.jaas_tenant}/{room}#{fragment}"
+    return f"https://{settings.domain}/{room}#{fragment}"
+
+
+def fragment_values(url: str) -> dict[str, Any]:
+    """The fragment of a join URL read back as jitsi-meet reads it: `key=` URL-encoded JSON."""
+    values: dict[str, Any] = {}
+    for part in url.partition("#")[2].split("&"):
+        key, _, value = part.partition("=")
+        if key:
+            values[key] = json.loads(unquote(value))
+    return values
+
+
+def _json_value(value: Any) -> str:
+    # Jitsi JSON-parses each value after URL-decoding it; quote everything, "&" and "=" included.
+    return quote(json.dumps(value, ensure_ascii=False, separators=(",", ":")), safe="")
 
 
 def verify_token(

@@ -21,7 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     settings.derive(app.config, app.instance_path)
-    settings.validate(app.config, debug=app.debug, testing=app.testing)
+    settings.validate(app.config, debug=app.debug, testing=app.testing, checking=_running_check_command())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import db, errors, fragments, i18n, security
@@ -34,6 +34,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def _running_check_command() -> bool:
+    """Whether this process is `flask … check`, which loads the app to list broken settings and
+    must not be refused by them. Flask's CLI builds the app before it runs the command, so the
+    command line is the only place to tell."""
+    import sys
+
+    program = Path(sys.argv[0])
+    if "flask" not in (program.name, program.parent.name):  # `flask …` or `python -m flask …`
+        return False
+    arguments = iter(sys.argv[1:])
+    for argument in arguments:
+        if argument in ("--app", "-A", "--env-file", "-e"):
+            next(arguments, None)  # the option's value
+        elif not argument.startswith("-"):
+            return argument == "check"
+    return False
 
 
 def create_dev_app() -> Flask:

@@ -44,6 +44,7 @@ def session_entry(
     participants: Sequence[str] = (),
     cancelled: bool = False,
     updated_at: datetime | None = None,
+    dial_in=None,
 ) -> Event:
     """One session as `recipient` sees it in a calendar.
 
@@ -75,6 +76,9 @@ def session_entry(
             lines.append(_("Pour %(name)s", name=booking.student.name))
     if join_url:
         lines.append(_("Pour rejoindre la séance : %(url)s", url=join_url))
+    if dial_in is not None:  # rooms.dialin.DialIn: joining by phone, when the server has dial-in
+        lines.append(_("Pas d'internet ? Appelez le %(number)s puis tapez le code %(code)s#",
+                       number=dial_in.number, code=dial_in.code))
     return Event(
         uid=uid,
         sequence=sequence,

@@ -142,4 +142,26 @@ def mediator(email: str, off: bool):
         session.close()
 
 
-commands = [db_group, demo, materialise, worker, purge, mediator]
+@click.command("check")
+@with_appcontext
+def check():
+    """Check every Jitsi, mail and SMS setting before the first lesson: each problem says which
+    variable, what is wrong and what to write. Exits with 1 when a setting cannot work."""
+    from flask import current_app
+
+    from .checks import problems, warnings
+
+    app = current_app._get_current_object()
+    production = not (app.debug or app.testing)
+    found = problems(app.config, production=production)
+    for problem in found:
+        click.echo(f"problem: {problem}.")
+    for warning in warnings(app.config):
+        click.echo(f"warning: {warning}.")
+    if found:
+        click.echo(f"{len(found)} setting(s) to change: Lien refuses to start in production until they are fixed.")
+        raise SystemExit(1)
+    click.echo("Settings checked: Lien can start.")
+
+
+commands = [db_group, demo, materialise, worker, purge, mediator, check]

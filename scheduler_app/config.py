@@ -155,6 +155,18 @@ SETTINGS = (
     Setting("JITSI_JAAS_TENANT", None),
     Setting("JITSI_KID", None),
     Setting("JITSI_PRIVATE_KEY", None, file_contents, variable="JITSI_PRIVATE_KEY_FILE"),
+    # 1 when the self-hosted Jitsi makes the token's moderator flag the rule (Prosody's
+    # token_affiliation, Jicofo's auto-owner off: docs/deploy.md); JaaS always does.
+    Setting("JITSI_MODERATOR_FROM_TOKEN", False, boolean),
+    # Joining by phone, when the Jitsi server has dial-in (Jigasi): the two services its own
+    # config.js names dialInNumbersUrl and dialInConfCodeUrl, and whose numbers to give.
+    Setting("JITSI_DIAL_IN_NUMBERS_URL", None, web_address),
+    Setting("JITSI_DIAL_IN_CODE_URL", None, web_address),
+    Setting("JITSI_DIAL_IN_COUNTRY", "FR"),
+    # How long before the start join links open: the tutor's (or mediator's) first, so that
+    # they are in the room before the family.
+    Setting("JOIN_OPENS_MINUTES_TUTOR", 15, whole_number("a whole number of minutes", 0, 240)),
+    Setting("JOIN_OPENS_MINUTES_FAMILY", 5, whole_number("a whole number of minutes", 0, 240)),
     Setting("RATELIMIT_STORAGE_URI", "memory://"),
     # Where the limits' counters live in Redis ("<prefix>:LIMITER/…"), so that Lien can share a Redis.
     Setting("RATELIMIT_STORAGE_PREFIX", "lien-limits"),
@@ -194,8 +206,6 @@ SETTINGS = (
 CONSTANTS = {
     # Said on every app: Flask-Limiter's one limiter would otherwise keep the last app's choice.
     "RATELIMIT_ENABLED": True,
-    # How long before the start a join link opens (the session page says so).
-    "JOIN_OPENS_MINUTES": 15,
     "BABEL_DEFAULT_LOCALE": "fr",
     "LANGUAGES": tuple(LANGUAGES),
     "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
@@ -235,17 +245,19 @@ def derive(config: dict, instance_path: str) -> None:
     config["RATELIMIT_STORAGE_OPTIONS"] = {"key_prefix": config["RATELIMIT_STORAGE_PREFIX"]}
 
 
-def validate(config: dict, *, debug: bool, testing: bool) -> None:
-    """Refuse to start on settings that cannot work together, saying which and why."""
-    from rooms import JitsiSettings
+def validate(config: dict, *, debug: bool, testing: bool, checking: bool = False) -> None:
+    """Refuse to start on settings that cannot work, naming each and what to write.
 
-    if config["SECRET_KEY"] == DEV_SECRET_KEY and not (debug or testing):
+    Jitsi's and the join links' are refused everywhere (the first join link would fail); in production also the
+    secret's placeholder and broken mail or SMS settings. `checking`: the `check` command,
+    which loads the app to list the problems rather than stop at them."""
+    from .checks import jitsi_problems, join_problems, problems
+
+    production = not (debug or testing)
+    found = problems(config, production=True) if production else jitsi_problems(config) + join_problems(config)
+    if found and not checking:
+        listed = "\n".join(f"  - {problem}." for problem in found)
         raise RuntimeError(
-            "SECRET_KEY is not set. Lien signs sessions and forms with it, so it refuses to "
-            "run outside debug mode with the development placeholder. Set SECRET_KEY to a long "
-            "random value, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'."
+            f"Lien cannot start with these settings:\n{listed}\n"
+            "`flask --app scheduler_app check` lists them again once changed."
         )
-    try:
-        JitsiSettings.from_mapping(config).validate()
-    except ValueError as error:
-        raise RuntimeError(f"Jitsi: {error}.") from None

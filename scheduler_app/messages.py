@@ -24,6 +24,7 @@ from .clock import now_utc
 from .dispatch import email_message, sms_message
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 from .services.confidential import MEDIATION, OUTSIDE, TOPIC, shown
+from .services.join import dial_in_for
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class Composer:
     def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
+                   "device_test_url": f"{self.public_url}/tester",
                    "by_tutor": False, **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
@@ -104,6 +106,8 @@ class Composer:
                 subject = subject_name(slot.subject) if slot.subject else ""
             students = [b.student.name for b in groups.get(slot.id, [])]
             context.update(
+                dial_in=dial_in_for(self.app.config, slot.room_name, now_utc()),
+                opens_minutes=self.app.config["JOIN_OPENS_MINUTES_TUTOR" if is_tutor else "JOIN_OPENS_MINUTES_FAMILY"],
                 starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
                 student_name=booking.student.name if booking else ", ".join(students),
@@ -134,7 +138,8 @@ class Composer:
         for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
         with force_locale(row.locale):
             event = session_entry(slot, None if for_tutor else booking, person, centre=self.centre, join_url=join_url,
-                                  participants=[b.student.name for b in groups.get(slot.id, [])])
+                                  participants=[b.student.name for b in groups.get(slot.id, [])],
+                                  dial_in=dial_in_for(self.app.config, slot.room_name, now_utc()))
             alarm = _("La séance commence dans 15 minutes")
         if row.kind in ("booking_cancelled", "slot_cancelled"):
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"

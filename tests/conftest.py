@@ -19,6 +19,7 @@ from scheduler_app import db as database
 from scheduler_app.db import make_engine
 from scheduler_app.models import Base
 from scheduler_app.schema import upgrade
+from dial_in_server import dial_in_server  # noqa: F401  (a fixture: Jitsi's dial-in services, locally)
 from sms_gateway import brevo  # noqa: F401  (a fixture: a local stand-in for the SMS provider)
 from smtp_sink import start_smtp  # noqa: F401  (a fixture: a real SMTP server per test)
 

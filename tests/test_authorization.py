@@ -82,6 +82,7 @@ def pages(ids) -> dict[str, dict]:
         "/static/style.css": EVERYONE,
         f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
         "/j/not-a-token": dict.fromkeys(ROLES, {404}),
+        "/tester": EVERYONE,  # trying the camera and microphone needs no account
         "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
         "/profile": only("student", "parent", "tutor", "coordinator"),
         "/sessions": only("student", "parent"),
@@ -131,6 +132,8 @@ def pages(ids) -> dict[str, dict]:
         # mediation is for adults), a coordinator to choose the person first.
         f"/slots/{ids['planned']}/book": {**only("parent"), "coordinator": {302}, "mediation_coordinator": {302},
                                           "student": {302}},
+        # Into the room when it is a session of the day, else back to the list with a message.
+        f"/admin/slots/{ids['slot']}/enter": only("coordinator", ok={302, 303}),
     }
 
 

@@ -90,5 +90,5 @@ def test_defaults_and_the_settings_that_follow_from_others(environment, tmp_path
 
 def test_a_half_configured_jitsi_stops_the_start(environment):
     environment.setenv("JITSI_APP_ID", "lien")
-    with pytest.raises(RuntimeError, match="Jitsi: JITSI_APP_ID is set but JITSI_APP_SECRET is missing"):
+    with pytest.raises(RuntimeError, match="JITSI_APP_SECRET is missing while JITSI_APP_ID is set"):
         start()

@@ -1,7 +1,7 @@
 """/j/<token>: a personal link that opens the signed room around session time, no password."""
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from factories import make_family, make_slot, make_tutor
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot, cancel_booking
-from rooms import JitsiSettings, verify_token
+from rooms import JitsiSettings, fragment_values, verify_token
 
 SETTINGS = JitsiSettings(domain="meet.example.org", app_id="lien-test", app_secret="test-jitsi-secret-that-is-long-enough")
 
@@ -33,21 +33,36 @@ def test_early_the_link_shows_the_day_and_time_and_a_countdown(client, booked, f
     html = page.get_data(as_text=True).replace("\xa0", " ")
     assert page.status_code == 200
     assert "mercredi 13 janvier, 14 h 00" in html  # 13:00 UTC is 14:00 in Paris in winter
-    assert "à partir de 13 h 45" in html  # the room opens 15 minutes before
-    assert 'id="countdown"' in html and 'data-seconds="6300"' in html
+    assert "à partir de 13 h 55" in html  # a family's link opens 5 minutes before
+    assert 'id="countdown"' in html and 'data-seconds="6900"' in html
     # No timed refresh (WCAG 2.2.1): without JavaScript, a button enters when it is time.
     assert 'http-equiv="refresh"' not in html
     assert f'href="/j/{booked["links"][booked["student"].id]}"' in html
 
 
+def test_the_tutors_link_opens_15_minutes_before_and_the_familys_5(client, app, booked, frozen_clock):
+    links = booked["links"]
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=15, seconds=1))
+    assert [client.get(f"/j/{links[booked[who].id]}").status_code for who in ("tutor", "parent")] == [200, 200]
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=15))
+    assert [client.get(f"/j/{links[booked[who].id]}").status_code for who in ("tutor", "parent")] == [303, 200]
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=5, seconds=1))
+    assert "à partir de 13 h 55" in client.get(f"/j/{links[booked['parent'].id]}").get_data(as_text=True).replace("\xa0", " ")
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=5))
+    assert [client.get(f"/j/{links[booked[who].id]}").status_code for who in ("tutor", "parent", "student")] == [303] * 3
+    app.config["JOIN_OPENS_MINUTES_FAMILY"] = 10  # a setting of the centre's
+    frozen_clock(booked["slot"].starts_at - timedelta(minutes=10))
+    assert client.get(f"/j/{links[booked['student'].id]}").status_code == 303
+
+
 def test_in_the_window_the_link_redirects_to_the_room_with_a_fresh_valid_token(client, booked, frozen_clock):
-    now = frozen_clock(booked["slot"].starts_at - timedelta(minutes=10))
+    now = frozen_clock(booked["slot"].starts_at - timedelta(minutes=4))
     response = client.get(f"/j/{booked['links'][booked['student'].id]}")
     assert response.status_code == 303
     url = urlsplit(response.headers["Location"])
     room = booked["slot"].room_name
-    assert (url.scheme, url.netloc, url.path) == ("https", "meet.example.org", f"/{room}")
-    token = parse_qs(url.query)["jwt"][0]
+    assert (url.scheme, url.netloc, url.path, url.query) == ("https", "meet.example.org", f"/{room}", "")
+    token = fragment_values(response.headers["Location"])["jwt"]  # in the fragment: never in a server's logs
     claims = verify_token(SETTINGS, token, room, now=now)
     assert claims["context"]["user"]["name"] == "Adam Haddou"
     assert claims["context"]["user"]["moderator"] is False
@@ -62,17 +77,23 @@ def test_the_tutor_enters_as_moderator_and_the_parent_as_a_guest(client, booked,
     claims = {}
     for who in ("tutor", "parent"):
         location = client.get(f"/j/{booked['links'][booked[who].id]}").headers["Location"]
-        token = parse_qs(urlsplit(location).query)["jwt"][0]
+        token = fragment_values(location)["jwt"]
         claims[who] = verify_token(SETTINGS, token, booked["slot"].room_name, now=now)
     assert claims["tutor"]["context"]["user"]["moderator"] is True
     assert claims["parent"]["context"]["user"]["moderator"] is False
     assert claims["parent"]["context"]["user"]["name"] == "Fatima Haddou"
 
 
-def test_after_the_end_the_link_says_the_session_is_over(client, booked, frozen_clock):
-    frozen_clock(booked["slot"].ends_at + timedelta(seconds=1))
-    page = client.get(f"/j/{booked['links'][booked['student'].id]}")
-    assert page.status_code == 200
+def test_someone_who_drops_out_can_come_back_until_the_end_plus_the_grace_period(client, booked, frozen_clock):
+    link = f"/j/{booked['links'][booked['student'].id]}"
+    now = frozen_clock(booked["slot"].ends_at + timedelta(minutes=4, seconds=59))
+    response = client.get(link)
+    assert response.status_code == 303
+    token = fragment_values(response.headers["Location"])["jwt"]
+    assert verify_token(SETTINGS, token, booked["slot"].room_name, now=now)  # Jitsi still lets them in
+    frozen_clock(booked["slot"].ends_at + timedelta(minutes=5))
+    page = client.get(link)
+    assert page.status_code == 410
     assert "Cette séance est terminée" in page.get_data(as_text=True)
 
 
@@ -81,7 +102,7 @@ def test_a_cancelled_booking_kills_its_links_but_not_the_tutors(client, db, book
     frozen_clock(booked["slot"].starts_at)
     for who in ("student", "parent"):
         page = client.get(f"/j/{booked['links'][booked[who].id]}")
-        assert page.status_code == 200 and "Cette séance est annulée" in page.get_data(as_text=True)
+        assert page.status_code == 410 and "Cette séance est annulée" in page.get_data(as_text=True)
     assert client.get(f"/j/{booked['links'][booked['tutor'].id]}").status_code == 303
 
 

@@ -65,6 +65,11 @@ def test_a_booking_sends_each_person_a_confirmation_with_an_invitation_and_their
     [to_tutor] = smtp.mailbox.to(tutor.email)
     assert "Adam Haddou a réservé votre créneau" in to_tutor.get_body(("plain",)).get_content()
     assert f"/j/{link_of(db, tutor, slot)}" in to_tutor.get_body(("plain",)).get_content()
+    # Each is told when their own link opens: the tutor's first.
+    assert "ouvrez ce lien (5 minutes avant au plus tôt)" in text and "s'ouvre 5 minutes avant" in html.replace("&#39;", "'")
+    assert "s'ouvre 15 minutes avant" in to_tutor.get_body(("html",)).get_content().replace("&#39;", "'")
+    assert "testez votre micro et votre caméra : https://lien.example.org/tester" in text
+    assert 'href="https://lien.example.org/tester"' in html
     assert tick(app).sent == 0  # nothing is sent twice
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,11 +12,12 @@ from ..access import current_account, own_slot, role_required
 from ..clock import now_utc
 from ..forms import as_id, show_service_error
 from ..i18n import viewer_zone
-from ..models import Activity, User
+from ..models import Activity, Slot, User
 from ..services import ServiceError
 from ..services.accounts import set_mediator
 from ..services.activities import all_activities, has_sessions, save_activity
 from ..services.centre_sessions import CentreFilter, centre_slots
+from ..services.join import JoinOpening, coordinator_can_enter, coordinator_entry, who_moderates
 from ..services.people import find_tutor, tutor_names, update_tutor_profile
 from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
@@ -41,8 +42,35 @@ def sessions():
         chosen = CentreFilter(day_start=day_start, day_end=day_end, tutor_id=as_id(form.tutor.data),
                               activity_id=as_id(form.activity.data), status=form.status.data or "")
     slots = centre_slots(db_session, now_utc() - timedelta(hours=12), chosen)
+    from ..join.routes import jitsi_settings
+
+    jitsi, now, zone = jitsi_settings(), now_utc(), viewer_zone()
+    moderation = who_moderates(jitsi, moderator_from_token=current_app.config["JITSI_MODERATOR_FROM_TOKEN"])
+    enterable = {slot.id for slot in slots if coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace)}
     return render_template("admin/sessions.html", form=form, slots=slots,
-                           bookings=bookings_of_slots(db_session, slots, current_account()), now=now_utc())
+                           bookings=bookings_of_slots(db_session, slots, current_account()), now=now, enterable=enterable,
+                           moderation=moderation, opening=JoinOpening.from_config(current_app.config))
+
+
+@bp.route("/slots/<int:slot_id>/enter")
+@role_required("coordinator")
+def enter(slot_id: int):
+    """Step into a session of the day to help a stuck family: as a guest, never as moderator."""
+    from ..join.routes import jitsi_settings
+
+    slot = db.session().get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    me = current_account()
+    url = coordinator_entry(slot, _("%(name)s, du centre", name=me.name.split()[0] if me.name.split() else me.name),
+                            now=now_utc(), zone=viewer_zone(), jitsi=jitsi_settings())
+    if url is None:
+        flash(_("On ne peut entrer que dans une séance du jour qui n'est pas finie ni annulée."), "error")
+        return redirect(url_for("admin.sessions"))
+    response = redirect(url, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/slots/<int:slot_id>/move", methods=["GET", "POST"])

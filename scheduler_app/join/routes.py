@@ -1,15 +1,13 @@
 """/j/<token>: one link per person and session that opens the video room, no password."""
 
-from datetime import timedelta
-
-from flask import Blueprint, abort, current_app, g, redirect, render_template, session
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
 
 from rooms import JitsiSettings
 
 from .. import db
 from ..clock import now_utc
 from ..extensions import limiter
-from ..services.join import answer, find_link, slot_shown
+from ..services.join import JoinOpening, answer, dial_in_for, find_link, slot_shown
 
 bp = Blueprint("join", __name__)
 
@@ -28,6 +26,12 @@ def jitsi_settings() -> JitsiSettings:
     return settings
 
 
+@bp.route("/tester")
+def device_test():
+    """Try the camera and microphone before a session: no account, nothing leaves the device."""
+    return render_template("join/device_test.html")
+
+
 @bp.route("/j/<token>")
 @limiter.limit(_join_limit)
 def join(token: str):
@@ -38,11 +42,13 @@ def join(token: str):
     g.locale = session.get("locale") or link.holder_locale
     g.timezone = link.holder_timezone
     now = now_utc()
+    weak = request.args.get("connexion") == "faible"
     result = answer(
         link,
         now=now,
-        opens_before=timedelta(minutes=current_app.config["JOIN_OPENS_MINUTES"]),
+        opening=JoinOpening.from_config(current_app.config),
         jitsi=jitsi_settings(),
+        weak_connection=weak,
     )
     if result.state == "open":
         response = redirect(result.url, code=303)
@@ -50,10 +56,15 @@ def join(token: str):
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
     seconds_left = max(0, int((result.opens_at - now).total_seconds()))
-    response = current_app.make_response(
+    # Ended or cancelled: the link is gone for good (410); too early: it will open (200).
+    status = 200 if result.state == "early" else 410
+    response = current_app.make_response((
         render_template(
-            "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left
-        )
-    )
+            "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left,
+            weak=weak,
+            dial_in=dial_in_for(current_app.config, link.room_name, now) if result.state == "early" else None,
+        ),
+        status,
+    ))
     response.headers["Cache-Control"] = "no-store"
     return response

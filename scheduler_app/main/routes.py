@@ -42,11 +42,24 @@ def live():
 @bp.route("/health")
 def health():
     """For monitors and load balancers: 200 while Lien can serve pages ("ok", or "degraded" when
-    the rate limits' storage does not answer), 503 "down" when the database does not."""
+    the rate limits' storage does not answer, or messages would only go to the log), 503 "down"
+    when the database does not."""
     answer, status = health_report(current_app)
+    reasons = delivery_reasons()
+    if reasons and status == 200:
+        answer = {**answer, "status": "degraded", "reasons": [*answer.get("reasons", []), *reasons]}
     response = jsonify(answer)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def delivery_reasons() -> list[str]:
+    """In production, why messages would only go to the log (empty when they are really sent)."""
+    from ..checks import degraded_reasons
+
+    if current_app.debug or current_app.testing:
+        return []
+    return degraded_reasons(current_app.config)

@@ -1,5 +1,8 @@
 """Personal join links: /j/<token> opens the room, without a password, around session time."""
 
+import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -7,7 +10,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from rooms import JitsiSettings, Participant, sign_join_url
+from rooms.dialin import DialIn, dial_in
 
+from ..cache import LRUCache
 from ..models import Activity, Booking, JoinToken, Slot, User
 
 
@@ -26,6 +31,31 @@ class JoinLink:
     ends_at: datetime
     cancelled: bool
     mediation: bool = False  # the mediator admits the parties: theirs opens at the start
+    token: str = ""
+    capacity: int = 1
+
+    @property
+    def leads(self) -> bool:
+        """The tutor (or mediator) of the session leads the room: moderator, and in first."""
+        return self.user_id == self.tutor_id
+
+
+@dataclass(frozen=True)
+class JoinOpening:
+    """How long before the start links open: the tutor's first, so that they arrive first."""
+
+    tutor: timedelta = timedelta(minutes=15)
+    family: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_config(cls, config) -> "JoinOpening":
+        return cls(tutor=timedelta(minutes=config["JOIN_OPENS_MINUTES_TUTOR"]),
+                   family=timedelta(minutes=config["JOIN_OPENS_MINUTES_FAMILY"]))
+
+    def before(self, link: JoinLink) -> timedelta:
+        if link.mediation:  # the mediator admits the parties: theirs opens at the start
+            return self.tutor if link.leads else timedelta(0)
+        return self.tutor if link.leads else self.family
 
 
 @dataclass(frozen=True)
@@ -51,6 +81,8 @@ _FIND_LINK = (
         Slot.starts_at,
         Slot.ends_at,
         Slot.status.label("slot_status"),
+        Slot.capacity,
+        JoinToken.token,
         Booking.status.label("booking_status"),
         Activity.kind,
     )
@@ -62,8 +94,15 @@ _FIND_LINK = (
 )
 
 
+# What new_secret() makes (URL-safe base64), within the column's 64 characters. Anything else
+# (a NUL byte that PostgreSQL would refuse, a mangled paste) is simply not a link.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def find_link(db: Session, token: str) -> JoinLink | None:
     """The join link with this token and what deciding about it needs, in one statement."""
+    if not _TOKEN_SHAPE.fullmatch(token):
+        return None
     row = db.connection().execute(_FIND_LINK, {"token": token}).one_or_none()
     if row is None:
         return None
@@ -73,6 +112,7 @@ def find_link(db: Session, token: str) -> JoinLink | None:
         starts_at=row.starts_at, ends_at=row.ends_at,
         cancelled=row.slot_status == "cancelled" or row.booking_status == "cancelled",
         mediation=row.kind == "mediation",
+        token=row.token, capacity=row.capacity,
     )
 
 
@@ -97,28 +137,89 @@ def slot_shown(db: Session, slot_id: int) -> Slot:
     ).one()
 
 
-# A mediation's room is the mediator's first: they open it this long before, and the parties
-# come in from the start, so the mediator is there to admit them.
-MEDIATOR_OPENS_BEFORE = timedelta(minutes=15)
+def who_moderates(jitsi: JitsiSettings, *, moderator_from_token: bool) -> str:
+    """Who leads the rooms as this Jitsi is set up: "nobody" (public, unsigned links), "first"
+    (a self-hosted Jitsi that ignores the token's moderator flag: the first to arrive), or "tutor"."""
+    if jitsi.mode == "public":
+        return "nobody"
+    if jitsi.mode == "hs256" and not moderator_from_token:
+        return "first"
+    return "tutor"
 
 
-def answer(link: JoinLink, *, now: datetime, opens_before: timedelta, jitsi: JitsiSettings) -> JoinAnswer:
-    """Decide what the link does now; in the window, mint a fresh signed room URL."""
-    if link.mediation:
-        opens_before = MEDIATOR_OPENS_BEFORE if link.user_id == link.tutor_id else timedelta(0)
-    opens_at = link.starts_at - opens_before
+# A weak connection: sound only at first, and if the camera is turned on, a small picture.
+WEAK_CONNECTION = {"startAudioOnly": True, "resolution": 180, "constraints.video.height": {"ideal": 180, "max": 180}}
+
+
+def shown_name(link: JoinLink) -> str:
+    """The name Jitsi shows: in a group, other families see a given name and an initial only."""
+    words = link.holder_name.split()
+    if link.capacity <= 1 or link.leads or len(words) < 2:
+        return link.holder_name
+    return f"{words[0]} {words[-1][0]}."
+
+
+def jitsi_id(link: JoinLink) -> str:
+    """The person's id for Jitsi: from their link's own random token, so it says nothing about
+    Lien's database and differs from one session to the next (one-way: it does not give the link)."""
+    return hashlib.sha256(f"lien-jitsi-id:{link.token}".encode()).hexdigest()[:24]
+
+
+def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiSettings,
+           weak_connection: bool = False) -> JoinAnswer:
+    """Decide what the link does now; in the window, mint a fresh signed room URL.
+
+    The window runs from the opening until the end plus Jitsi's grace period, the token's own
+    expiry, so that someone who drops out near the end can come back."""
+    opens_at = link.starts_at - opening.before(link)
     if link.cancelled:
         return JoinAnswer("cancelled", link, opens_at)
-    if now >= link.ends_at:
+    if now >= link.ends_at + jitsi.grace:
         return JoinAnswer("ended", link, opens_at)
     if now < opens_at:
         return JoinAnswer("early", link, opens_at)
     url = sign_join_url(
         jitsi,
         link.room_name,
-        Participant(name=link.holder_name, moderator=link.user_id == link.tutor_id, user_id=str(link.user_id)),
+        Participant(name=shown_name(link), moderator=link.leads, user_id=jitsi_id(link)),
         starts_at=link.starts_at,
         ends_at=link.ends_at,
         now=now,
+        overrides=WEAK_CONNECTION if weak_connection else None,
     )
     return JoinAnswer("open", link, opens_at, url)
+
+
+def coordinator_can_enter(slot: Slot, *, now: datetime, zone, grace: timedelta) -> bool:
+    """A coordinator may step into any session of the day (in their time zone) that is not
+    cancelled, until its links close, to help a family that is stuck."""
+    if slot.status == "cancelled" or now >= slot.ends_at + grace:
+        return False
+    return slot.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+
+
+def coordinator_entry(slot: Slot, name: str, *, now: datetime, zone, jitsi: JitsiSettings) -> str | None:
+    """The room URL for a coordinator helping in this session, never as moderator; None when
+    the session is not one they may enter now."""
+    if not coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace):
+        return None
+    # A fresh id for each entry: nothing ties it to the coordinator's account.
+    helper = Participant(name=name, moderator=False, user_id=secrets.token_hex(12))
+    return sign_join_url(jitsi, slot.room_name, helper, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now)
+
+
+# A room's code and number, asked once an hour at most (a failed answer too, as False).
+_DIAL_IN = LRUCache(1024)
+
+
+def dial_in_for(config, room: str, now: datetime) -> DialIn | None:
+    """How to join this room by phone, when dial-in is configured and its services answer."""
+    numbers_url, code_url = config.get("JITSI_DIAL_IN_NUMBERS_URL"), config.get("JITSI_DIAL_IN_CODE_URL")
+    if not (numbers_url and code_url):
+        return None
+    domain = JitsiSettings.from_mapping(config).domain
+    country = config.get("JITSI_DIAL_IN_COUNTRY") or "FR"
+    key = (numbers_url, code_url, country, domain, room, now.strftime("%Y%m%d%H"))
+    found = _DIAL_IN.get_or_make(
+        key, lambda: dial_in(numbers_url, code_url, room, f"conference.{domain}", country=country, timeout=3) or False)
+    return found or None

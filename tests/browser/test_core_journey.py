@@ -2,13 +2,13 @@
 takes them into the signed Jitsi room."""
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from factories import PASSWORD, make_person, make_tutor
-from rooms import JitsiSettings, verify_token
+from rooms import JitsiSettings, fragment_values, verify_token
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 def test_a_slot_opened_by_a_tutor_is_booked_and_joined_by_a_student(app, db, open_tab):
     tutor = make_tutor(db, "Karim Haddad")
     student = make_person(db, "student", "Yasmine Haddou")
-    # A session starting in about ten minutes: its join link is already open (15 minutes before).
+    # A session starting in about ten minutes: the centre opens families' links 15 minutes before.
+    app.config["JOIN_OPENS_MINUTES_FAMILY"] = 15
     start = (datetime.now(UTC) + timedelta(minutes=15)).astimezone(ZoneInfo("Europe/Paris"))
     start = start.replace(minute=start.minute - start.minute % 5, second=0, microsecond=0)
     tab = open_tab("phone-fr")
@@ -49,8 +50,9 @@ def test_a_slot_opened_by_a_tutor_is_booked_and_joined_by_a_student(app, db, ope
     phone.get_by_role("link", name="Rejoindre la séance").click()
     phone.wait_for_url("https://meet.example.org/**")
     [url] = tab.jitsi
-    parts = urlsplit(url)
+    assert "jwt" not in urlsplit(url).query  # the token travels in the fragment, never to a server
+    parts = urlsplit(tab.page.url)
     room = parts.path.strip("/")
-    claims = verify_token(JitsiSettings.from_mapping(app.config), parse_qs(parts.query)["jwt"][0], room)
+    claims = verify_token(JitsiSettings.from_mapping(app.config), fragment_values(tab.page.url)["jwt"], room)
     assert claims["context"]["user"]["name"] == "Yasmine Haddou"
     assert claims["context"]["user"]["moderator"] is False

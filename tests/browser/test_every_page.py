@@ -38,6 +38,7 @@ def test_every_page_of_every_role_passes_the_checks(db, karim, week, open_tab, d
     visit(visitor, "/register", "Créer un compte")
     send_empty(visitor, "Créer mon compte", "Créer un compte")
     visit(visitor, "/password/forgot", "Mot de passe oublié")
+    visit(visitor, "/tester", "Tester mon micro et ma caméra")
     visit(visitor, "/password/reset/not-a-real-link", "Ce lien ne marche plus")
     visit(visitor, "/nowhere", "Page introuvable")
 

@@ -91,13 +91,13 @@ def test_a_private_key_pasted_on_one_line_with_escaped_newlines_still_loads(rsa_
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"app_id": "lien"}, "JITSI_APP_SECRET is missing"),
-        ({"app_secret": SECRET}, "JITSI_APP_ID is missing"),
-        ({"app_id": "lien", "app_secret": "s3cret"}, "at least 32 bytes"),
+        ({"app_id": "lien"}, "JITSI_APP_SECRET is missing while JITSI_APP_ID is set"),
+        ({"app_secret": SECRET}, "JITSI_APP_ID is missing while JITSI_APP_SECRET is set"),
+        ({"app_id": "lien", "app_secret": "s3cret"}, "is 6 bytes long: write at least 32 bytes"),
         ({"grace": timedelta(minutes=-1)}, "cannot be negative"),
-        ({"jaas_tenant": TENANT}, "JITSI_KID, JITSI_PRIVATE_KEY missing"),
-        ({"jaas_tenant": TENANT, "jaas_kid": KID}, "JITSI_PRIVATE_KEY missing"),
-        ({"jaas_kid": KID, "jaas_private_key": "PEM"}, "JITSI_JAAS_TENANT missing"),
+        ({"jaas_tenant": TENANT}, "JITSI_KID is missing while JITSI_JAAS_TENANT is set"),
+        ({"jaas_tenant": TENANT, "jaas_kid": KID}, "JITSI_PRIVATE_KEY is missing while JITSI_JAAS_TENANT and JITSI_KID are set"),
+        ({"jaas_kid": KID, "jaas_private_key": "PEM"}, "JITSI_JAAS_TENANT is missing"),
         ({"domain": "https://meet.example.org"}, "bare host name"),
         ({"domain": ""}, "bare host name"),
     ],
@@ -111,8 +111,16 @@ def test_a_kid_from_another_tenant_is_refused(rsa_pem):
     settings = JitsiSettings(
         jaas_tenant=TENANT, jaas_kid="vpaas-magic-cookie-other/4f4910", jaas_private_key=rsa_pem
     )
-    with pytest.raises(ValueError, match="JITSI_KID must look like"):
+    with pytest.raises(ValueError, match="JITSI_KID 'vpaas-magic-cookie-other/4f4910' is a key of another tenant"):
         settings.validate()
+
+
+def test_every_problem_is_listed_not_only_the_first():
+    settings = JitsiSettings(domain="https://meet.example.org", app_id="lien", app_secret="short",
+                             jaas_tenant="abc123", jaas_kid="vpaas-magic-cookie-other/1")
+    keys = [problem.key for problem in settings.problems()]
+    assert keys == ["JITSI_DOMAIN", "JITSI_APP_SECRET", "JITSI_PRIVATE_KEY", "JITSI_JAAS_TENANT", "JITSI_KID"]
+    assert all(" write " in problem.message for problem in settings.problems())
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import jwt
@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from rooms import JitsiSettings, Participant, make_token, new_room_name, sign_join_url, verify_token
+from rooms import JitsiSettings, Participant, fragment_values, make_token, new_room_name, sign_join_url, verify_token
 
 PARIS = ZoneInfo("Europe/Paris")
 STARTS_AT = datetime(2030, 3, 4, 17, 0, tzinfo=PARIS)
@@ -81,7 +81,10 @@ def test_a_self_hosted_token_carries_every_claim_prosody_checks(self_hosted, roo
                 "moderator": True,
                 "email": "durand@example.org",
                 "id": "42",
-            }
+            },
+            # Never recorded, streamed, transcribed or dialled out from, on a self-hosted server too.
+            "features": {"livestreaming": "false", "recording": "false", "transcription": "false",
+                         "outbound-call": "false"},
         },
     }
 
@@ -89,16 +92,27 @@ def test_a_self_hosted_token_carries_every_claim_prosody_checks(self_hosted, roo
 def test_a_student_is_not_a_moderator_and_unknown_details_are_left_out(self_hosted, room):
     token = make_token(self_hosted, room, STUDENT, **TIMES)
     claims = verify_token(self_hosted, token, room, now=NOW)
-    assert claims["context"] == {"user": {"name": "Zoé", "moderator": False}}
+    assert claims["context"]["user"] == {"name": "Zoé", "moderator": False}
 
 
 def test_a_self_hosted_link_opens_the_room_on_our_domain_with_the_token(self_hosted, room):
     url = urlsplit(sign_join_url(self_hosted, room, STUDENT, **TIMES))
 
-    assert (url.scheme, url.netloc, url.path) == ("https", "visio.example.org", f"/{room}")
-    assert url.fragment == ""
-    (token,) = parse_qs(url.query)["jwt"]
+    assert (url.scheme, url.netloc, url.path, url.query) == ("https", "visio.example.org", f"/{room}", "")
+    # In the fragment, which browsers never send to a server (nor to its logs), as a JSON string:
+    # jitsi-meet's parseJWTFromURLParams reads `jwt` there first, JSON-parsed (PR #14749, #14760).
+    assert url.fragment.startswith("jwt=%22ey")
+    token = fragment_values(url.geturl())["jwt"]
     assert verify_token(self_hosted, token, room, now=NOW)["room"] == room
+
+
+def test_every_link_keeps_phones_in_the_browser_and_adds_the_overrides_asked_for(self_hosted, room):
+    url = sign_join_url(self_hosted, room, STUDENT, **TIMES, overrides={"startAudioOnly": True, "resolution": 180})
+    values = fragment_values(url)
+    assert values["config.disableDeepLinking"] is True and values["config.deeplinking.disabled"] is True
+    assert values["config.disableThirdPartyRequests"] is True
+    assert (values["config.startAudioOnly"], values["config.resolution"]) == (True, 180)
+    assert "config.startAudioOnly" not in fragment_values(sign_join_url(self_hosted, room, STUDENT, **TIMES))
 
 
 def test_a_token_signed_with_another_secret_is_refused(self_hosted, room):
@@ -234,8 +248,8 @@ def test_a_jaas_student_is_not_a_moderator_in_jaas_string_form(jaas, room):
 def test_a_jaas_link_opens_the_room_under_the_tenant_on_8x8(jaas, room):
     url = urlsplit(sign_join_url(jaas, room, STUDENT, **TIMES))
 
-    assert (url.scheme, url.netloc, url.path) == ("https", "8x8.vc", f"/{TENANT}/{room}")
-    (token,) = parse_qs(url.query)["jwt"]
+    assert (url.scheme, url.netloc, url.path, url.query) == ("https", "8x8.vc", f"/{TENANT}/{room}", "")
+    token = fragment_values(url.geturl())["jwt"]
     assert verify_token(jaas, token, room, now=NOW)["sub"] == TENANT
 
 
@@ -267,10 +281,11 @@ def test_a_public_link_has_no_token_and_presets_the_display_name(room):
 
     assert make_token(JitsiSettings(), room, student, **TIMES) is None
     assert (url.scheme, url.netloc, url.path, url.query) == ("https", "meet.jit.si", f"/{room}", "")
-    key, _, value = url.fragment.partition("=")
+    key, _, value = url.fragment.split("&")[0].partition("=")
     assert key == "userInfo.displayName"
     assert "#" not in value and "&" not in value and '"' not in value
     assert json.loads(unquote(value)) == student.name
+    assert "jwt" not in fragment_values(url.geturl())
 
 
 def test_nothing_verifies_a_token_in_public_mode(self_hosted, room):
