@@ -122,10 +122,11 @@ def bare_page(code: int | str, status: int | None = None) -> Response:
 
 def _choose_language() -> None:
     """The page's language, chosen without the database: the one this request already speaks (a
-    view may have set it), else the session's (set at login and by the language links), else the
-    browser's. Flask-Babel keeps a language it has already worked out for the request."""
+    view may have set it), else the one chosen with the language links, else the account's as
+    remembered at login, else the browser's. Flask-Babel keeps a language it has already worked
+    out for the request."""
     languages = current_app.config["LANGUAGES"]
     if g.get("locale") in languages:
         return
-    chosen = session.get("locale")
+    chosen = session.get("locale") or session.get("account_locale")
     g.locale = chosen if chosen in languages else request.accept_languages.best_match(languages) or languages[0]

@@ -107,7 +107,7 @@ from datetime import date, time  # noqa: E402
 from factories import make_family  # noqa: E402
 from scheduler_app.models import Booking, Guardianship, JoinToken  # noqa: E402
 from scheduler_app.services.booking import book_slot  # noqa: E402
-from scheduler_app.services.join import answer, find_link  # noqa: E402
+from scheduler_app.services.join import JoinOpening, answer, find_link  # noqa: E402
 from scheduler_app.services.mediation import MediationPlan, plan_mediation  # noqa: E402
 from scheduler_app.worker import make_dispatcher  # noqa: E402
 
@@ -269,7 +269,7 @@ def test_the_mediator_opens_the_room_first_and_the_parties_come_in_from_the_star
 
         def state(person, moment):
             link = find_link(db, tokens[person.id])
-            return answer(link, now=moment, opens_before=timedelta(minutes=15), jitsi=jitsi).state
+            return answer(link, now=moment, opening=JoinOpening.from_config(app.config), jitsi=jitsi).state
 
         start = slot.starts_at
         assert state(ousmane, start - timedelta(minutes=16)) == "early"

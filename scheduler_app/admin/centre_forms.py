@@ -54,4 +54,4 @@ class ActivityForm(FlaskForm):
 
     def change(self) -> ActivityChange:
         return ActivityChange(name=self.name.data, duration_minutes=self.duration_minutes.data,
-                              capacity=self.capacity.data, active=self.active.data)
+                              capacity=self.capacity.data, active=self.active.data, kind=self.kind.data)

@@ -42,6 +42,7 @@ def login():
         user = find_by_email(db.session(), form.email.data)
         if passwords.check_login(user, form.password.data):
             login_user(user, remember=form.remember.data)
+            session["account_locale"] = user.locale  # for a page that cannot read the account (errors.py)
             return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
         form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect. Vérifiez et réessayez."))
     return render_template("auth/login.html", form=form)

@@ -38,6 +38,7 @@ class ActivityChange:
     duration_minutes: int
     capacity: int
     active: bool
+    kind: str = "homework"  # or "mediation" (models.ACTIVITY_KINDS)
 
 
 def save_activity(db: Session, activity: Activity | None, change: ActivityChange) -> Activity:
@@ -52,7 +53,7 @@ def save_activity(db: Session, activity: Activity | None, change: ActivityChange
         with write_transaction(db):
             target = activity or Activity()
             target.name, target.duration_minutes = name, change.duration_minutes
-            target.capacity, target.active = change.capacity, change.active
+            target.capacity, target.active, target.kind = change.capacity, change.active, change.kind
             db.add(target)
     except IntegrityError as error:  # the unique name: the only constraint the checks above leave
         raise ServiceError(_l("Une activité porte déjà ce nom. Choisissez-en un autre."), field="name") from error
