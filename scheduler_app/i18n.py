@@ -1,11 +1,12 @@
 """Languages, time zones, and dates as people say them."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -78,9 +79,17 @@ def _spoken(moment: datetime | date, form: str, locale: str, zone: str | None) -
     return babel_format_datetime(moment, pattern, tzinfo=ZoneInfo(zone), locale=locale)
 
 
+def time_left(seconds: int) -> str:
+    """How long until something, as people say it ("dans 4 jours", "in 2 hours"), in the viewer's
+    language, rounded: never a running count of hours, minutes and seconds."""
+    return format_timedelta(timedelta(seconds=max(seconds, 1)), add_direction=True, threshold=1,
+                            locale=locale_name())
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["when"] = say
+    app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["day"] = lambda moment: say(moment, "day")
     app.jinja_env.filters["clock"] = lambda moment: say(moment, "time")
     app.jinja_env.globals["current_locale"] = locale_name

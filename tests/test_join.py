@@ -27,6 +27,18 @@ def booked(db, frozen_clock):
     return {"slot": slot, "booking": booking, "tutor": tutor, "parent": parent, "student": adam, "links": links}
 
 
+def test_the_time_left_is_said_in_words_in_every_language(app):
+    from scheduler_app.i18n import time_left
+
+    said = {}
+    for code in app.config["LANGUAGES"]:
+        with app.test_request_context("/", headers={"Accept-Language": code}):
+            said[code] = [time_left(seconds) for seconds in (4 * 86400 + 600, 2 * 3600, 12 * 60)]
+    assert said["fr"] == ["dans 4 jours", "dans 2 heures", "dans 12 minutes"]
+    assert said["en"] == ["in 4 days", "in 2 hours", "in 12 minutes"]
+    assert said["uk"][1] == "через 2 години" and said["tr"][2] == "12 dakika sonra"
+
+
 def test_early_the_link_shows_the_day_and_time_and_a_countdown(client, booked, frozen_clock):
     frozen_clock(booked["slot"].starts_at - timedelta(hours=2))
     page = client.get(f"/j/{booked['links'][booked['student'].id]}")
@@ -35,6 +47,7 @@ def test_early_the_link_shows_the_day_and_time_and_a_countdown(client, booked, f
     assert "mercredi 13 janvier, 14 h 00" in html  # 13:00 UTC is 14:00 in Paris in winter
     assert "à partir de 13 h 55" in html  # a family's link opens 5 minutes before
     assert 'id="countdown"' in html and 'data-seconds="6900"' in html
+    assert "La salle ouvre dans 2 heures." in html  # in words, not a running count
     # No timed refresh (WCAG 2.2.1): without JavaScript, a button enters when it is time.
     assert 'http-equiv="refresh"' not in html
     assert f'href="/j/{booked["links"][booked["student"].id]}"' in html
