@@ -34,6 +34,16 @@ class Centre:
         )
 
 
+def calendar_uid(item: Slot | Booking, centre: Centre) -> str:
+    """The UID of a slot's or a booking's calendar entry: its random key at the centre's domain.
+
+    Made before migration 0012, it has none and keeps the UID its calendars already hold."""
+    if item.calendar_uid:
+        return f"{item.calendar_uid}@{centre.domain}"
+    prefix = "slot" if isinstance(item, Slot) else "booking"
+    return f"{prefix}-{item.id}@{centre.domain}"
+
+
 def session_entry(
     slot: Slot,
     booking: Booking | None,
@@ -47,20 +57,20 @@ def session_entry(
 ) -> Event:
     """One session as `recipient` sees it in a calendar.
 
-    With a booking, the family's entry: UID booking-<id>, the booking's SEQUENCE. Without, the
-    tutor's entry for the slot: UID slot-<id>, the slot's SEQUENCE, and who booked
-    (`participants`). `join_url` is the recipient's own /j/ link, never a room token.
+    With a booking, the family's entry: the booking's UID and SEQUENCE. Without, the tutor's
+    entry for the slot: the slot's UID and SEQUENCE, and who booked (`participants`).
+    `join_url` is the recipient's own /j/ link, never a room token.
     """
     activity = activity_name(slot.activity.name)
     subject = subject_name(slot.subject) if slot.subject else ""
     lines = []
     if booking is None:
-        uid, sequence = f"slot-{slot.id}@{centre.domain}", slot.sequence
+        uid, sequence = calendar_uid(slot, centre), slot.sequence
         summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
         if participants:
             lines.append(_("Participants : %(names)s", names=", ".join(participants)))
     else:
-        uid, sequence = f"booking-{booking.id}@{centre.domain}", booking.sequence
+        uid, sequence = calendar_uid(booking, centre), booking.sequence
         tutor = slot.tutor.name
         if subject:
             summary = _("%(activity)s — %(subject)s avec %(tutor)s", activity=activity, subject=subject, tutor=tutor)

@@ -221,8 +221,16 @@ def email_message(row: Notification, rendered, *, domain: str, ics: bytes | None
     """An outbox row and its rendered text as an Email with a stable Message-ID."""
     return Email(
         to=row.address, subject=rendered.subject, text=rendered.text, html=rendered.html,
-        ics=ics, ics_method=ics_method, message_id=make_message_id(row.dedupe_key, domain),
+        ics=ics, ics_method=ics_method, message_id=message_id(row, domain),
     )
+
+
+def message_id(row: Notification, domain: str) -> str:
+    """The row's Message-ID, the same at every attempt: its random key; rows written before
+    migration 0012 have none and keep the one hashed from their dedupe key."""
+    if row.message_key:
+        return f"<lien.{row.message_key}@{domain}>"
+    return make_message_id(row.dedupe_key, domain)
 
 
 def sms_message(row: Notification, rendered, link: str | None) -> Sms:

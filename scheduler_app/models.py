@@ -74,6 +74,12 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_unique_key() -> str:
+    """128 random bits in hex: the left part of a calendar UID or a Message-ID, unique across
+    every copy of the database (ids repeat after a restore or on a second instance)."""
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "user"
     __table_args__ = (
@@ -219,6 +225,7 @@ class Slot(Base):
         # race. A unique index rather than a table constraint: SQLite can add an index to a
         # table that holds bookings without rebuilding it.
         Index("uq_slot_rule_id_starts_at", "rule_id", "starts_at", unique=True),
+        Index("uq_slot_calendar_uid", "calendar_uid", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,6 +241,9 @@ class Slot(Base):
     room_name: Mapped[str] = mapped_column(String(64), unique=True)
     # RFC 5545 SEQUENCE of the tutor's invitation for this slot: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Left part of the tutor's calendar UID (<key>@<domain>). NULL for slots made before
+    # migration 0012, whose calendars already hold slot-<id>@<domain> (see calendar_entries).
+    calendar_uid: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
     # The weekly availability this slot was materialised from, if any.
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("availability_rule.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -270,6 +280,7 @@ class Booking(Base):
             postgresql_where=text("status <> 'cancelled'"),
         ),
         Index("ix_booking_student_id_starts_at", "student_id", "starts_at"),
+        Index("uq_booking_calendar_uid", "calendar_uid", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -284,6 +295,8 @@ class Booking(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # RFC 5545 SEQUENCE of this session's invitation: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Left part of the family's calendar UID; NULL before migration 0012 (booking-<id>@<domain>).
+    calendar_uid: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Last change of what calendars show (see Slot.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -361,6 +374,9 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # (kind, booking or slot, recipient, channel[, version]): the same message is never written twice.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Left part of the email's Message-ID, the same at every attempt; NULL before migration
+    # 0012, whose rows keep the Message-ID hashed from dedupe_key.
+    message_key: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
 
     recipient: Mapped[User | None] = relationship()
     booking: Mapped[Booking | None] = relationship()

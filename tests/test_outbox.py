@@ -58,7 +58,7 @@ def test_a_booking_sends_each_person_a_confirmation_with_an_invitation_and_their
     assert "La séance de Adam Haddou est réservée." in text and parent_link in text
     assert parent_link in html and "les fractions" in html
     ics = calendar_part(to_parent)
-    assert "METHOD:REQUEST" in ics and f"UID:booking-{family_booking['booking'].id}@centre.example.org" in ics
+    assert "METHOD:REQUEST" in ics and f"UID:{family_booking['booking'].calendar_uid}@centre.example.org" in ics
     assert "TZID=Europe/Paris" in ics and "20270113T140000" in ics
     assert parent_link in ics.replace("\r\n ", "")  # folded lines joined back
     assert 'method="REQUEST"' in to_parent.get_body(("calendar",)).get("Content-Type", "") or "method=REQUEST" in str(to_parent)

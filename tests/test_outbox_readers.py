@@ -1,0 +1,116 @@
+"""Every message right for the person who reads it, read back from a real SMTP server and the
+SMS test gateway: identifiers no other copy of Lien reuses, calendars that stay in step, the
+real time left, who cancelled and why, the reader's language, and logs without personal data."""
+
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import select, update
+
+from factories import HOMEWORK, look_again, make_family, make_slot, make_tutor, sqlite_copy
+from scheduler_app import create_app
+from scheduler_app import db as database
+from scheduler_app.models import Booking, Notification
+from scheduler_app.services.booking import book_slot
+from scheduler_app.worker import make_dispatcher
+
+WEDNESDAY_14H = timedelta(days=2, hours=4)  # from Monday 11 January 2027, 9:00 UTC
+
+
+@pytest.fixture
+def smtp(app, mail_server):
+    app.config["PUBLIC_URL"] = "https://lien.example.org"
+    return mail_server
+
+
+def tick(app):
+    return make_dispatcher(app).tick()
+
+
+def calendar_part(message: EmailMessage) -> str:
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    content = part.get_content()
+    return (content if isinstance(content, str) else content.decode()).replace("\r\n ", "")
+
+
+def ics_value(ics: str, name: str) -> str:
+    [value] = [line.split(":", 1)[1] for line in ics.splitlines() if line.split(";")[0].split(":")[0] == name]
+    return value
+
+
+def book_adam(db, frozen_clock):
+    """Adam, booked by his mother Fatima, Wednesday 14:00 with Karim: booking id 1 on a new database."""
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=WEDNESDAY_14H)
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    booking = book_slot(db, slot.id, adam, parent)
+    return {"tutor": tutor, "slot": slot, "parent": parent, "student": adam, "booking": booking}
+
+
+# 1. UIDs and Message-IDs ------------------------------------------------------------------------
+
+def test_a_second_copy_of_lien_never_reuses_a_uid_or_a_message_id(app, db, smtp, frozen_clock,
+                                                                 sqlite_template, tmp_path):
+    first = book_adam(db, frozen_clock)
+    tick(app)
+    # A restored backup, a reset database or a second instance: the same ids again, from 1.
+    (tmp_path / "second").mkdir()
+    other = create_app({**app.config, "DATABASE_URL": sqlite_copy(sqlite_template, tmp_path / "second")})
+    other_db = other.extensions["lien_sessions"]()
+    try:
+        second = book_adam(other_db, frozen_clock)
+        assert (second["booking"].id, second["slot"].id) == (first["booking"].id, first["slot"].id)
+        tick(other)
+    finally:
+        other_db.close()
+        database.close(other)
+
+    messages = smtp.mailbox.all_parsed()
+    assert len(messages) == 4  # a confirmation to the mother and one to the tutor, twice
+    ids = [message["Message-ID"] for message in messages]
+    assert len(set(ids)) == 4
+    uids = [ics_value(calendar_part(message), "UID") for message in messages]
+    assert len(set(uids)) == 4  # the mothers' and the tutors' entries, on either copy
+    assert all(uid.endswith("@centre.example.org") and "booking-" not in uid and "slot-" not in uid for uid in uids)
+
+
+def test_a_session_keeps_its_uid_and_each_message_its_message_id_on_a_resend(app, db, smtp, frozen_clock):
+    story = book_adam(db, frozen_clock)
+    from scheduler_app.services.booking import cancel_booking
+
+    tick(app)
+    cancel_booking(db, story["booking"])
+    tick(app)
+    [booked, cancelled] = smtp.mailbox.to(story["parent"].email)
+    assert ics_value(calendar_part(booked), "UID") == ics_value(calendar_part(cancelled), "UID")
+    assert booked["Message-ID"] != cancelled["Message-ID"]
+    look_again(db)
+    row = db.scalars(select(Notification).where(Notification.kind == "booking_confirmed",
+                                                Notification.channel == "email")).one()
+    assert booked["Message-ID"] == f"<lien.{row.message_key}@centre.example.org>"
+
+
+def test_a_booking_made_before_the_unique_ids_keeps_the_ones_calendars_already_hold(app, db, smtp, frozen_clock):
+    from notifications import make_message_id
+
+    story = book_adam(db, frozen_clock)
+    # As migration 0012 leaves the rows it finds: no key, and the old identifiers are used.
+    db.execute(update(Booking).values(calendar_uid=None))
+    db.execute(update(Notification).values(message_key=None))
+    db.commit()
+    tick(app)
+    [message] = smtp.mailbox.to(story["parent"].email)
+    assert ics_value(calendar_part(message), "UID") == f"booking-{story['booking'].id}@centre.example.org"
+    look_again(db)
+    row = db.scalars(select(Notification).where(Notification.kind == "booking_confirmed",
+                                                Notification.recipient_id == story["parent"].id)).one()
+    assert message["Message-ID"] == make_message_id(row.dedupe_key, "centre.example.org")
+
+
+def test_new_slots_and_bookings_each_get_their_own_uid(db, frozen_clock):
+    story = book_adam(db, frozen_clock)
+    other = make_slot(db, story["tutor"], starts_in=timedelta(days=3), activity_id=HOMEWORK)
+    keys = {story["slot"].calendar_uid, story["booking"].calendar_uid, other.calendar_uid}
+    assert len(keys) == 3 and all(len(key) == 32 for key in keys)
