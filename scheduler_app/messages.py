@@ -90,7 +90,7 @@ class Composer:
     def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
-                   "by_tutor": False, **row.payload}
+                   "by_tutor": False, "by_self": False, **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
         join_url = None
@@ -119,15 +119,20 @@ class Composer:
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""
         if slot is None or row.kind not in ("booking_confirmed", "booking_cancelled", "tutor_booking_confirmed",
-                                            "slot_cancelled", "session_moved", "tutor_session_moved"):
+                                            "tutor_booking_cancelled", "slot_cancelled", "session_moved",
+                                            "tutor_session_moved"):
             return None, "REQUEST"
         person = row.recipient
         for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
+        participants = [b.student.name for b in groups.get(slot.id, [])]
         with force_locale(row.locale):
             event = session_entry(slot, None if for_tutor else booking, person, centre=self.centre, join_url=join_url,
-                                  participants=[b.student.name for b in groups.get(slot.id, [])])
+                                  participants=participants)
             alarm = _("La séance commence dans 15 minutes")
-        if row.kind in ("booking_cancelled", "slot_cancelled"):
+        # The tutor's entry is the slot's: it lists who is still booked (read now, so the latest
+        # SEQUENCE says the latest truth), and goes when nobody is left.
+        tutor_left_alone = row.kind == "tutor_booking_cancelled" and (not participants or slot.status != "open")
+        if row.kind in ("booking_cancelled", "slot_cancelled") or tutor_left_alone:
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
         return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"
 

@@ -114,3 +114,65 @@ def test_new_slots_and_bookings_each_get_their_own_uid(db, frozen_clock):
     other = make_slot(db, story["tutor"], starts_in=timedelta(days=3), activity_id=HOMEWORK)
     keys = {story["slot"].calendar_uid, story["booking"].calendar_uid, other.calendar_uid}
     assert len(keys) == 3 and all(len(key) == 32 for key in keys)
+
+
+# 3. The tutor's calendar ------------------------------------------------------------------------
+
+@pytest.fixture
+def group(db, frozen_clock):
+    """Karim's group slot of two, booked for Adam (by his mother) and for Léa (by her father)."""
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    slot = make_slot(db, tutor, starts_in=WEDNESDAY_14H, capacity=2)
+    fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    jean, [lea] = make_family(db, "Jean Petit", "Léa Petit")
+    adams = book_slot(db, slot.id, adam, fatima)
+    leas = book_slot(db, slot.id, lea, jean)
+    return {"tutor": tutor, "slot": slot, "fatima": fatima, "jean": jean, "adams": adams, "leas": leas}
+
+
+def test_when_a_student_cancels_the_tutor_gets_an_invitation_without_them_then_a_cancel(app, db, smtp, group):
+    from scheduler_app.services.booking import cancel_booking
+
+    tick(app)
+    invitations = [calendar_part(m) for m in smtp.mailbox.to(group["tutor"].email)]
+    uid = ics_value(invitations[-1], "UID")
+    assert "Adam Haddou" in invitations[-1] and "Léa Petit" in invitations[-1]
+
+    cancel_booking(db, group["adams"])
+    tick(app)
+    update_ics = calendar_part(smtp.mailbox.to(group["tutor"].email)[-1])
+    assert ics_value(update_ics, "METHOD") == "REQUEST" and ics_value(update_ics, "UID") == uid
+    assert int(ics_value(update_ics, "SEQUENCE")) > int(ics_value(invitations[-1], "SEQUENCE"))
+    assert "Léa Petit" in update_ics and "Adam" not in update_ics
+
+    cancel_booking(db, group["leas"])
+    tick(app)
+    last = calendar_part(smtp.mailbox.to(group["tutor"].email)[-1])
+    assert ics_value(last, "METHOD") == "CANCEL" and ics_value(last, "UID") == uid
+    assert int(ics_value(last, "SEQUENCE")) > int(ics_value(update_ics, "SEQUENCE"))
+
+
+def test_a_tutor_who_cancels_their_own_slot_gets_a_cancel_for_their_calendar(app, db, smtp, group):
+    from scheduler_app.services.slots import cancel_slot
+
+    tick(app)
+    uid = ics_value(calendar_part(smtp.mailbox.to(group["tutor"].email)[-1]), "UID")
+    cancel_slot(db, group["slot"], by=group["tutor"])
+    tick(app)
+    cancel = smtp.mailbox.to(group["tutor"].email)[-1]
+    ics = calendar_part(cancel)
+    assert ics_value(ics, "METHOD") == "CANCEL" and ics_value(ics, "UID") == uid
+    assert cancel["Subject"] == "Créneau annulé : mercredi 13 janvier à 14 h 00"
+    assert "Vous avez annulé votre créneau" in cancel.get_body(("plain",)).get_content()
+    for parent in (group["fatima"], group["jean"]):
+        assert ics_value(calendar_part(smtp.mailbox.to(parent.email)[-1]), "METHOD") == "CANCEL"
+
+
+def test_a_tutor_who_cancels_a_slot_nobody_booked_gets_no_message(app, db, smtp, frozen_clock):
+    from scheduler_app.services.slots import cancel_slot
+
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    cancel_slot(db, make_slot(db, tutor, starts_in=WEDNESDAY_14H), by=tutor)
+    assert tick(app).sent == 0

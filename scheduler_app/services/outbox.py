@@ -152,9 +152,14 @@ def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rule
     for booking in bookings:
         enqueue(db, "booking_cancelled", [booking.student, *parents[booking.student_id]], booking=booking,
                 due_at=now_utc(), version=booking.sequence, payload={"by_tutor": True})
+    tutor = db.get(User, slot.tutor_id)
     if by is None or by.id != slot.tutor_id:
-        enqueue(db, "slot_cancelled", [db.get(User, slot.tutor_id)], slot=slot, due_at=now_utc(),
-                version=slot.sequence)
+        enqueue(db, "slot_cancelled", [tutor], slot=slot, due_at=now_utc(), version=slot.sequence)
+    elif bookings and tutor.email:
+        # The tutor did it: no news for them, but their calendar holds the session (it came with
+        # the bookings' invitations) and only a CANCEL takes it out.
+        enqueue(db, "slot_cancelled", [tutor], slot=slot, due_at=now_utc(), version=slot.sequence,
+                payload={"by_self": True}, email_only=True)
 
 
 def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, old_starts_at: datetime,
