@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,64 @@ def format_datetime(dt: datetime, locale: str, tz: str | tzinfo = DEFAULT_TIMEZO
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
+# Short times, as people say them: "14 h", "14 h 30", "2 PM", "2:30 PM".
+_SHORT_TIMES: dict[str, tuple[str, str]] = {"fr": ("H 'h'", "H 'h' mm"), "en": ("h a", "h:mm a")}
+# Closer than this, a reminder says how long is left ("dans 2 heures"); further, which day.
+RELATIVE_UNTIL = timedelta(hours=12)
+
+
+def format_short_time(dt: datetime, locale: str, tz: str | tzinfo = DEFAULT_TIMEZONE) -> str:
+    """A time said short in the zone ``tz``: "14 h", "14 h 30", "2 PM", "2:30 PM"."""
+    parsed = Locale.parse(locale)
+    local = _local(dt, tz)
+    patterns = _SHORT_TIMES.get(parsed.language)
+    if patterns is None:
+        return format_time(dt, locale, tz)
+    pattern = patterns[0] if local.minute == 0 else patterns[1]
+    return _plain_spaces(dates.format_time(local, pattern, tzinfo=local.tzinfo, locale=parsed))
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """How far a session is, as a reminder says it: ``relative`` for "dans 2 heures", else a day
+    and a time ("demain à 14 h", "jeudi à 14 h"). Lower case: it goes inside a sentence."""
+
+    text: str
+    relative: bool
+
+
+def time_left(starts_at: datetime, now: datetime, locale: str, tz: str | tzinfo, translations) -> TimeLeft:
+    """The real time left until ``starts_at`` in the reader's words, zone and language."""
+    gettext, ngettext = translations.gettext, translations.ngettext
+    # Rounded up to the minute: a reminder due 15 minutes before and sent a few seconds late
+    # still says 15 minutes.
+    minutes = max(math.ceil((starts_at - now).total_seconds() / 60), 0)
+    if starts_at - now < RELATIVE_UNTIL:
+        if minutes < 60:
+            return TimeLeft(ngettext("dans %(num)d minute", "dans %(num)d minutes", minutes) % {"num": minutes}, True)
+        hours, rest = divmod(minutes, 60)
+        if rest == 0:
+            return TimeLeft(ngettext("dans %(num)d heure", "dans %(num)d heures", hours) % {"num": hours}, True)
+        return TimeLeft(gettext("dans %(hours)d h %(minutes)02d") % {"hours": hours, "minutes": rest}, True)
+    local, today = _local(starts_at, tz), _local(now, tz).date()
+    time = format_short_time(starts_at, locale, tz)
+    days = (local.date() - today).days
+    if days <= 0:
+        return TimeLeft(gettext("aujourd'hui à %(time)s") % {"time": time}, False)
+    if days == 1:
+        return TimeLeft(gettext("demain à %(time)s") % {"time": time}, False)
+    if days < 7:
+        weekday = _plain_spaces(dates.format_date(local.date(), "EEEE", locale=Locale.parse(locale)))
+        return TimeLeft(gettext("%(day)s à %(time)s") % {"day": weekday, "time": time}, False)
+    return TimeLeft(gettext("le %(date)s à %(time)s") % {"date": format_date(local.date(), locale), "time": time},
+                    False)
+
+
+def first_upper(text: str) -> str:
+    """The text with its first letter in capitals, the rest as it is (Jinja's capitalize lowers it)."""
+    return text[:1].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     """A message ready for the channels; ``html`` and ``sms`` are None without a template."""
@@ -89,7 +148,8 @@ class MessageRenderer:
     ``.sms`` text should leave the join link out (``fit_sms`` appends it). Strings go
     through ``{% trans %}`` / ``_()``; msgids are French and a missing translation
     shows the msgid. Filters: ``format_datetime``, ``format_date``, ``format_time``,
-    in the render's locale and its ``tz`` variable (default Europe/Paris).
+    ``format_short_time``, ``time_left(now)``, in the render's locale and its ``tz`` variable
+    (default Europe/Paris), and ``first_upper``.
     """
 
     def __init__(self, template_dir: Path, translations_dir: Path, domain: str = "messages") -> None:
@@ -161,5 +221,14 @@ class MessageRenderer:
                 value = _local(value, context.get("tz", DEFAULT_TIMEZONE))
             return format_date(value, locale)
 
-        env.filters.update(format_datetime=datetime_filter, format_time=time_filter, format_date=date_filter)
+        @pass_context
+        def short_time_filter(context: Any, value: datetime) -> str:
+            return format_short_time(value, locale, context.get("tz", DEFAULT_TIMEZONE))
+
+        @pass_context
+        def time_left_filter(context: Any, value: datetime, now: datetime) -> TimeLeft:
+            return time_left(value, now, locale, context.get("tz", DEFAULT_TIMEZONE), translations)
+
+        env.filters.update(format_datetime=datetime_filter, format_time=time_filter, format_date=date_filter,
+                           format_short_time=short_time_filter, time_left=time_left_filter, first_upper=first_upper)
         return env

@@ -107,7 +107,7 @@ class Composer:
                 student_name=booking.student.name if booking else ", ".join(students),
                 topic=booking.topic if booking else "",
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
-                soon=row.kind.startswith("reminder_") and _is_soon(row.kind),
+                now=now_utc(),
             )
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
         rendered = self.renderer.render(template, row.locale, **context)
@@ -135,9 +135,3 @@ class Composer:
         if row.kind in ("booking_cancelled", "slot_cancelled") or tutor_left_alone:
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
         return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"
-
-
-def _is_soon(kind: str) -> bool:
-    """A reminder an hour or less before the session says "soon"; the day-before one does not."""
-    amount = kind.removeprefix("reminder_")
-    return amount.endswith("m") or (amount.endswith("h") and int(amount[:-1]) <= 1)

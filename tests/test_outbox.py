@@ -80,8 +80,8 @@ def test_reminders_go_out_24_hours_and_1_hour_before_each_exactly_once(app, db, 
     assert tick(app).sent == 2
     subjects = [m["Subject"] for m in smtp.mailbox.to(family_booking["parent"].email)]
     assert subjects == ["Séance réservée : mercredi 13 janvier à 14 h 00",
-                        "Rappel : séance demain, mercredi 13 janvier à 14 h 00",
-                        "Dans une heure : séance à 14 h 00"]
+                        "Demain à 14 h : rappel de séance",
+                        "Dans 59 minutes : séance à 14 h"]
     assert tick(app).sent == 0
 
 

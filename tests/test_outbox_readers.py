@@ -176,3 +176,67 @@ def test_a_tutor_who_cancels_a_slot_nobody_booked_gets_no_message(app, db, smtp,
     tutor = make_tutor(db)
     cancel_slot(db, make_slot(db, tutor, starts_in=WEDNESDAY_14H), by=tutor)
     assert tick(app).sent == 0
+
+
+# 4. Reminders say the real time left ------------------------------------------------------------
+
+def test_each_reminder_says_the_real_time_left_in_the_readers_language_and_zone(app, db, smtp, brevo, frozen_clock):
+    from scheduler_app.config import reminder_offsets
+    from scheduler_app.services.outbox import Rules
+
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url)
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    slot = make_slot(db, make_tutor(db), starts_in=WEDNESDAY_14H)  # Wednesday 13 January, 14:00 in Paris
+    fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    john, [lea] = make_family(db, "John Smith", "Lea Smith")
+    john.locale, john.timezone = "en", "Europe/London"
+    fatima.phone, fatima.notify_by = "+33612345678", "both"
+    db.commit()
+    rules = Rules(reminders=reminder_offsets("2d,24h,2h,15m"))
+    book_slot(db, slot.id, adam, fatima, rules=rules)
+    other = make_slot(db, make_tutor(db, "Inès Roux"), starts_in=WEDNESDAY_14H)
+    book_slot(db, other.id, lea, john, rules=rules)
+    tick(app)
+    for offset in (timedelta(days=2), timedelta(hours=24), timedelta(hours=2), timedelta(minutes=15)):
+        frozen_clock(slot.starts_at - offset + timedelta(seconds=20))  # the worker ticks a little late
+        tick(app)
+
+    assert [m["Subject"] for m in smtp.mailbox.to(fatima.email)][1:] == [
+        "Mercredi à 14 h : rappel de séance",
+        "Demain à 14 h : rappel de séance",
+        "Dans 2 heures : séance à 14 h",
+        "Dans 15 minutes : séance à 14 h",
+    ]
+    assert [m["Subject"] for m in smtp.mailbox.to(john.email)][1:] == [
+        "Wednesday at 1 PM: session reminder",  # London is an hour behind Paris
+        "Tomorrow at 1 PM: session reminder",
+        "In 2 hours: session at 1 PM",
+        "In 15 minutes: session at 1 PM",
+    ]
+    last = smtp.mailbox.to(fatima.email)[-1].get_body(("plain",)).get_content()
+    assert "La séance commence dans 15 minutes :" in last
+    texts = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
+    assert texts[-1].startswith("Lien : séance dans 15 minutes, à 14 h. Rejoindre : https://lien.example.org/j/")
+    assert texts[1].startswith("Lien : rappel, séance mercredi à 14 h. Rejoindre :")
+
+
+@pytest.mark.parametrize(("left", "said"), [
+    (timedelta(minutes=1), "dans 1 minute"),
+    (timedelta(minutes=59, seconds=30), "dans 1 heure"),
+    (timedelta(hours=1), "dans 1 heure"),
+    (timedelta(hours=1, minutes=30), "dans 1 h 30"),
+    (timedelta(hours=3), "dans 3 heures"),
+    (timedelta(hours=13), "aujourd'hui à 22 h 30"),
+    (timedelta(days=6), "lundi à 9 h 30"),
+    (timedelta(days=9), "le jeudi 14 janvier à 9 h 30"),
+])
+def test_the_time_left_is_said_as_people_say_it(left, said):
+    from babel.support import Translations
+
+    from notifications.rendering import time_left
+    from scheduler_app import ROOT
+
+    now = datetime(2027, 1, 5, 8, 30, tzinfo=UTC)  # Tuesday, 9:30 in Paris
+    french = Translations.load(str(ROOT / "translations"), ["fr"])
+    assert time_left(now + left, now, "fr", "Europe/Paris", french).text == said
