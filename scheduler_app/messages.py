@@ -7,6 +7,7 @@ links are loaded for the whole batch), so a worker's cost does not grow per mess
 import logging
 from collections import defaultdict
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Flask
 from flask_babel import force_locale
@@ -90,7 +91,9 @@ class Composer:
     def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
-                   "by_tutor": False, "by_self": False, **row.payload}
+                   "by_self": False, "reason": "",
+                   # Rows written before "cancelled_by" said only whether the tutor cancelled.
+                   "cancelled_by": "tutor" if row.payload.get("by_tutor") else "family", **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
         join_url = None
@@ -101,6 +104,9 @@ class Composer:
             with force_locale(row.locale):
                 subject = subject_name(slot.subject) if slot.subject else ""
             students = [b.student.name for b in groups.get(slot.id, [])]
+            # Other sessions like this one: the slot browser, filtered to its activity and subject.
+            like_this = {"activity": slot.activity_id, **({"subject": slot.subject} if slot.subject else {})}
+            context["browse_url"] = f"{self.public_url}/slots?{urlencode(like_this)}"
             context.update(
                 starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
@@ -112,7 +118,8 @@ class Composer:
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
         rendered = self.renderer.render(template, row.locale, **context)
         if row.channel == "sms":
-            return sms_message(row, rendered, join_url)
+            # A cancelled session's join page is a dead end: the SMS leads to other sessions.
+            return sms_message(row, rendered, context["browse_url"] if row.kind == "booking_cancelled" else join_url)
         ics, method = self._calendar(row, booking, slot, join_url, groups)
         return email_message(row, rendered, domain=self.domain, ics=ics, ics_method=method)
 

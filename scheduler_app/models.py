@@ -241,6 +241,8 @@ class Slot(Base):
     room_name: Mapped[str] = mapped_column(String(64), unique=True)
     # RFC 5545 SEQUENCE of the tutor's invitation for this slot: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the person who cancelled said, if anything, for the messages that tell the others.
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Left part of the tutor's calendar UID (<key>@<domain>). NULL for slots made before
     # migration 0012, whose calendars already hold slot-<id>@<domain> (see calendar_entries).
     calendar_uid: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
@@ -295,6 +297,8 @@ class Booking(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # RFC 5545 SEQUENCE of this session's invitation: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # What the person who cancelled said, if anything (see Slot.cancel_reason).
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Left part of the family's calendar UID; NULL before migration 0012 (booking-<id>@<domain>).
     calendar_uid: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

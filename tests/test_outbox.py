@@ -174,5 +174,5 @@ def test_a_slot_cancelled_by_the_tutor_tells_the_family(app, db, smtp, family_bo
     cancel_slot(db, family_booking["slot"], by=family_booking["tutor"])
     assert tick(app).sent == 2  # the parent, and the tutor's calendar gets its CANCEL
     [_, told] = smtp.mailbox.to(family_booking["parent"].email)
-    assert "Le tuteur ne peut pas assurer cette séance" in told.get_body(("plain",)).get_content()
+    assert "Karim Haddad ne peut pas assurer cette séance" in told.get_body(("plain",)).get_content()
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.status == "pending")) == 0

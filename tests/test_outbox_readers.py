@@ -240,3 +240,88 @@ def test_the_time_left_is_said_as_people_say_it(left, said):
     now = datetime(2027, 1, 5, 8, 30, tzinfo=UTC)  # Tuesday, 9:30 in Paris
     french = Translations.load(str(ROOT / "translations"), ["fr"])
     assert time_left(now + left, now, "fr", "Europe/Paris", french).text == said
+
+
+# 5. Who cancelled and why -----------------------------------------------------------------------
+
+def plain(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_a_slot_the_coordinator_cancels_says_the_centre_did_it_and_why(app, db, smtp, frozen_clock):
+    from factories import make_person
+    from scheduler_app.models import Slot
+    from scheduler_app.services.slots import cancel_slot
+
+    story = book_adam(db, frozen_clock)
+    tick(app)
+    nadia = make_person(db, "coordinator", "Nadia Benali")
+    cancel_slot(db, story["slot"], by=nadia, reason="  Le centre est fermé ce jour-là (travaux). ")
+    tick(app)
+    to_family = plain(smtp.mailbox.to(story["parent"].email)[-1])
+    assert "Le centre social a annulé cette séance." in to_family
+    assert "Raison donnée : Le centre est fermé ce jour-là (travaux)." in to_family
+    assert "ne peut pas assurer" not in to_family
+    to_tutor = plain(smtp.mailbox.to(story["tutor"].email)[-1])
+    assert "Le centre a annulé votre créneau" in to_tutor and "travaux" in to_tutor
+    look_again(db)
+    assert db.get(Slot, story["slot"].id).cancel_reason == "Le centre est fermé ce jour-là (travaux)."
+
+
+def test_a_slot_the_tutor_cancels_names_the_tutor_to_the_family(app, db, smtp, frozen_clock):
+    from scheduler_app.services.slots import cancel_slot
+
+    story = book_adam(db, frozen_clock)
+    tick(app)
+    cancel_slot(db, story["slot"], by=story["tutor"], reason="Je suis malade.")
+    tick(app)
+    to_family = plain(smtp.mailbox.to(story["parent"].email)[-1])
+    assert "Karim Haddad ne peut pas assurer cette séance : elle est annulée." in to_family
+    assert "Raison donnée : Je suis malade." in to_family
+
+
+def test_a_booking_the_coordinator_cancels_tells_the_family_and_the_tutor_who_and_why(app, db, smtp, frozen_clock):
+    from factories import make_person
+    from scheduler_app.services.booking import cancel_booking
+
+    story = book_adam(db, frozen_clock)
+    tick(app)
+    nadia = make_person(db, "coordinator", "Nadia Benali")
+    cancel_booking(db, story["booking"], by=nadia, reason="La famille a appelé le centre.")
+    tick(app)
+    to_family = plain(smtp.mailbox.to(story["parent"].email)[-1])
+    assert "Le centre social a annulé cette séance." in to_family
+    assert "Raison donnée : La famille a appelé le centre." in to_family
+    to_tutor = plain(smtp.mailbox.to(story["tutor"].email)[-1])
+    assert "Le centre social a annulé la place" in to_tutor and "Raison donnée : La famille a appelé" in to_tutor
+    look_again(db)
+    assert db.get(Booking, story["booking"].id).cancel_reason == "La famille a appelé le centre."
+
+
+def test_a_family_that_cancels_is_named_to_the_tutor_with_its_reason(app, db, smtp, frozen_clock):
+    from scheduler_app.services.booking import cancel_booking
+
+    story = book_adam(db, frozen_clock)
+    tick(app)
+    cancel_booking(db, story["booking"], by=story["parent"], reason="Adam a un rendez-vous médical.")
+    tick(app)
+    to_tutor = plain(smtp.mailbox.to(story["tutor"].email)[-1])
+    assert "Adam Haddou a annulé sa place" in to_tutor and "Raison donnée : Adam a un rendez-vous médical." in to_tutor
+    to_family = plain(smtp.mailbox.to(story["parent"].email)[-1])
+    assert "Le centre social" not in to_family and "ne peut pas assurer" not in to_family
+
+
+def test_a_cancellation_sms_leads_to_other_sessions_of_the_same_kind(app, db, brevo, frozen_clock):
+    from scheduler_app.services.slots import cancel_slot
+
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    story = book_adam(db, frozen_clock)
+    story["parent"].email, story["parent"].phone, story["parent"].notify_by = None, "+33612345678", "sms"
+    db.commit()
+    cancel_slot(db, story["slot"], by=story["tutor"])
+    tick(app)
+    [sms] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
+    assert sms.startswith("Lien : Karim Haddad a annulé la séance du mercredi 13 janvier à 14 h 00.")
+    assert sms.endswith(f"https://lien.example.org/slots?activity={HOMEWORK}&subject=maths")
+    assert "/j/" not in sms

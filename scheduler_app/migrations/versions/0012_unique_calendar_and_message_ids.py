@@ -1,4 +1,4 @@
-"""calendar UIDs and Message-IDs unique across every copy of the database
+"""calendar UIDs and Message-IDs unique across every copy of the database; why a session was cancelled
 
 Revision ID: 0012
 Revises: 0007
@@ -25,6 +25,7 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('calendar_uid', sa.String(length=64), nullable=True))
             batch_op.create_index(f'uq_{table}_calendar_uid', ['calendar_uid'], unique=True)
+            batch_op.add_column(sa.Column('cancel_reason', sa.Text(), server_default='', nullable=False))
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.add_column(sa.Column('message_key', sa.String(length=64), nullable=True))
 
@@ -34,5 +35,6 @@ def downgrade() -> None:
         batch_op.drop_column('message_key')
     for table in ('booking', 'slot'):
         with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('cancel_reason')
             batch_op.drop_index(f'uq_{table}_calendar_uid')
             batch_op.drop_column('calendar_uid')
