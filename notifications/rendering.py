@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError, dates
+from babel.dates import get_timezone_location
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, pass_context, select_autoescape
 
@@ -126,6 +127,20 @@ def time_left(starts_at: datetime, now: datetime, locale: str, tz: str | tzinfo,
                     False)
 
 
+_VOWELS = frozenset("aeiouàâäéèêëîïôöùûüœæ")
+
+
+def vowel_initial(word: str) -> bool:
+    """Whether French elides before ``word``: "d'Adam", "d'Émilie", but "de Yasmine". An h is
+    left alone: whether it is mute ("d'Hélène") or not ("de Hamid") cannot be told from spelling."""
+    return word[:1].lower() in _VOWELS
+
+
+def zone_city(tz: str | tzinfo, locale: str) -> str:
+    """The city that names a time zone in ``locale``: "Londres", "London", "La Réunion"."""
+    return get_timezone_location(_zone(tz), locale=Locale.parse(locale), return_city=True)
+
+
 def first_upper(text: str) -> str:
     """The text with its first letter in capitals, the rest as it is (Jinja's capitalize lowers it)."""
     return text[:1].upper() + text[1:]
@@ -149,7 +164,8 @@ class MessageRenderer:
     through ``{% trans %}`` / ``_()``; msgids are French and a missing translation
     shows the msgid. Filters: ``format_datetime``, ``format_date``, ``format_time``,
     ``format_short_time``, ``time_left(now)``, in the render's locale and its ``tz`` variable
-    (default Europe/Paris), and ``first_upper``.
+    (default Europe/Paris; with ``show_zone`` set, times name their zone), ``first_upper`` and
+    ``first_name``; the test ``vowel_initial`` tells where French elides ("d'Adam").
     """
 
     def __init__(self, template_dir: Path, translations_dir: Path, domain: str = "messages") -> None:
@@ -207,13 +223,22 @@ class MessageRenderer:
         env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
         env.globals["locale"] = locale
 
+        def with_zone(context: Any, said: str) -> str:
+            # A reader who lives in another zone than the centre's is told which clock is meant.
+            if not context.get("show_zone"):
+                return said
+            city = zone_city(context.get("tz", DEFAULT_TIMEZONE), locale)
+            if vowel_initial(city):
+                return translations.gettext("%(when)s (heure d'%(city)s)") % {"when": said, "city": city}
+            return translations.gettext("%(when)s (heure de %(city)s)") % {"when": said, "city": city}
+
         @pass_context
         def datetime_filter(context: Any, value: datetime) -> str:
-            return format_datetime(value, locale, context.get("tz", DEFAULT_TIMEZONE))
+            return with_zone(context, format_datetime(value, locale, context.get("tz", DEFAULT_TIMEZONE)))
 
         @pass_context
         def time_filter(context: Any, value: datetime) -> str:
-            return format_time(value, locale, context.get("tz", DEFAULT_TIMEZONE))
+            return with_zone(context, format_time(value, locale, context.get("tz", DEFAULT_TIMEZONE)))
 
         @pass_context
         def date_filter(context: Any, value: date) -> str:
@@ -223,12 +248,15 @@ class MessageRenderer:
 
         @pass_context
         def short_time_filter(context: Any, value: datetime) -> str:
-            return format_short_time(value, locale, context.get("tz", DEFAULT_TIMEZONE))
+            return with_zone(context, format_short_time(value, locale, context.get("tz", DEFAULT_TIMEZONE)))
 
         @pass_context
         def time_left_filter(context: Any, value: datetime, now: datetime) -> TimeLeft:
-            return time_left(value, now, locale, context.get("tz", DEFAULT_TIMEZONE), translations)
+            left = time_left(value, now, locale, context.get("tz", DEFAULT_TIMEZONE), translations)
+            return left if left.relative else TimeLeft(with_zone(context, left.text), False)
 
         env.filters.update(format_datetime=datetime_filter, format_time=time_filter, format_date=date_filter,
-                           format_short_time=short_time_filter, time_left=time_left_filter, first_upper=first_upper)
+                           format_short_time=short_time_filter, time_left=time_left_filter, first_upper=first_upper,
+                           first_name=lambda name: (name.split() or [""])[0])
+        env.tests["vowel_initial"] = vowel_initial
         return env

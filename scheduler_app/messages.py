@@ -40,6 +40,7 @@ class Composer:
         self.public_url = app.config["PUBLIC_URL"].rstrip("/")
         self.centre = Centre.from_config(app.config)
         self.domain = self.centre.domain
+        self.centre_zone = app.config["TIMEZONE"]
 
     def __call__(self, db: Session, rows: list[Notification]) -> dict[int, Email | Sms | Exception]:
         with self.app.app_context():
@@ -65,7 +66,8 @@ class Composer:
             booking.id: booking
             for booking in db.scalars(
                 select(Booking).where(Booking.id.in_(booking_ids)).options(
-                    joinedload(Booking.student), joinedload(Booking.slot).joinedload(Slot.tutor),
+                    joinedload(Booking.student), joinedload(Booking.booked_by),
+                    joinedload(Booking.slot).joinedload(Slot.tutor),
                     joinedload(Booking.slot).joinedload(Slot.activity))
             )
         } if booking_ids else {}
@@ -91,7 +93,8 @@ class Composer:
     def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
-                   "by_self": False, "reason": "",
+                   "by_self": False, "reason": "", "booked_by_centre": False,
+                   "show_zone": person.timezone != self.centre_zone,
                    # Rows written before "cancelled_by" said only whether the tutor cancelled.
                    "cancelled_by": "tutor" if row.payload.get("by_tutor") else "family", **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
@@ -112,6 +115,7 @@ class Composer:
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
                 student_name=booking.student.name if booking else ", ".join(students),
                 topic=booking.topic if booking else "",
+                booked_by_centre=booking is not None and booking.booked_by.role == "coordinator",
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
                 now=now_utc(),
             )

@@ -51,11 +51,11 @@ def test_a_booking_sends_each_person_a_confirmation_with_an_invitation_and_their
     assert report.sent == 2  # the parent and the tutor (Adam has neither email nor phone)
     parent, tutor, slot = family_booking["parent"], family_booking["tutor"], family_booking["slot"]
     [to_parent] = smtp.mailbox.to(parent.email)
-    assert to_parent["Subject"] == "Séance réservée : mercredi 13 janvier à 14 h 00"
+    assert to_parent["Subject"] == "Adam : séance réservée le mercredi 13 janvier à 14 h 00"
     text = to_parent.get_body(("plain",)).get_content()
     html = to_parent.get_body(("html",)).get_content()
     parent_link = f"https://lien.example.org/j/{link_of(db, parent, slot)}"
-    assert "La séance de Adam Haddou est réservée." in text and parent_link in text
+    assert "La séance d'Adam Haddou est réservée." in text and parent_link in text
     assert parent_link in html and "les fractions" in html
     ics = calendar_part(to_parent)
     assert "METHOD:REQUEST" in ics and f"UID:{family_booking['booking'].calendar_uid}@centre.example.org" in ics
@@ -79,9 +79,9 @@ def test_reminders_go_out_24_hours_and_1_hour_before_each_exactly_once(app, db, 
     frozen_clock(starts_at - timedelta(minutes=59))
     assert tick(app).sent == 2
     subjects = [m["Subject"] for m in smtp.mailbox.to(family_booking["parent"].email)]
-    assert subjects == ["Séance réservée : mercredi 13 janvier à 14 h 00",
-                        "Demain à 14 h : rappel de séance",
-                        "Dans 59 minutes : séance à 14 h"]
+    assert subjects == ["Adam : séance réservée le mercredi 13 janvier à 14 h 00",
+                        "Adam : séance demain à 14 h",
+                        "Adam : séance dans 59 minutes, à 14 h"]
     assert tick(app).sent == 0
 
 
@@ -105,7 +105,7 @@ def test_a_cancelled_booking_sends_a_cancellation_and_no_reminder(app, db, smtp,
     cancel_booking(db, family_booking["booking"])
     assert tick(app).sent == 2
     [_, cancellation] = smtp.mailbox.to(family_booking["parent"].email)
-    assert cancellation["Subject"] == "Séance annulée : mercredi 13 janvier à 14 h 00"
+    assert cancellation["Subject"] == "Adam : séance du mercredi 13 janvier à 14 h 00 annulée"
     ics = calendar_part(cancellation)
     assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics
     for hours in (24, 1):

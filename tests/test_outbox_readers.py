@@ -192,6 +192,7 @@ def test_each_reminder_says_the_real_time_left_in_the_readers_language_and_zone(
     john, [lea] = make_family(db, "John Smith", "Lea Smith")
     john.locale, john.timezone = "en", "Europe/London"
     fatima.phone, fatima.notify_by = "+33612345678", "both"
+    adam.email = "adam.haddou@example.org"  # old enough for his own messages
     db.commit()
     rules = Rules(reminders=reminder_offsets("2d,24h,2h,15m"))
     book_slot(db, slot.id, adam, fatima, rules=rules)
@@ -202,19 +203,25 @@ def test_each_reminder_says_the_real_time_left_in_the_readers_language_and_zone(
         frozen_clock(slot.starts_at - offset + timedelta(seconds=20))  # the worker ticks a little late
         tick(app)
 
-    assert [m["Subject"] for m in smtp.mailbox.to(fatima.email)][1:] == [
+    assert [m["Subject"] for m in smtp.mailbox.to(adam.email)][1:] == [
         "Mercredi à 14 h : rappel de séance",
         "Demain à 14 h : rappel de séance",
         "Dans 2 heures : séance à 14 h",
         "Dans 15 minutes : séance à 14 h",
     ]
-    assert [m["Subject"] for m in smtp.mailbox.to(john.email)][1:] == [
-        "Wednesday at 1 PM: session reminder",  # London is an hour behind Paris
-        "Tomorrow at 1 PM: session reminder",
-        "In 2 hours: session at 1 PM",
-        "In 15 minutes: session at 1 PM",
+    assert [m["Subject"] for m in smtp.mailbox.to(fatima.email)][1:] == [  # a parent's subject names the child
+        "Adam : séance mercredi à 14 h",
+        "Adam : séance demain à 14 h",
+        "Adam : séance dans 2 heures, à 14 h",
+        "Adam : séance dans 15 minutes, à 14 h",
     ]
-    last = smtp.mailbox.to(fatima.email)[-1].get_body(("plain",)).get_content()
+    assert [m["Subject"] for m in smtp.mailbox.to(john.email)][1:] == [  # London is an hour behind Paris
+        "Lea: session Wednesday at 1 PM (London time)",
+        "Lea: session tomorrow at 1 PM (London time)",
+        "Lea: session in 2 hours, at 1 PM (London time)",
+        "Lea: session in 15 minutes, at 1 PM (London time)",
+    ]
+    last = smtp.mailbox.to(adam.email)[-1].get_body(("plain",)).get_content()
     assert "La séance commence dans 15 minutes :" in last
     texts = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
     assert texts[-1].startswith("Lien : séance dans 15 minutes, à 14 h. Rejoindre : https://lien.example.org/j/")
@@ -325,3 +332,52 @@ def test_a_cancellation_sms_leads_to_other_sessions_of_the_same_kind(app, db, br
     assert sms.startswith("Lien : Karim Haddad a annulé la séance du mercredi 13 janvier à 14 h 00.")
     assert sms.endswith(f"https://lien.example.org/slots?activity={HOMEWORK}&subject=maths")
     assert "/j/" not in sms
+
+
+# 6. French grammar, the child's name, the centre, the zone ----------------------------------------
+
+def test_a_parent_of_two_gets_each_childs_name_in_the_subject_with_the_right_elision(app, db, smtp, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    tutor = make_tutor(db)
+    fatima, [adam, yasmine] = make_family(db, "Fatima Haddou", "Adam Haddou", "Yasmine Haddou")
+    book_slot(db, make_slot(db, tutor, starts_in=WEDNESDAY_14H).id, adam, fatima)
+    book_slot(db, make_slot(db, tutor, starts_in=WEDNESDAY_14H + timedelta(hours=1)).id, yasmine, fatima)
+    tick(app)
+    [for_adam, for_yasmine] = smtp.mailbox.to(fatima.email)
+    assert for_adam["Subject"] == "Adam : séance réservée le mercredi 13 janvier à 14 h 00"
+    assert for_yasmine["Subject"] == "Yasmine : séance réservée le mercredi 13 janvier à 15 h 00"
+    assert "La séance d'Adam Haddou est réservée." in plain(for_adam)
+    assert "La séance de Yasmine Haddou est réservée." in plain(for_yasmine)
+    assert "La séance d'Adam Haddou est réservée." in for_adam.get_body(("html",)).get_content()
+
+
+def test_a_booking_the_centre_made_says_so_by_email_and_sms(app, db, smtp, brevo, frozen_clock):
+    from factories import make_person
+
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url)
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    slot = make_slot(db, make_tutor(db), starts_in=WEDNESDAY_14H)
+    fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    fatima.phone, fatima.notify_by = "+33612345678", "both"
+    db.commit()
+    book_slot(db, slot.id, adam, make_person(db, "coordinator", "Nadia Benali"))
+    tick(app)
+    [email] = smtp.mailbox.to(fatima.email)
+    assert "Le centre social a réservé pour vous. La séance d'Adam Haddou est réservée." in plain(email)
+    [sms] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
+    assert sms.startswith("Lien : le centre social a réservé pour vous une séance le mercredi 13 janvier")
+
+
+def test_times_name_their_zone_only_for_a_reader_outside_the_centres(app, db, smtp, frozen_clock):
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    slot = make_slot(db, make_tutor(db), starts_in=WEDNESDAY_14H)
+    aicha, [ali] = make_family(db, "Aïcha Koné", "Ali Koné")
+    aicha.email, aicha.timezone = "aicha.kone@example.org", "Africa/Abidjan"  # UTC all year
+    db.commit()
+    book_slot(db, slot.id, ali, aicha)
+    tick(app)
+    [to_aicha] = smtp.mailbox.to(aicha.email)
+    assert to_aicha["Subject"] == "Ali : séance réservée le mercredi 13 janvier à 13 h 00 (heure d'Abidjan)"
+    [to_tutor] = smtp.mailbox.to("karim.haddad@example.org")
+    assert "(heure" not in to_tutor["Subject"] and "14 h 00" in to_tutor["Subject"]
