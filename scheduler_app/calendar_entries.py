@@ -61,7 +61,7 @@ def session_entry(
     entry for the slot: the slot's UID and SEQUENCE, and who booked (`participants`).
     `join_url` is the recipient's own /j/ link, never a room token.
     """
-    activity = activity_name(slot.activity.name)
+    activity = activity_name(slot.activity)
     subject = subject_name(slot.subject) if slot.subject else ""
     lines = []
     if booking is None:

@@ -20,7 +20,7 @@ from notifications import Email, MessageRenderer, Sms
 
 from . import ROOT
 from .calendar_entries import Centre, session_entry
-from .catalogue import subject_name
+from .catalogue import activity_name, subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
@@ -106,12 +106,13 @@ class Composer:
             join_url = f"{self.public_url}/j/{token}" if token else f"{self.public_url}/"
             with force_locale(row.locale):
                 subject = subject_name(slot.subject) if slot.subject else ""
+                activity = activity_name(slot.activity)
             students = [b.student.name for b in groups.get(slot.id, [])]
             # Other sessions like this one: the slot browser, filtered to its activity and subject.
             like_this = {"activity": slot.activity_id, **({"subject": slot.subject} if slot.subject else {})}
             context["browse_url"] = f"{self.public_url}/slots?{urlencode(like_this)}"
             context.update(
-                starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
+                starts_at=slot.starts_at, ends_at=slot.ends_at, activity=activity, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
                 student_name=booking.student.name if booking else ", ".join(students),
                 topic=booking.topic if booking else "",

@@ -194,6 +194,8 @@ class Activity(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The name English readers see; empty: Lien's own translation of a seeded name, else `name`.
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=45)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -381,3 +381,51 @@ def test_times_name_their_zone_only_for_a_reader_outside_the_centres(app, db, sm
     assert to_aicha["Subject"] == "Ali : séance réservée le mercredi 13 janvier à 13 h 00 (heure d'Abidjan)"
     [to_tutor] = smtp.mailbox.to("karim.haddad@example.org")
     assert "(heure" not in to_tutor["Subject"] and "14 h 00" in to_tutor["Subject"]
+
+
+# 7. English emails are English ------------------------------------------------------------------
+
+def test_an_english_reader_gets_activities_and_subjects_in_english_by_email_and_calendar(app, db, smtp, frozen_clock):
+    from scheduler_app.models import Activity
+
+    frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    workshop = Activity(name="Atelier numérique", name_en="Digital workshop", duration_minutes=60, capacity=4)
+    db.add(workshop)
+    db.commit()
+    tutor = make_tutor(db)
+    homework = make_slot(db, tutor, starts_in=WEDNESDAY_14H)
+    digital = make_slot(db, tutor, starts_in=WEDNESDAY_14H + timedelta(hours=2), activity_id=workshop.id, capacity=4,
+                        subject="numerique")
+    john, [lea] = make_family(db, "John Smith", "Lea Smith")
+    john.locale = "en"
+    fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    db.commit()
+    book_slot(db, homework.id, lea, john)
+    book_slot(db, digital.id, adam, fatima)
+    book_slot(db, digital.id, lea, john)
+    tick(app)
+
+    [homework_mail, digital_mail] = smtp.mailbox.to(john.email)
+    assert "Homework help · Maths" in plain(homework_mail)
+    assert "Homework help — Maths with Karim Haddad" in calendar_part(homework_mail)
+    assert "Digital workshop · Help with computers and forms" in plain(digital_mail)
+    for message in (homework_mail, digital_mail):
+        text = plain(message) + message.get_body(("html",)).get_content() + calendar_part(message)
+        assert "Aide aux devoirs" not in text and "Atelier" not in text and "Mathématiques" not in text
+    [to_fatima] = smtp.mailbox.to(fatima.email)
+    assert "Atelier numérique · Aide numérique et démarches" in plain(to_fatima)  # French readers keep French
+
+
+def test_a_coordinator_gives_an_activity_its_english_name(app, db, client):
+    from conftest import csrf_token
+    from factories import login, make_person
+    from scheduler_app.models import Activity
+
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    page = client.get("/admin/activities/new").get_data(as_text=True)
+    response = client.post("/admin/activities/new", data={
+        "csrf_token": csrf_token(page), "name": "Atelier numérique", "name_en": " Digital workshop ",
+        "duration_minutes": "60", "capacity": "4", "active": "y"}, follow_redirects=True)
+    assert response.status_code == 200
+    look_again(db)
+    assert db.scalars(select(Activity).where(Activity.name == "Atelier numérique")).one().name_en == "Digital workshop"

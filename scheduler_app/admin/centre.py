@@ -94,7 +94,7 @@ def edit_activity(activity_id: int | None = None):
             with write_transaction(db_session):
                 target = activity or Activity()
                 form.populate_obj(target)
-                target.name = target.name.strip()
+                target.name, target.name_en = target.name.strip(), (target.name_en or "").strip()
                 db_session.add(target)
         except IntegrityError:
             form.name.errors = [*form.name.errors, _("Une activité porte déjà ce nom. Choisissez-en un autre.")]

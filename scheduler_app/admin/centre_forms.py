@@ -39,6 +39,11 @@ class ActivityForm(FlaskForm):
         validators=[DataRequired(_l("Écrivez le nom de l'activité.")),
                     Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
     )
+    name_en = StringField(
+        _l("Nom en anglais"),
+        description=_l("Pour les familles qui lisent Lien en anglais. Laissez vide pour garder le nom."),
+        validators=[Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
+    )
     duration_minutes = minutes_field(_l("Durée habituelle (minutes)"))
     capacity = places_field(_l("Places habituelles"))
     active = BooleanField(_l("Proposée en ce moment"), default=True)

@@ -1,4 +1,5 @@
-"""calendar UIDs and Message-IDs unique across every copy of the database; why a session was cancelled
+"""calendar UIDs and Message-IDs unique across every copy of the database; why a session was
+cancelled; activities' English names
 
 Revision ID: 0012
 Revises: 0007
@@ -28,9 +29,13 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('cancel_reason', sa.Text(), server_default='', nullable=False))
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.add_column(sa.Column('message_key', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('name_en', sa.String(length=120), server_default='', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('activity', schema=None) as batch_op:
+        batch_op.drop_column('name_en')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_column('message_key')
     for table in ('booking', 'slot'):
