@@ -429,3 +429,34 @@ def test_a_coordinator_gives_an_activity_its_english_name(app, db, client):
     assert response.status_code == 200
     look_again(db)
     assert db.scalars(select(Activity).where(Activity.name == "Atelier numérique")).one().name_en == "Digital workshop"
+
+
+# 8. Logs hold no personal data ------------------------------------------------------------------
+
+def test_the_logs_of_a_send_hold_ids_and_no_phone_name_email_or_join_link(app, db, frozen_clock, caplog, tmp_path):
+    import logging
+
+    from scheduler_app.models import JoinToken
+
+    app.config.update(MAIL_PROVIDER="console", SMS_PROVIDER="console", PUBLIC_URL="https://lien.example.org",
+                      CONSOLE_MESSAGES_DIR=str(tmp_path / "messages"))
+    story = book_adam(db, frozen_clock)
+    story["parent"].phone, story["parent"].notify_by = "+33612345678", "both"
+    db.commit()
+    from scheduler_app.services.booking import cancel_booking
+
+    with caplog.at_level(logging.DEBUG):
+        assert tick(app).sent == 2
+        cancel_booking(db, story["booking"], by=story["parent"], reason="Adam est malade")
+        tick(app)
+    logged = caplog.text
+    tokens = db.scalars(select(JoinToken.token)).all()
+    secrets = ["612345678", "Fatima", "Haddou", "Adam", "Karim", "fatima.haddou@example.org",
+               "karim.haddad@example.org", "/j/", "malade", *tokens]
+    assert [secret for secret in secrets if secret in logged] == []
+    look_again(db)
+    keys = db.scalars(select(Notification.message_key).where(Notification.channel == "email",
+                                                            Notification.status == "sent")).all()
+    assert keys and all(key in logged for key in keys)  # what was sent can be followed by its id
+    kept = "".join(path.read_text(errors="replace") for path in (tmp_path / "messages").iterdir())
+    assert "+33612345678" in kept  # a developer still reads the messages, outside the log
