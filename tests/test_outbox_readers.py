@@ -460,3 +460,36 @@ def test_the_logs_of_a_send_hold_ids_and_no_phone_name_email_or_join_link(app, d
     assert keys and all(key in logged for key in keys)  # what was sent can be followed by its id
     kept = "".join(path.read_text(errors="replace") for path in (tmp_path / "messages").iterdir())
     assert "+33612345678" in kept  # a developer still reads the messages, outside the log
+
+
+# 9. Coordinators' tools -------------------------------------------------------------------------
+
+def test_coordinators_page_through_every_message_with_its_status(app, db, client, smtp, frozen_clock):
+    import re
+
+    from factories import login, make_person
+
+    book_adam(db, frozen_clock)
+    smtp.mailbox.refuse["karim.haddad@example.org"] = "550 5.1.1 No such mailbox"
+    tick(app)  # the mother's confirmation is sent, the tutor's fails; the reminders wait
+    from scheduler_app.services import passwords
+
+    with app.test_request_context():
+        for number in range(55):  # enough for a second page
+            passwords.send_link(db, make_person(db, "parent", f"Parent {number}", email=f"parent{number}@example.org"),
+                                "invitation")
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+
+    first = client.get("/admin/messages").get_data(as_text=True)
+    assert first.count('class="card"') == 50 and "parent54@example.org" in first
+    older = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = client.get(older).get_data(as_text=True)
+    assert "fatima.haddou@example.org" in second and "Envoyé" in second  # sent, not only failures
+    assert "No such mailbox" in second and "En attente" in second
+    assert 'rel="next"' not in second
+    shown = {m for page in (first, second) for m in re.findall(r"parent\d+@example\.org", page)}
+    assert len(shown) == 55  # none lost nor shown twice between the pages
+
+    failed = client.get("/admin/messages?status=failed").get_data(as_text=True)
+    assert failed.count('class="card"') == 1 and "karim.haddad@example.org" in failed
+    assert client.get("/admin/messages?status=nonsense&before=abc").status_code == 200

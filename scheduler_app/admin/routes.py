@@ -1,7 +1,6 @@
 """The centre's staff: people (tutors and families)."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
-from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from flask import request
 from sqlalchemy import func, or_, select
@@ -11,7 +10,8 @@ from .. import db
 from ..access import role_required
 from ..forms import e164, show_service_error
 from ..dispatch import retry
-from ..models import Guardianship, Notification, User
+from ..services.message_log import STATUS_NAMES, kind_name, message_page
+from ..models import Guardianship, User
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
 from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_family, create_tutor, update_profile
@@ -113,11 +113,19 @@ def new_family():
 @bp.route("/messages")
 @role_required("coordinator")
 def messages():
-    failed = db.session().scalars(
-        select(Notification).where(Notification.status == "failed")
-        .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(200)
-    ).all()
-    return render_template("admin/messages.html", failed=failed)
+    """Every message, newest first, a page at a time; ?status= keeps one status."""
+    status = request.args.get("status", "")
+    if status not in STATUS_NAMES:
+        status = ""
+    before = request.args.get("before", "")
+    page = message_page(db.session(), status=status,
+                        before=int(before) if before.isdigit() and len(before) < 19 else None)
+    return render_template(
+        "admin/messages.html", page=page, status=status, statuses=STATUS_NAMES, kind_name=kind_name,
+        first_page=before.isdigit(),
+        next_page=url_for("admin.messages", status=status or None, before=page.next_before)
+        if page.next_before else None,
+    )
 
 
 @bp.route("/messages/<int:notification_id>/retry", methods=["POST"])
