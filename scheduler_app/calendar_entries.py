@@ -54,28 +54,29 @@ def session_entry(
     participants: Sequence[str] = (),
     cancelled: bool = False,
     updated_at: datetime | None = None,
+    tutor_named: bool = False,
 ) -> Event:
     """One session as `recipient` sees it in a calendar.
 
     With a booking, the family's entry: the booking's UID and SEQUENCE. Without, the tutor's
     entry for the slot: the slot's UID and SEQUENCE, and who booked (`participants`).
-    `join_url` is the recipient's own /j/ link, never a room token.
+    `join_url` is the recipient's own /j/ link, never a room token. `tutor_named` puts the
+    tutor in the slot's summary (the centre's calendar, where sessions of every tutor meet).
     """
     activity = activity_name(slot.activity)
     subject = subject_name(slot.subject) if slot.subject else ""
     lines = []
     if booking is None:
         uid, sequence = calendar_uid(slot, centre), slot.sequence
-        summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
+        if tutor_named:
+            summary = _with_tutor(activity, subject, slot.tutor.name)
+        else:
+            summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
         if participants:
             lines.append(_("Participants : %(names)s", names=", ".join(participants)))
     else:
         uid, sequence = calendar_uid(booking, centre), booking.sequence
-        tutor = slot.tutor.name
-        if subject:
-            summary = _("%(activity)s — %(subject)s avec %(tutor)s", activity=activity, subject=subject, tutor=tutor)
-        else:
-            summary = _("%(activity)s avec %(tutor)s", activity=activity, tutor=tutor)
+        summary = _with_tutor(activity, subject, slot.tutor.name)
         if booking.student_id != recipient.id:  # a parent's calendar says which child
             lines.append(_("Pour %(name)s", name=booking.student.name))
     if join_url:
@@ -93,3 +94,9 @@ def session_entry(
         cancelled=cancelled,
         updated_at=updated_at,
     )
+
+
+def _with_tutor(activity: str, subject: str, tutor: str) -> str:
+    if subject:
+        return _("%(activity)s — %(subject)s avec %(tutor)s", activity=activity, subject=subject, tutor=tutor)
+    return _("%(activity)s avec %(tutor)s", activity=activity, tutor=tutor)

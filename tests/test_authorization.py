@@ -79,7 +79,7 @@ def pages(ids) -> dict[str, dict]:
         "/slots/new": only("tutor"),
         "/children/new": only("parent"),
         "/children/link": only("parent"),
-        "/agenda": only("student", "parent", "tutor"),
+        "/agenda": only("student", "parent", "tutor", "coordinator"),
         "/availability": only("tutor"),
         "/availability/new": only("tutor"),
         f"/availability/{ids['rule']}/edit": only(),
@@ -118,7 +118,7 @@ def actions(ids) -> dict[str, set[str]]:
         f"/admin/slots/{ids['slot']}/move": {"coordinator"},
         f"/admin/tutors/{ids['tutor']}": {"coordinator"},
         "/admin/activities/1": {"coordinator"},
-        "/agenda/reset": {"student", "parent", "tutor"},
+        "/agenda/reset": {"student", "parent", "tutor", "coordinator"},
     }
 
 

@@ -232,11 +232,12 @@ def test_an_unknown_address_or_an_inactive_person_gets_nothing(app, db, centre):
     assert app.test_client().get(path).status_code == 404
 
 
-def test_only_families_and_tutors_have_an_agenda_page(app, db, centre):
+def test_a_coordinators_agenda_page_is_the_centres_and_a_visitor_is_sent_to_log_in(app, db, centre):
     coordinator = make_person(db, "coordinator", "Nadia Benali")
     client = app.test_client()
     login(client, coordinator.email)
-    assert client.get("/agenda").status_code == 403
+    page = client.get("/agenda")
+    assert page.status_code == 200 and "Agenda du centre" in page.get_data(as_text=True)
     anonymous = app.test_client().get("/agenda")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
@@ -426,3 +427,38 @@ def test_a_process_keeps_a_few_feeds_the_least_recently_asked_going_first():
     kept.put(("c", "1"), b"C")
     assert kept.get(("b", "1")) is None
     assert kept.get(("a", "1")) == b"A" and kept.get(("c", "1")) == b"C"
+
+
+def test_a_coordinator_subscribes_to_the_centres_sessions_of_one_activity_or_one_tutor(app, db, client, centre):
+    import re
+    from html import unescape
+
+    inès = make_tutor(db, "Inès Roux", email="ines.roux@example.org")
+    mediation = make_slot(db, inès, starts_in=timedelta(days=2, hours=6), activity_id=2, subject="")
+    nadia = make_person(db, "coordinator", "Nadia Benali")
+    login(client, nadia.email)
+    page = client.get(f"/agenda?tutor={inès.id}").get_data(as_text=True)
+    assert "Agenda du centre" in page
+    feed_url = unescape(re.search(r'id="feed-url" type="url" value="([^"]+)"', page).group(1))
+    assert feed_url.endswith(f"?tutor={inès.id}")
+    calendar_app = app.test_client()  # no login: the secret is the key
+
+    everything = events_of(calendar_app.get(feed_path(db, nadia)).data)
+    assert set(everything) == {f"{slot.calendar_uid}@centre.example.org" for slot in (*centre["slots"], mediation)}
+    wednesday = everything[f"{centre['slots'][0].calendar_uid}@centre.example.org"]
+    assert str(wednesday[0]["SUMMARY"]) == "Aide aux devoirs — Mathématiques avec Karim Haddad"
+    assert "Participants : Adam Haddou" in wednesday[1].description.value
+
+    by_tutor = events_of(calendar_app.get(feed_url.removeprefix(PUBLIC)).data)
+    assert list(by_tutor) == [f"{mediation.calendar_uid}@centre.example.org"]
+    assert str(by_tutor[f"{mediation.calendar_uid}@centre.example.org"][0]["SUMMARY"]) == \
+        "Médiation familiale avec Inès Roux"
+    by_activity = events_of(calendar_app.get(feed_path(db, nadia) + "?activity=1").data)
+    assert set(by_activity) == {f"{slot.calendar_uid}@centre.example.org" for slot in centre["slots"]}
+    assert calendar_app.get(feed_path(db, nadia) + "?tutor=karim").status_code == 400
+
+
+def test_only_a_coordinators_feed_takes_the_centres_filters(app, db, centre):
+    calendar_app = app.test_client()
+    mine = events_of(calendar_app.get(feed_path(db, centre["fatima"]) + f"?tutor={centre['tutor'].id}").data)
+    assert list(mine) == [f"{centre['adams'].calendar_uid}@centre.example.org"]
