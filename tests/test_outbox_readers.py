@@ -493,3 +493,23 @@ def test_coordinators_page_through_every_message_with_its_status(app, db, client
     failed = client.get("/admin/messages?status=failed").get_data(as_text=True)
     assert failed.count('class="card"') == 1 and "karim.haddad@example.org" in failed
     assert client.get("/admin/messages?status=nonsense&before=abc").status_code == 200
+
+
+def test_a_reason_is_forgotten_with_the_person_and_after_the_retention(db, frozen_clock):
+    from scheduler_app.models import Slot
+    from scheduler_app.services.booking import cancel_booking
+    from scheduler_app.services.privacy import delete_person, purge
+    from scheduler_app.services.slots import cancel_slot
+
+    story = book_adam(db, frozen_clock)
+    cancel_booking(db, story["booking"], by=story["parent"], reason="Adam est malade")
+    other = make_slot(db, story["tutor"], starts_in=timedelta(days=5))
+    cancel_slot(db, other, by=story["tutor"], reason="Rendez-vous à l'hôpital")
+    delete_person(db, story["student"])
+    look_again(db)
+    assert db.get(Booking, story["booking"].id).cancel_reason == ""
+    assert db.get(Slot, other.id).cancel_reason == "Rendez-vous à l'hôpital"
+    frozen_clock(datetime(2029, 6, 1, tzinfo=UTC))
+    purge(db, older_than=timedelta(days=730))
+    look_again(db)
+    assert db.get(Slot, other.id).cancel_reason == ""

@@ -90,8 +90,10 @@ def delete_person(db: Session, person: User) -> None:
             db.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
                        .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
         db.execute(update(Booking).where(Booking.student_id == person.id)
-                   .values(topic="", tutor_note="").execution_options(synchronize_session=False))
+                   .values(topic="", tutor_note="", cancel_reason="").execution_options(synchronize_session=False))
         if person.role == "tutor":
+            db.execute(update(Slot).where(Slot.tutor_id == person.id, Slot.cancel_reason != "")
+                       .values(cancel_reason="").execution_options(synchronize_session=False))
             for slot in db.scalars(select(Slot).where(Slot.tutor_id == person.id, Slot.status == "open",
                                                       Slot.starts_at > now, Slot.booked == 0)):
                 slot.status, slot.cancelled_at = "cancelled", now
@@ -109,14 +111,17 @@ def delete_person(db: Session, person: User) -> None:
 
 
 def purge(db: Session, *, older_than: timedelta) -> dict[str, int]:
-    """Remove personal data older than the retention period: notes and topics of old sessions,
+    """Remove personal data older than the retention period: notes, topics and cancellation reasons of old sessions,
     old messages and join links, and people who have not booked or logged anything since."""
     limit = now_utc() - older_than
     counts = {}
     with write_transaction(db):
         counts["sessions"] = db.execute(
-            update(Booking).where(Booking.ends_at < limit, or_(Booking.topic != "", Booking.tutor_note != ""))
-            .values(topic="", tutor_note="").execution_options(synchronize_session=False)).rowcount
+            update(Booking).where(Booking.ends_at < limit, or_(Booking.topic != "", Booking.tutor_note != "",
+                                                               Booking.cancel_reason != ""))
+            .values(topic="", tutor_note="", cancel_reason="").execution_options(synchronize_session=False)).rowcount
+        db.execute(update(Slot).where(Slot.ends_at < limit, Slot.cancel_reason != "")
+                   .values(cancel_reason="").execution_options(synchronize_session=False))
         counts["messages"] = db.execute(delete(Notification).where(Notification.created_at < limit)).rowcount
         old_slots = select(Slot.id).where(Slot.ends_at < limit)
         counts["join_links"] = db.execute(delete(JoinToken).where(JoinToken.slot_id.in_(old_slots))).rowcount
