@@ -107,6 +107,8 @@ def time_left(starts_at: datetime, now: datetime, locale: str, tz: str | tzinfo,
     # still says 15 minutes.
     minutes = max(math.ceil((starts_at - now).total_seconds() / 60), 0)
     if starts_at - now < RELATIVE_UNTIL:
+        if minutes == 0:  # a reminder held back (say, by a mail server outage) until the start
+            return TimeLeft(gettext("maintenant"), True)
         if minutes < 60:
             return TimeLeft(ngettext("dans %(num)d minute", "dans %(num)d minutes", minutes) % {"num": minutes}, True)
         hours, rest = divmod(minutes, 60)

@@ -229,6 +229,7 @@ def test_each_reminder_says_the_real_time_left_in_the_readers_language_and_zone(
 
 
 @pytest.mark.parametrize(("left", "said"), [
+    (timedelta(minutes=-5), "maintenant"),
     (timedelta(minutes=1), "dans 1 minute"),
     (timedelta(minutes=59, seconds=30), "dans 1 heure"),
     (timedelta(hours=1), "dans 1 heure"),
