@@ -34,6 +34,7 @@ secret:
 	@grep -qs '^SECRET_KEY=' .env || { umask 077; echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')" >> .env; }
 
 run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+run: export CONSOLE_MESSAGES_DIR ?= instance/messages
 run: install secret
 	$(FLASK) db upgrade
 	$(FLASK) demo

@@ -18,6 +18,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .delivery import DeliveryError
@@ -310,28 +311,49 @@ class SmtpChannel:
 
 
 class ConsoleEmailChannel:
-    """Writes emails to the log instead of sending them (development)."""
+    """Sends nothing (development): logs each email's Message-ID and, given a ``directory``,
+    keeps the whole message there as ``<Message-ID>.eml`` to open in a mail client.
 
-    def __init__(self, sender: str = "Lien <lien@localhost>") -> None:
+    The log never holds the address, the names or the links: logs are kept and shared more
+    widely than a mailbox, and a join link opens a child's session."""
+
+    def __init__(self, sender: str = "Lien <lien@localhost>", directory: str | Path | None = None) -> None:
         self.sender = sender
+        self.directory = Path(directory) if directory else None
 
     def send(self, email: Email) -> str:
         try:  # the same checks as a real send, so development shows the same failures
             message = build_email(email, sender=self.sender)
         except ValueError as exc:
             raise DeliveryError(str(exc), permanent=True) from exc
-        logger.info("email to %s: %s\n%s", email.to, email.subject, email.text)
-        return str(message["Message-ID"])
+        message_id = str(message["Message-ID"])
+        if self.directory is None:
+            logger.info("email %s not sent (console channel)", message_id)
+        else:
+            path = keep_file(self.directory, message_id, ".eml", message.as_bytes())
+            logger.info("email %s not sent (console channel): see %s", message_id, path)
+        return message_id
 
     def session(self) -> AbstractContextManager[ConsoleEmailChannel]:
         return nullcontext(self)
 
 
+def keep_file(directory: Path, message_id: str, suffix: str, content: bytes) -> Path:
+    """Write a message the console channels did not send as ``directory/<id><suffix>``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = "".join(char if char.isalnum() or char in "-._@" else "_" for char in message_id.strip("<>"))
+    path = directory / f"{name}{suffix}"
+    path.write_bytes(content)
+    return path
+
+
 def email_channel_from_mapping(mapping: Mapping[str, Any]) -> EmailChannel:
-    """Choose the email channel from MAIL_PROVIDER: "smtp" (default) or "console"."""
+    """Choose the email channel from MAIL_PROVIDER: "smtp" (default) or "console" (which keeps
+    messages in CONSOLE_MESSAGES_DIR when it is set)."""
     provider = str(mapping.get("MAIL_PROVIDER") or "smtp").strip().lower()
     if provider == "console":
-        return ConsoleEmailChannel(str(mapping.get("MAIL_FROM") or "Lien <lien@localhost>"))
+        return ConsoleEmailChannel(str(mapping.get("MAIL_FROM") or "Lien <lien@localhost>"),
+                                   mapping.get("CONSOLE_MESSAGES_DIR") or None)
     if provider == "smtp":
         return SmtpChannel(SmtpSettings.from_mapping(mapping))
     raise ValueError(f"MAIL_PROVIDER must be smtp or console, not {provider!r}")

@@ -11,9 +11,11 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from .delivery import DeliveryError
+from .mail import keep_file
 
 logger = logging.getLogger("notifications")
 
@@ -185,18 +187,29 @@ def _http_error(exc: urllib.error.HTTPError) -> DeliveryError:
 
 
 class ConsoleSmsChannel:
-    """Writes SMS to the log instead of sending them (the development default)."""
+    """Sends nothing (the development default): logs each SMS's id and size and, given a
+    ``directory``, keeps the number and text there as ``<id>.txt``. The log never holds the
+    number, the names or the link (see ConsoleEmailChannel)."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory else None
 
     def send(self, sms: Sms) -> str:
-        logger.info("SMS to %s (%d segment(s)): %s", sms.to, sms_segments(sms.text), sms.text)
-        return f"console-{uuid.uuid4().hex}"
+        message_id = f"console-{uuid.uuid4().hex}"
+        segments = sms_segments(sms.text)
+        if self.directory is None:
+            logger.info("SMS %s not sent (console channel, %d segment(s))", message_id, segments)
+        else:
+            path = keep_file(self.directory, message_id, ".txt", f"To: {sms.to}\n\n{sms.text}\n".encode())
+            logger.info("SMS %s not sent (console channel, %d segment(s)): see %s", message_id, segments, path)
+        return message_id
 
 
 def sms_channel_from_mapping(mapping: Mapping[str, Any]) -> SmsChannel:
     """Choose the SMS channel from SMS_PROVIDER: "console" (default) or "brevo"."""
     provider = str(mapping.get("SMS_PROVIDER") or "console").strip().lower()
     if provider == "console":
-        return ConsoleSmsChannel()
+        return ConsoleSmsChannel(mapping.get("CONSOLE_MESSAGES_DIR") or None)
     if provider == "brevo":
         return BrevoSmsChannel(
             str(mapping.get("SMS_BREVO_API_KEY") or ""),

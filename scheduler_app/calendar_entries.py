@@ -34,6 +34,16 @@ class Centre:
         )
 
 
+def calendar_uid(item: Slot | Booking, centre: Centre) -> str:
+    """The UID of a slot's or a booking's calendar entry: its random key at the centre's domain.
+
+    Made before migration 0012, it has none and keeps the UID its calendars already hold."""
+    if item.calendar_uid:
+        return f"{item.calendar_uid}@{centre.domain}"
+    prefix = "slot" if isinstance(item, Slot) else "booking"
+    return f"{prefix}-{item.id}@{centre.domain}"
+
+
 def session_entry(
     slot: Slot,
     booking: Booking | None,
@@ -45,33 +55,34 @@ def session_entry(
     cancelled: bool = False,
     updated_at: datetime | None = None,
     dial_in=None,
+    tutor_named: bool = False,
 ) -> Event:
     """One session as `recipient` sees it in a calendar.
 
-    With a booking, the family's entry: UID booking-<id>, the booking's SEQUENCE. Without, the
-    tutor's entry for the slot: UID slot-<id>, the slot's SEQUENCE, and who booked
-    (`participants`). `join_url` is the recipient's own /j/ link, never a room token.
+    With a booking, the family's entry: the booking's UID and SEQUENCE. Without, the tutor's
+    entry for the slot: the slot's UID and SEQUENCE, and who booked (`participants`).
+    `join_url` is the recipient's own /j/ link, never a room token. `tutor_named` puts the
+    tutor in the slot's summary (the centre's calendar, where sessions of every tutor meet).
     """
-    activity = activity_name(slot.activity.name)
+    activity = activity_name(slot.activity)
     subject = subject_name(slot.subject) if slot.subject else ""
     lines = []
     if slot.activity.kind == "mediation":
         # Where and when only: a calendar is read by others (shared agendas, phone lock screens).
-        uid, sequence = ((f"slot-{slot.id}@{centre.domain}", slot.sequence) if booking is None
-                         else (f"booking-{booking.id}@{centre.domain}", booking.sequence))
+        uid, sequence = ((calendar_uid(slot, centre), slot.sequence) if booking is None
+                         else (calendar_uid(booking, centre), booking.sequence))
         summary = _("Rendez-vous au centre social")
     elif booking is None:
-        uid, sequence = f"slot-{slot.id}@{centre.domain}", slot.sequence
-        summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
+        uid, sequence = calendar_uid(slot, centre), slot.sequence
+        if tutor_named:
+            summary = _with_tutor(activity, subject, slot.tutor.name)
+        else:
+            summary = _("%(activity)s — %(subject)s", activity=activity, subject=subject) if subject else activity
         if participants:
             lines.append(_("Participants : %(names)s", names=", ".join(participants)))
     else:
-        uid, sequence = f"booking-{booking.id}@{centre.domain}", booking.sequence
-        tutor = slot.tutor.name
-        if subject:
-            summary = _("%(activity)s — %(subject)s avec %(tutor)s", activity=activity, subject=subject, tutor=tutor)
-        else:
-            summary = _("%(activity)s avec %(tutor)s", activity=activity, tutor=tutor)
+        uid, sequence = calendar_uid(booking, centre), booking.sequence
+        summary = _with_tutor(activity, subject, slot.tutor.name)
         if booking.student_id != recipient.id:  # a parent's calendar says which child
             lines.append(_("Pour %(name)s", name=booking.student.name))
     if join_url:
@@ -92,3 +103,9 @@ def session_entry(
         cancelled=cancelled,
         updated_at=updated_at,
     )
+
+
+def _with_tutor(activity: str, subject: str, tutor: str) -> str:
+    if subject:
+        return _("%(activity)s — %(subject)s avec %(tutor)s", activity=activity, subject=subject, tutor=tutor)
+    return _("%(activity)s avec %(tutor)s", activity=activity, tutor=tutor)

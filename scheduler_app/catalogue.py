@@ -61,8 +61,14 @@ def N_(message: str) -> str:
 SEEDED_ACTIVITIES = frozenset({N_("Aide aux devoirs"), N_("Médiation familiale")})
 
 
-def activity_name(name: str) -> str:
-    """An activity's name in the viewer's language when Lien knows it, else as written."""
+def activity_name(activity) -> str:
+    """An activity's name in the viewer's language: given an Activity, its English name for an
+    English reader when the centre wrote one; Lien's own translation of a seeded name; else the
+    name as written. Takes an Activity or a bare name."""
+    name = activity if isinstance(activity, str) else activity.name
+    english = "" if isinstance(activity, str) else getattr(activity, "name_en", "")
+    if english and str(get_locale()).startswith("en"):
+        return english
     return gettext(name) if name in SEEDED_ACTIVITIES else name
 
 

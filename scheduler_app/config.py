@@ -187,6 +187,8 @@ SETTINGS = (
     Setting("SMTP_USERNAME", None),
     Setting("SMTP_PASSWORD", None),
     Setting("SMS_PROVIDER", "console", choice("console", "brevo")),
+    # Where the console channels keep the messages they do not send (their log shows ids only).
+    Setting("CONSOLE_MESSAGES_DIR", None),
     Setting("SMS_BREVO_API_KEY", None),
     Setting("SMS_SENDER", None),
     Setting("NOTIFY_REMINDERS", reminder_offsets("24h,1h"), reminder_offsets),

@@ -1,11 +1,11 @@
 """The outbox's sender: claim due messages with a lease, send them, record what happened.
 
 Any number of workers may tick at once. A claim is atomic (PostgreSQL: SELECT … FOR UPDATE
-SKIP LOCKED; SQLite: the write lock of BEGIN IMMEDIATE), and a result is recorded only while
-the worker still holds its claim. A worker that dies leaves its claims to expire (LEASE), and
+SKIP LOCKED; SQLite: the write lock of BEGIN IMMEDIATE), and each result is recorded as soon as
+the message is sent, only while the worker still holds its claim. A worker that dies leaves its claims to expire (LEASE), and
 another worker takes them again. The crash between "the provider accepted" and "recorded" is
-settled per channel: email is sent at least once, under a stable Message-ID that lets mail
-clients drop the copy; an SMS is sent at most once (a claim that expired after the attempt
+settled per channel: email is sent at least once (a worker killed mid-batch repeats at most the
+one message it was sending), under a stable Message-ID that lets mail clients drop the copy; an SMS is sent at most once (a claim that expired after the attempt
 began is recorded as failed, "may have been sent", for a coordinator to look at).
 """
 
@@ -129,17 +129,20 @@ class Dispatcher:
             else:
                 compose_error = ""
             db.rollback()
-            outcomes: dict[int, Outcome] = {}
+            report = TickReport()
+            # Each result is written as soon as it is known: a worker killed mid-batch leaves at
+            # most the one message it was sending to go again, not the whole batch.
             emails = [row for row in rows if row.channel == "email"]
             if emails:
                 with self.email_channel.session() as smtp:
                     for row in emails:
-                        outcomes[row.id] = self._send(messages.get(row.id), smtp.send, row, compose_error)
+                        self._record(db, row, self._send(messages.get(row.id), smtp.send, row, compose_error), report)
             for row in rows:
                 if row.channel == "sms":
                     self._mark_attempt(db, row)
-                    outcomes[row.id] = self._send(messages.get(row.id), self.sms_channel.send, row, compose_error)
-            return self._record(db, rows, outcomes)
+                    outcome = self._send(messages.get(row.id), self.sms_channel.send, row, compose_error)
+                    self._record(db, row, outcome, report)
+            return report
 
     def _send(self, message, send, row: Notification, compose_error: str) -> Outcome:
         if message is None:
@@ -168,39 +171,31 @@ class Dispatcher:
                 .execution_options(synchronize_session=False)
             )
 
-    def _record(self, db: Session, rows, outcomes: dict[int, Outcome]) -> TickReport:
-        """Write the outcomes in one transaction, only for messages this worker still holds."""
-        report = TickReport()
+    def _record(self, db: Session, row: Notification, outcome: Outcome, report: TickReport) -> None:
+        """Write one message's outcome, only if this worker still holds its claim."""
         now = now_utc()
+        if outcome.status == "sent":
+            values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": ""}
+        elif outcome.status == "retry":
+            values = {"status": "pending", "due_at": now + backoff(row.attempts), "attempted_at": None,
+                      "last_error": outcome.error[:2000], "lease_until": None, "claimed_by": None}
+        else:
+            values = {"status": "failed", "last_error": outcome.error[:2000], "lease_until": None,
+                      "claimed_by": None}
         with write_transaction(db):
-            sent = [row.id for row in rows if outcomes[row.id].status == "sent"]
-            if sent:
-                report.sent = db.execute(
-                    update(Notification)
-                    .where(Notification.id.in_(sent), Notification.claimed_by == self.worker_id,
-                           Notification.status == "sending")
-                    .values(status="sent", sent_at=now, lease_until=None, last_error="")
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-            for row in rows:
-                outcome = outcomes[row.id]
-                if outcome.status == "sent":
-                    continue
-                values = {"last_error": outcome.error[:2000], "lease_until": None, "claimed_by": None}
-                if outcome.status == "retry":
-                    values.update(status="pending", due_at=now + backoff(row.attempts), attempted_at=None)
-                    report.retried += 1
-                else:
-                    values.update(status="failed")
-                    report.failed += 1
-                db.execute(
-                    update(Notification)
-                    .where(Notification.id == row.id, Notification.claimed_by == self.worker_id,
-                           Notification.status == "sending")
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-        return report
+            recorded = db.execute(
+                update(Notification)
+                .where(Notification.id == row.id, Notification.claimed_by == self.worker_id,
+                       Notification.status == "sending")
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if outcome.status == "sent":
+            report.sent += recorded
+        elif outcome.status == "retry":
+            report.retried += 1
+        else:
+            report.failed += 1
 
 
 def retry(db: Session, notification_id: int) -> bool:
@@ -221,8 +216,16 @@ def email_message(row: Notification, rendered, *, domain: str, ics: bytes | None
     """An outbox row and its rendered text as an Email with a stable Message-ID."""
     return Email(
         to=row.address, subject=rendered.subject, text=rendered.text, html=rendered.html,
-        ics=ics, ics_method=ics_method, message_id=make_message_id(row.dedupe_key, domain),
+        ics=ics, ics_method=ics_method, message_id=message_id(row, domain),
     )
+
+
+def message_id(row: Notification, domain: str) -> str:
+    """The row's Message-ID, the same at every attempt: its random key; rows written before
+    migration 0012 have none and keep the one hashed from their dedupe key."""
+    if row.message_key:
+        return f"<lien.{row.message_key}@{domain}>"
+    return make_message_id(row.dedupe_key, domain)
 
 
 def sms_message(row: Notification, rendered, link: str | None) -> Sms:

@@ -7,6 +7,7 @@ links are loaded for the whole batch), so a worker's cost does not grow per mess
 import logging
 from collections import defaultdict
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Flask
 from flask_babel import force_locale
@@ -19,7 +20,7 @@ from notifications import Email, MessageRenderer, Sms
 
 from . import ROOT
 from .calendar_entries import Centre, session_entry
-from .catalogue import subject_name
+from .catalogue import activity_name, subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
@@ -42,6 +43,7 @@ class Composer:
         self.public_url = app.config["PUBLIC_URL"].rstrip("/")
         self.centre = Centre.from_config(app.config)
         self.domain = self.centre.domain
+        self.centre_zone = app.config["TIMEZONE"]
 
     def __call__(self, db: Session, rows: list[Notification]) -> dict[int, Email | Sms | Exception]:
         with self.app.app_context():
@@ -67,7 +69,8 @@ class Composer:
             booking.id: booking
             for booking in db.scalars(
                 select(Booking).where(Booking.id.in_(booking_ids)).options(
-                    joinedload(Booking.student), joinedload(Booking.slot).joinedload(Slot.tutor),
+                    joinedload(Booking.student), joinedload(Booking.booked_by),
+                    joinedload(Booking.slot).joinedload(Slot.tutor),
                     joinedload(Booking.slot).joinedload(Slot.activity))
             )
         } if booking_ids else {}
@@ -94,7 +97,10 @@ class Composer:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
                    "device_test_url": f"{self.public_url}/tester",
-                   "by_tutor": False, **row.payload}
+                   "by_self": False, "reason": "", "booked_by_centre": False,
+                   "show_zone": person.timezone != self.centre_zone,
+                   # Rows written before "cancelled_by" said only whether the tutor cancelled.
+                   "cancelled_by": "tutor" if row.payload.get("by_tutor") else "family", **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
         join_url = None
@@ -104,16 +110,21 @@ class Composer:
             join_url = f"{self.public_url}/j/{token}" if token else f"{self.public_url}/"
             with force_locale(row.locale):
                 subject = subject_name(slot.subject) if slot.subject else ""
+                activity = activity_name(slot.activity)
             students = [b.student.name for b in groups.get(slot.id, [])]
+            # Other sessions like this one: the slot browser, filtered to its activity and subject.
+            like_this = {"activity": slot.activity_id, **({"subject": slot.subject} if slot.subject else {})}
+            context["browse_url"] = f"{self.public_url}/slots?{urlencode(like_this)}"
             context.update(
                 dial_in=dial_in_for(self.app.config, slot.room_name, now_utc()),
                 opens_minutes=self.app.config["JOIN_OPENS_MINUTES_TUTOR" if is_tutor else "JOIN_OPENS_MINUTES_FAMILY"],
-                starts_at=slot.starts_at, ends_at=slot.ends_at, activity=slot.activity.name, subject=subject,
+                starts_at=slot.starts_at, ends_at=slot.ends_at, activity=activity, subject=subject,
                 tutor_name=slot.tutor.name, join_url=join_url, is_tutor=is_tutor,
                 student_name=booking.student.name if booking else ", ".join(students),
                 topic=shown(person, booking, TOPIC, slot.activity.kind, where=OUTSIDE) if booking else "",
+                booked_by_centre=booking is not None and booking.booked_by.role == "coordinator",
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
-                soon=row.kind.startswith("reminder_") and _is_soon(row.kind),
+                now=now_utc(),
             )
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
         if slot is not None and slot.activity.kind == MEDIATION:
@@ -125,28 +136,28 @@ class Composer:
                 join_url = None
         rendered = self.renderer.render(template, row.locale, **context)
         if row.channel == "sms":
-            return sms_message(row, rendered, join_url)
+            # A cancelled session's join page is a dead end: the SMS leads to other sessions.
+            return sms_message(row, rendered, context["browse_url"] if row.kind == "booking_cancelled" else join_url)
         ics, method = self._calendar(row, booking, slot, join_url, groups)
         return email_message(row, rendered, domain=self.domain, ics=ics, ics_method=method)
 
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""
         if slot is None or row.kind not in ("booking_confirmed", "booking_cancelled", "tutor_booking_confirmed",
-                                            "slot_cancelled", "session_moved", "tutor_session_moved"):
+                                            "tutor_booking_cancelled", "slot_cancelled", "session_moved",
+                                            "tutor_session_moved"):
             return None, "REQUEST"
         person = row.recipient
         for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
+        participants = [b.student.name for b in groups.get(slot.id, [])]
         with force_locale(row.locale):
             event = session_entry(slot, None if for_tutor else booking, person, centre=self.centre, join_url=join_url,
-                                  participants=[b.student.name for b in groups.get(slot.id, [])],
+                                  participants=participants,
                                   dial_in=dial_in_for(self.app.config, slot.room_name, now_utc()))
             alarm = _("La séance commence dans 15 minutes")
-        if row.kind in ("booking_cancelled", "slot_cancelled"):
+        # The tutor's entry is the slot's: it lists who is still booked (read now, so the latest
+        # SEQUENCE says the latest truth), and goes when nobody is left.
+        tutor_left_alone = row.kind == "tutor_booking_cancelled" and (not participants or slot.status != "open")
+        if row.kind in ("booking_cancelled", "slot_cancelled") or tutor_left_alone:
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
         return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"
-
-
-def _is_soon(kind: str) -> bool:
-    """A reminder an hour or less before the session says "soon"; the day-before one does not."""
-    amount = kind.removeprefix("reminder_")
-    return amount.endswith("m") or (amount.endswith("h") and int(amount[:-1]) <= 1)

@@ -77,6 +77,12 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_unique_key() -> str:
+    """128 random bits in hex: the left part of a calendar UID or a Message-ID, unique across
+    every copy of the database (ids repeat after a restore or on a second instance)."""
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "user"
     __table_args__ = (
@@ -205,6 +211,8 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="homework", server_default="homework")
+    # The name English readers see; empty: Lien's own translation of a seeded name, else `name`.
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=45)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -240,6 +248,7 @@ class Slot(Base):
         # race. A unique index rather than a table constraint: SQLite can add an index to a
         # table that holds bookings without rebuilding it.
         Index("uq_slot_rule_id_starts_at", "rule_id", "starts_at", unique=True),
+        Index("uq_slot_calendar_uid", "calendar_uid", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,6 +266,11 @@ class Slot(Base):
     joint: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # RFC 5545 SEQUENCE of the tutor's invitation for this slot: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the person who cancelled said, if anything, for the messages that tell the others.
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Left part of the tutor's calendar UID (<key>@<domain>). NULL for slots made before
+    # migration 0012, whose calendars already hold slot-<id>@<domain> (see calendar_entries).
+    calendar_uid: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
     # The weekly availability this slot was materialised from, if any.
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("availability_rule.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
@@ -293,6 +307,7 @@ class Booking(Base):
             postgresql_where=text("status <> 'cancelled'"),
         ),
         Index("ix_booking_student_id_starts_at", "student_id", "starts_at"),
+        Index("uq_booking_calendar_uid", "calendar_uid", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -307,6 +322,10 @@ class Booking(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # RFC 5545 SEQUENCE of this session's invitation: grows with every change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # What the person who cancelled said, if anything (see Slot.cancel_reason).
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Left part of the family's calendar UID; NULL before migration 0012 (booking-<id>@<domain>).
+    calendar_uid: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Last change of what calendars show (see Slot.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
@@ -388,6 +407,9 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # (kind, booking or slot, recipient, channel[, version]): the same message is never written twice.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Left part of the email's Message-ID, the same at every attempt; NULL before migration
+    # 0012, whose rows keep the Message-ID hashed from dedupe_key.
+    message_key: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
 
     recipient: Mapped[User | None] = relationship()
     booking: Mapped[Booking | None] = relationship()

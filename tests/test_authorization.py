@@ -99,7 +99,7 @@ def pages(ids) -> dict[str, dict]:
         "/children/new": only("parent"),
         "/children/link": only("parent"),
         f"/children/{ids['student']}/approve": only(),  # someone else's child
-        "/agenda": only("student", "parent", "tutor"),
+        "/agenda": only("student", "parent", "tutor", "coordinator"),
         "/availability": only("tutor"),
         "/availability/new": only("tutor"),
         f"/availability/{ids['rule']}/edit": only(),
@@ -155,7 +155,7 @@ def actions(ids) -> dict[str, set[str]]:
         f"/admin/slots/{ids['slot']}/move": {"coordinator"},
         f"/admin/tutors/{ids['tutor']}": {"coordinator"},
         "/admin/activities/1": {"coordinator"},
-        "/agenda/reset": {"student", "parent", "tutor"},
+        "/agenda/reset": {"student", "parent", "tutor", "coordinator"},
         # Only a coordinator marked for mediation names another.
         f"/admin/coordinators/{ids['coordinator']}/mediation": {"mediation_coordinator"},
         "/admin/contacts/new": {"coordinator", "mediation_coordinator"},

@@ -50,7 +50,7 @@ def test_a_parent_downloads_their_childs_session_with_their_own_join_link(client
     vevent = vcal.vevent
     parent_link = own_link(db, parent, slot, booking)
     assert ical["METHOD"] == vcal.method.value == "PUBLISH"
-    assert str(event["UID"]) == vevent.uid.value == f"booking-{booking.id}@centre.example.org"
+    assert str(event["UID"]) == vevent.uid.value == f"{booking.calendar_uid}@centre.example.org"
     assert event["URL"] == vevent.url.value == parent_link
     assert parent_link in vevent.description.value and "Pour Adam Haddou" in vevent.description.value
     assert event.DTSTART == datetime(2027, 3, 3, 13, 0, tzinfo=UTC)
@@ -91,7 +91,7 @@ def test_a_tutor_downloads_a_slot_with_who_booked_it_and_their_moderator_link(cl
     assert response.status_code == 200
     ical, vcal = both_parsers(response.data)
     [event] = ical.walk("VEVENT")
-    assert str(event["UID"]) == vcal.vevent.uid.value == f"slot-{slot.id}@centre.example.org"
+    assert str(event["UID"]) == vcal.vevent.uid.value == f"{slot.calendar_uid}@centre.example.org"
     assert event["URL"] == vcal.vevent.url.value == own_link(db, tutor, slot)
     assert "Participants : Adam Haddou" in vcal.vevent.description.value
     assert str(event["SUMMARY"]) == "Aide aux devoirs — Mathématiques"

@@ -61,8 +61,8 @@ def test_a_parent_subscribes_to_their_childrens_sessions_and_never_another_famil
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     events = events_of(response.data)
-    assert list(events) == [f"booking-{centre['adams'].id}@centre.example.org"]
-    ical_event, vevent = events[f"booking-{centre['adams'].id}@centre.example.org"]
+    assert list(events) == [f"{centre['adams'].calendar_uid}@centre.example.org"]
+    ical_event, vevent = events[f"{centre['adams'].calendar_uid}@centre.example.org"]
     assert "Pour Adam Haddou" in vevent.description.value
     assert str(ical_event["STATUS"]) == vevent.status.value == "CONFIRMED"
     assert vevent.dtstart.value.hour == 14 and ical_event.DTSTART == datetime(2027, 3, 3, 13, 0, tzinfo=UTC)
@@ -77,7 +77,7 @@ def test_a_student_subscribes_to_their_own_sessions(app, db, centre):
 
     events = events_of(app.test_client().get(feed_path(db, yasmine)).data)
 
-    assert list(events) == [f"booking-{booking.id}@centre.example.org"]
+    assert list(events) == [f"{booking.calendar_uid}@centre.example.org"]
 
 
 def test_a_tutor_subscribes_to_every_slot_booked_or_not_with_who_booked(app, db, centre):
@@ -85,11 +85,11 @@ def test_a_tutor_subscribes_to_every_slot_booked_or_not_with_who_booked(app, db,
 
     events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
 
-    assert list(events) == [f"slot-{slot.id}@centre.example.org" for slot in (wednesday, thursday, friday)]
+    assert list(events) == [f"{slot.calendar_uid}@centre.example.org" for slot in (wednesday, thursday, friday)]
     descriptions = {uid: vevent.description.value for uid, (_, vevent) in events.items()}
-    assert "Participants : Adam Haddou" in descriptions[f"slot-{wednesday.id}@centre.example.org"]
-    assert "Participants : Léa Petit" in descriptions[f"slot-{thursday.id}@centre.example.org"]
-    assert "Participants" not in descriptions[f"slot-{friday.id}@centre.example.org"]
+    assert "Participants : Adam Haddou" in descriptions[f"{wednesday.calendar_uid}@centre.example.org"]
+    assert "Participants : Léa Petit" in descriptions[f"{thursday.calendar_uid}@centre.example.org"]
+    assert "Participants" not in descriptions[f"{friday.calendar_uid}@centre.example.org"]
 
 
 def test_a_feed_after_a_cancellation_strikes_the_session_instead_of_dropping_it(app, db, centre, frozen_clock):
@@ -101,7 +101,7 @@ def test_a_feed_after_a_cancellation_strikes_the_session_instead_of_dropping_it(
 
     events = events_of(client.get(path).data)
 
-    ical_event, vevent = events[f"booking-{centre['adams'].id}@centre.example.org"]
+    ical_event, vevent = events[f"{centre['adams'].calendar_uid}@centre.example.org"]
     assert str(ical_event["STATUS"]) == vevent.status.value == "CANCELLED"
     assert int(vevent.sequence.value) == ical_event["SEQUENCE"] == 1
     assert ical_event["DTSTAMP"].dt == MONDAY + timedelta(hours=1)  # the cancellation is its last change
@@ -113,7 +113,7 @@ def test_a_cancelled_slot_is_struck_in_the_tutors_feed(app, db, centre):
 
     events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
 
-    assert events[f"slot-{wednesday.id}@centre.example.org"][1].status.value == "CANCELLED"
+    assert events[f"{wednesday.calendar_uid}@centre.example.org"][1].status.value == "CANCELLED"
 
 
 def test_the_feed_keeps_the_last_30_days_and_everything_ahead(app, db, centre, frozen_clock):
@@ -122,7 +122,7 @@ def test_the_feed_keeps_the_last_30_days_and_everything_ahead(app, db, centre, f
     assert len(events) == 3
     frozen_clock(MONDAY + timedelta(days=33, hours=2))  # Wednesday's is now more than 30 days old
     events = events_of(app.test_client().get(feed_path(db, centre["tutor"])).data)
-    assert f"slot-{centre['slots'][0].id}@centre.example.org" not in events and len(events) == 2
+    assert f"{centre['slots'][0].calendar_uid}@centre.example.org" not in events and len(events) == 2
 
 
 def test_an_unchanged_feed_reads_the_same_later_and_is_answered_304(app, db, centre, frozen_clock):
@@ -232,11 +232,12 @@ def test_an_unknown_address_or_an_inactive_person_gets_nothing(app, db, centre):
     assert app.test_client().get(path).status_code == 404
 
 
-def test_only_families_and_tutors_have_an_agenda_page(app, db, centre):
+def test_a_coordinators_agenda_page_is_the_centres_and_a_visitor_is_sent_to_log_in(app, db, centre):
     coordinator = make_person(db, "coordinator", "Nadia Benali")
     client = app.test_client()
     login(client, coordinator.email)
-    assert client.get("/agenda").status_code == 403
+    page = client.get("/agenda")
+    assert page.status_code == 200 and "Agenda du centre" in page.get_data(as_text=True)
     anonymous = app.test_client().get("/agenda")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
@@ -281,16 +282,16 @@ def test_a_new_booking_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db
     [(family_before, family_after), (_, tutor_after)] = feeds_after(
         app, db, [centre["fatima"], centre["tutor"]], book)
 
-    assert f"booking-{booking['yasmine'].id}@centre.example.org" in set(family_after) - set(family_before)
-    assert "Participants : Yasmine Haddou" in descriptions(tutor_after)[f"slot-{friday.id}@centre.example.org"]
+    assert f"{booking['yasmine'].calendar_uid}@centre.example.org" in set(family_after) - set(family_before)
+    assert "Participants : Yasmine Haddou" in descriptions(tutor_after)[f"{friday.calendar_uid}@centre.example.org"]
 
 
 def test_a_cancelled_booking_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
     [(_, family_after), (_, tutor_after)] = feeds_after(
         app, db, [centre["fatima"], centre["tutor"]], lambda: cancel_booking(db, centre["adams"]))
 
-    assert family_after[f"booking-{centre['adams'].id}@centre.example.org"][1].status.value == "CANCELLED"
-    assert "Adam" not in descriptions(tutor_after)[f"slot-{centre['slots'][0].id}@centre.example.org"]
+    assert family_after[f"{centre['adams'].calendar_uid}@centre.example.org"][1].status.value == "CANCELLED"
+    assert "Adam" not in descriptions(tutor_after)[f"{centre['slots'][0].calendar_uid}@centre.example.org"]
 
 
 def test_a_moved_session_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
@@ -302,8 +303,8 @@ def test_a_moved_session_shows_at_once_in_the_familys_and_the_tutors_feeds(app, 
         lambda: move_slot(db, wednesday, tuesday, time(16, 0), "Europe/Paris", by=centre["tutor"]))
 
     moved = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # 16:00 in Paris
-    assert family_after[f"booking-{centre['adams'].id}@centre.example.org"][0].DTSTART == moved
-    assert tutor_after[f"slot-{wednesday.id}@centre.example.org"][0].DTSTART == moved
+    assert family_after[f"{centre['adams'].calendar_uid}@centre.example.org"][0].DTSTART == moved
+    assert tutor_after[f"{wednesday.calendar_uid}@centre.example.org"][0].DTSTART == moved
 
 
 def test_a_renamed_student_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
@@ -313,8 +314,8 @@ def test_a_renamed_student_shows_at_once_in_the_familys_and_the_tutors_feeds(app
 
     [(_, family_after), (_, tutor_after)] = feeds_after(app, db, [centre["fatima"], centre["tutor"]], rename)
 
-    assert "Pour Adam Benali" in descriptions(family_after)[f"booking-{centre['adams'].id}@centre.example.org"]
-    assert "Participants : Adam Benali" in descriptions(tutor_after)[f"slot-{centre['slots'][0].id}@centre.example.org"]
+    assert "Pour Adam Benali" in descriptions(family_after)[f"{centre['adams'].calendar_uid}@centre.example.org"]
+    assert "Participants : Adam Benali" in descriptions(tutor_after)[f"{centre['slots'][0].calendar_uid}@centre.example.org"]
 
 
 def test_a_renamed_tutor_shows_at_once_in_the_familys_feed(app, db, centre):
@@ -324,7 +325,7 @@ def test_a_renamed_tutor_shows_at_once_in_the_familys_feed(app, db, centre):
 
     [(_, family_after)] = feeds_after(app, db, [centre["fatima"]], rename)
 
-    summary = str(family_after[f"booking-{centre['adams'].id}@centre.example.org"][0]["SUMMARY"])
+    summary = str(family_after[f"{centre['adams'].calendar_uid}@centre.example.org"][0]["SUMMARY"])
     assert summary.endswith("avec Karim Haddad-Roux")
 
 
@@ -342,9 +343,9 @@ def test_a_renamed_activity_shows_at_once(app, db, centre):
         activity.name = first_name
         db.commit()
 
-    assert str(family_after[f"booking-{centre['adams'].id}@centre.example.org"][0]["SUMMARY"]).startswith(
+    assert str(family_after[f"{centre['adams'].calendar_uid}@centre.example.org"][0]["SUMMARY"]).startswith(
         "Soutien scolaire")
-    assert str(tutor_after[f"slot-{centre['slots'][2].id}@centre.example.org"][0]["SUMMARY"]).startswith(
+    assert str(tutor_after[f"{centre['slots'][2].calendar_uid}@centre.example.org"][0]["SUMMARY"]).startswith(
         "Soutien scolaire")
 
 
@@ -353,7 +354,7 @@ def test_a_cancelled_slot_shows_at_once_in_the_tutors_feed(app, db, centre):
 
     [(_, tutor_after)] = feeds_after(app, db, [centre["tutor"]], lambda: cancel_slot(db, friday, by=centre["tutor"]))
 
-    assert tutor_after[f"slot-{friday.id}@centre.example.org"][1].status.value == "CANCELLED"
+    assert tutor_after[f"{friday.calendar_uid}@centre.example.org"][1].status.value == "CANCELLED"
 
 
 def test_a_new_language_or_time_zone_shows_at_once(app, db, centre):
@@ -363,7 +364,7 @@ def test_a_new_language_or_time_zone_shows_at_once(app, db, centre):
 
     [(_, family_after)] = feeds_after(app, db, [centre["fatima"]], move_to_london_in_english)
 
-    ical_event, vevent = family_after[f"booking-{centre['adams'].id}@centre.example.org"]
+    ical_event, vevent = family_after[f"{centre['adams'].calendar_uid}@centre.example.org"]
     assert vevent.dtstart.value.hour == 13 and "For Adam Haddou" in vevent.description.value
 
 
@@ -426,3 +427,38 @@ def test_a_process_keeps_a_few_feeds_the_least_recently_asked_going_first():
     kept.put(("c", "1"), b"C")
     assert kept.get(("b", "1")) is None
     assert kept.get(("a", "1")) == b"A" and kept.get(("c", "1")) == b"C"
+
+
+def test_a_coordinator_subscribes_to_the_centres_sessions_of_one_activity_or_one_tutor(app, db, client, centre):
+    import re
+    from html import unescape
+
+    inès = make_tutor(db, "Inès Roux", email="ines.roux@example.org")
+    mediation = make_slot(db, inès, starts_in=timedelta(days=2, hours=6), activity_id=2, subject="")
+    nadia = make_person(db, "coordinator", "Nadia Benali")
+    login(client, nadia.email)
+    page = client.get(f"/agenda?tutor={inès.id}").get_data(as_text=True)
+    assert "Agenda du centre" in page
+    feed_url = unescape(re.search(r'id="feed-url" type="url" value="([^"]+)"', page).group(1))
+    assert feed_url.endswith(f"?tutor={inès.id}")
+    calendar_app = app.test_client()  # no login: the secret is the key
+
+    everything = events_of(calendar_app.get(feed_path(db, nadia)).data)
+    assert set(everything) == {f"{slot.calendar_uid}@centre.example.org" for slot in (*centre["slots"], mediation)}
+    wednesday = everything[f"{centre['slots'][0].calendar_uid}@centre.example.org"]
+    assert str(wednesday[0]["SUMMARY"]) == "Aide aux devoirs — Mathématiques avec Karim Haddad"
+    assert "Participants : Adam Haddou" in wednesday[1].description.value
+
+    by_tutor = events_of(calendar_app.get(feed_url.removeprefix(PUBLIC)).data)
+    assert list(by_tutor) == [f"{mediation.calendar_uid}@centre.example.org"]
+    assert str(by_tutor[f"{mediation.calendar_uid}@centre.example.org"][0]["SUMMARY"]) == \
+        "Médiation familiale avec Inès Roux"
+    by_activity = events_of(calendar_app.get(feed_path(db, nadia) + "?activity=1").data)
+    assert set(by_activity) == {f"{slot.calendar_uid}@centre.example.org" for slot in centre["slots"]}
+    assert calendar_app.get(feed_path(db, nadia) + "?tutor=karim").status_code == 400
+
+
+def test_only_a_coordinators_feed_takes_the_centres_filters(app, db, centre):
+    calendar_app = app.test_client()
+    mine = events_of(calendar_app.get(feed_path(db, centre["fatima"]) + f"?tutor={centre['tutor'].id}").data)
+    assert list(mine) == [f"{centre['adams'].calendar_uid}@centre.example.org"]

@@ -33,7 +33,7 @@ def test_a_moved_session_tells_everyone_with_an_updated_invitation_and_moves_the
     assert booking.sequence == 1
     assert make_dispatcher(app).tick().sent == 2  # the mother and the tutor
     moved = booked["smtp"].mailbox.to(booked["parent"].email)[-1]
-    assert moved["Subject"] == "Séance déplacée : vendredi 15 janvier à 16 h 30"
+    assert moved["Subject"] == "Adam : séance déplacée au vendredi 15 janvier à 16 h 30"
     text = moved.get_body(("plain",)).get_content()
     assert "La séance du mercredi 13 janvier à 14 h 00 est déplacée." in text
     [calendar] = [p for p in moved.walk() if p.get_content_type() == "text/calendar"]

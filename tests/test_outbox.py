@@ -51,14 +51,14 @@ def test_a_booking_sends_each_person_a_confirmation_with_an_invitation_and_their
     assert report.sent == 2  # the parent and the tutor (Adam has neither email nor phone)
     parent, tutor, slot = family_booking["parent"], family_booking["tutor"], family_booking["slot"]
     [to_parent] = smtp.mailbox.to(parent.email)
-    assert to_parent["Subject"] == "Séance réservée : mercredi 13 janvier à 14 h 00"
+    assert to_parent["Subject"] == "Adam : séance réservée le mercredi 13 janvier à 14 h 00"
     text = to_parent.get_body(("plain",)).get_content()
     html = to_parent.get_body(("html",)).get_content()
     parent_link = f"https://lien.example.org/j/{link_of(db, parent, slot)}"
-    assert "La séance de Adam Haddou est réservée." in text and parent_link in text
+    assert "La séance d'Adam Haddou est réservée." in text and parent_link in text
     assert parent_link in html and "les fractions" in html
     ics = calendar_part(to_parent)
-    assert "METHOD:REQUEST" in ics and f"UID:booking-{family_booking['booking'].id}@centre.example.org" in ics
+    assert "METHOD:REQUEST" in ics and f"UID:{family_booking['booking'].calendar_uid}@centre.example.org" in ics
     assert "TZID=Europe/Paris" in ics and "20270113T140000" in ics
     assert parent_link in ics.replace("\r\n ", "")  # folded lines joined back
     assert 'method="REQUEST"' in to_parent.get_body(("calendar",)).get("Content-Type", "") or "method=REQUEST" in str(to_parent)
@@ -84,9 +84,9 @@ def test_reminders_go_out_24_hours_and_1_hour_before_each_exactly_once(app, db, 
     frozen_clock(starts_at - timedelta(minutes=59))
     assert tick(app).sent == 2
     subjects = [m["Subject"] for m in smtp.mailbox.to(family_booking["parent"].email)]
-    assert subjects == ["Séance réservée : mercredi 13 janvier à 14 h 00",
-                        "Rappel : séance demain, mercredi 13 janvier à 14 h 00",
-                        "Dans une heure : séance à 14 h 00"]
+    assert subjects == ["Adam : séance réservée le mercredi 13 janvier à 14 h 00",
+                        "Adam : séance demain à 14 h",
+                        "Adam : séance dans 59 minutes, à 14 h"]
     assert tick(app).sent == 0
 
 
@@ -110,7 +110,7 @@ def test_a_cancelled_booking_sends_a_cancellation_and_no_reminder(app, db, smtp,
     cancel_booking(db, family_booking["booking"])
     assert tick(app).sent == 2
     [_, cancellation] = smtp.mailbox.to(family_booking["parent"].email)
-    assert cancellation["Subject"] == "Séance annulée : mercredi 13 janvier à 14 h 00"
+    assert cancellation["Subject"] == "Adam : séance du mercredi 13 janvier à 14 h 00 annulée"
     ics = calendar_part(cancellation)
     assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics
     for hours in (24, 1):
@@ -177,26 +177,7 @@ def test_a_slot_cancelled_by_the_tutor_tells_the_family(app, db, smtp, family_bo
 
     tick(app)
     cancel_slot(db, family_booking["slot"], by=family_booking["tutor"])
-    assert tick(app).sent == 1  # the parent; the tutor did it and is not told
+    assert tick(app).sent == 2  # the parent, and the tutor's calendar gets its CANCEL
     [_, told] = smtp.mailbox.to(family_booking["parent"].email)
-    assert "Le tuteur ne peut pas assurer cette séance" in told.get_body(("plain",)).get_content()
+    assert "Karim Haddad ne peut pas assurer cette séance" in told.get_body(("plain",)).get_content()
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.status == "pending")) == 0
-
-
-def test_the_failed_messages_are_listed_for_the_coordinator_newest_first(db, frozen_clock):
-    from scheduler_app.services.outbox import failed_messages
-
-    fatima = make_person(db, "parent", "Fatima Haddou")
-    ids = {}
-    for minute, status in enumerate(("failed", "sent", "failed", "pending")):
-        frozen_clock(datetime(2027, 1, 11, 9, minute, tzinfo=UTC))
-        row = Notification(kind="booking_confirmed", channel="email", recipient_id=fatima.id, address=fatima.email,
-                           due_at=datetime(2027, 1, 11, 9, minute, tzinfo=UTC), status=status,
-                           dedupe_key=f"test|{minute}")
-        db.add(row)
-        db.commit()
-        ids[minute] = row.id
-    look_again(db)
-    listed = failed_messages(db)
-    assert [row.id for row in listed] == [ids[2], ids[0]]
-    assert listed[0].recipient.name == "Fatima Haddou"

@@ -1,5 +1,5 @@
 """Several real worker processes (`flask worker --once`) over one outbox: each message goes out
-exactly once, and a worker killed in the middle of a batch loses nothing."""
+exactly once, and a worker killed in the middle of a batch loses nothing and repeats at most one."""
 
 import os
 import signal
@@ -60,12 +60,12 @@ def test_three_workers_at_once_send_each_of_a_thousand_messages_exactly_once(dat
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.status == "sent")) == MESSAGES
 
 
-def test_a_worker_killed_mid_batch_leaves_nothing_unsent_and_repeats_only_its_unrecorded_batch(
+def test_a_worker_killed_mid_batch_leaves_nothing_unsent_and_sends_at_most_one_message_twice(
         database_url, db, start_smtp):
-    count, batch, lease = 120, 20, 2
+    count, batch, lease = 120, 50, 2
     fill_outbox(db, count)
     smtp = start_smtp()
-    smtp.mailbox.delay = 0.02
+    smtp.mailbox.delay = 0.02  # a slow SMTP server: the worker is killed while a batch is half sent
     doomed = worker(database_url, smtp.port, OUTBOX_BATCH_SIZE=batch, OUTBOX_LEASE_SECONDS=lease)
     deadline = time.monotonic() + 120
     while len(smtp.mailbox.messages) < 30 and time.monotonic() < deadline:
@@ -73,7 +73,7 @@ def test_a_worker_killed_mid_batch_leaves_nothing_unsent_and_repeats_only_its_un
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=30)
     received_before = len(smtp.mailbox.messages)
-    assert 30 <= received_before < count, "the worker was not stopped midway"
+    assert 30 <= received_before < batch, "the worker was not stopped in the middle of its first batch"
     smtp.mailbox.delay = 0
     time.sleep(lease + 0.5)  # its claims expire
     survivor = worker(database_url, smtp.port, OUTBOX_BATCH_SIZE=batch, OUTBOX_LEASE_SECONDS=lease)
@@ -81,8 +81,8 @@ def test_a_worker_killed_mid_batch_leaves_nothing_unsent_and_repeats_only_its_un
     assert survivor.returncode == 0, err
     ids = message_ids(smtp.mailbox)
     assert len(set(ids)) == count  # nothing unsent
-    repeated = len(ids) - count
-    # Only messages of the batch it had claimed but not recorded can go twice, under the same ID.
-    assert 0 <= repeated <= batch
+    # Each result is recorded as the message goes: only the one being sent at the kill (the
+    # server may have taken it) can go twice, under the same Message-ID.
+    assert len(ids) - count <= 1
     look_again(db)
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.status == "sent")) == count

@@ -41,6 +41,11 @@ class ActivityForm(FlaskForm):
         validators=[DataRequired(_l("Écrivez le nom de l'activité.")),
                     Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
     )
+    name_en = StringField(
+        _l("Nom en anglais"),
+        description=_l("Pour les familles qui lisent Lien en anglais. Laissez vide pour garder le nom."),
+        validators=[Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
+    )
     kind = RadioField(
         _l("Genre d'activité"),
         choices=[("homework", _l("Aide aux devoirs : pour les élèves")),
@@ -54,4 +59,5 @@ class ActivityForm(FlaskForm):
 
     def change(self) -> ActivityChange:
         return ActivityChange(name=self.name.data, duration_minutes=self.duration_minutes.data,
-                              capacity=self.capacity.data, active=self.active.data, kind=self.kind.data)
+                              capacity=self.capacity.data, active=self.active.data, kind=self.kind.data,
+                              name_en=self.name_en.data or "")

@@ -9,10 +9,10 @@ from ..access import role_required
 from ..forms import e164, show_service_error
 from ..dispatch import retry
 from ..models import User
+from ..services.message_log import STATUS_NAMES, kind_name, message_page
 from ..services import ServiceError, passwords
 from ..auth.forms import ProfileForm
 from ..services.accounts import NewPerson, NewTutor, create_contact, create_family, create_tutor, update_profile
-from ..services.outbox import failed_messages
 from ..services.people import coordinators, find_families, tutors
 from .forms import ContactForm, FamilyForm, TutorForm
 
@@ -116,7 +116,19 @@ def new_contact():
 @bp.route("/messages")
 @role_required("coordinator")
 def messages():
-    return render_template("admin/messages.html", failed=failed_messages(db.session()))
+    """Every message, newest first, a page at a time; ?status= keeps one status."""
+    status = request.args.get("status", "")
+    if status not in STATUS_NAMES:
+        status = ""
+    before = request.args.get("before", "")
+    page = message_page(db.session(), status=status,
+                        before=int(before) if before.isdigit() and len(before) < 19 else None)
+    return render_template(
+        "admin/messages.html", page=page, status=status, statuses=STATUS_NAMES, kind_name=kind_name,
+        first_page=before.isdigit(),
+        next_page=url_for("admin.messages", status=status or None, before=page.next_before)
+        if page.next_before else None,
+    )
 
 
 @bp.route("/messages/<int:notification_id>/retry", methods=["POST"])

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from calendars import Event, render_feed, render_invite
 
@@ -15,9 +16,18 @@ from .. import db
 from ..access import own_booking, own_slot, role_required
 from ..cache import LRUCache
 from ..calendar_entries import Centre, session_entry
+from .forms import FeedFilterForm
 from ..clock import now_utc
-from ..models import Booking, Slot, User
-from ..services.feeds import FEED_ROLES, FeedSessions, feed_owner, feed_sessions, feed_token, reset_feed_token
+from ..models import Activity, Booking, Slot, User
+from ..services.feeds import (
+    FEED_ROLES,
+    FeedFilter,
+    FeedSessions,
+    feed_owner,
+    feed_sessions,
+    feed_token,
+    reset_feed_token,
+)
 from ..services.join import links_for
 from ..services.tutor_sessions import bookings_of_slots
 
@@ -36,12 +46,24 @@ SECRET_LENGTH_MAX = 64
 @bp.route("/agenda")
 @role_required(*FEED_ROLES)
 def index():
-    token = feed_token(db.session(), current_user)
-    feed_url = public_url_for("agenda.feed", secret=token.secret)
+    db_session = db.session()
+    token = feed_token(db_session, current_user)
+    form, chosen = None, {}
+    if current_user.role == "coordinator":  # the centre's feed, of one activity or tutor if chosen
+        form = FeedFilterForm(request.args)
+        form.fill_choices(
+            db_session.scalars(select(User).where(User.role == "tutor").order_by(User.name)).all(),
+            db_session.scalars(select(Activity).order_by(Activity.id)).all(),
+        )
+        if form.validate():
+            chosen = {key: value for key, value in (("activity", form.activity.data), ("tutor", form.tutor.data))
+                      if value}
+    feed_url = public_url_for("agenda.feed", secret=token.secret, **chosen)
     return render_template(
         "agenda/index.html",
         feed_url=feed_url,
         webcal_url="webcal://" + feed_url.split("://", 1)[1],
+        form=form,
     )
 
 
@@ -66,10 +88,13 @@ def feed(secret: str):
     if found is None:
         abort(404)
     person, token = found
+    chosen = _feed_filter() if person.role == "coordinator" else FeedFilter()
+    if chosen is None:
+        return Response("activity and tutor are whole numbers (ids)\n", status=400, content_type="text/plain")
     now = now_utc()
     with force_locale(person.locale):
-        events = tuple(feed_events(person, feed_sessions(db_session, person, now)))
-        name = _("Lien — mes séances")
+        events = tuple(feed_events(person, feed_sessions(db_session, person, now, chosen)))
+        name = _("Lien — séances du centre") if person.role == "coordinator" else _("Lien — mes séances")
     version = repr((FEED_FORMAT, person.timezone, name, events)).encode()
     response = Response(content_type=CALENDAR_TYPE)
     response.set_etag(hashlib.sha256(version).hexdigest()[:32])
@@ -133,9 +158,20 @@ def feed_events(person: User, sessions: FeedSessions) -> list[Event]:
             slot, None, person, centre=centre,
             join_url=public_url_for("join.join", token=token) if token else None,
             participants=[booking.student.name for booking in sessions.booked.get(slot.id, [])],
-            cancelled=_cancelled(slot), updated_at=slot.updated_at,
+            cancelled=_cancelled(slot), updated_at=slot.updated_at, tutor_named=person.role == "coordinator",
         ))
     return events
+
+
+def _feed_filter() -> FeedFilter | None:
+    """The centre feed's ?activity=<id>&tutor=<id>, or None when one is not a number."""
+    values = {}
+    for key in ("activity", "tutor"):
+        raw = request.args.get(key, "")
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+            return None
+        values[key] = int(raw) if raw else None
+    return FeedFilter(activity_id=values["activity"], tutor_id=values["tutor"])
 
 
 @bp.record_once

@@ -206,7 +206,7 @@ def session_page(booking_id: int):
 def cancel(booking_id: int):
     booking = own_booking(booking_id)
     try:
-        cancel_booking(db.session(), booking)
+        cancel_booking(db.session(), booking, by=current_account())
     except ServiceError as error:
         flash(str(error.message), "error")
     else:

@@ -39,6 +39,7 @@ class ActivityChange:
     capacity: int
     active: bool
     kind: str = "homework"  # or "mediation" (models.ACTIVITY_KINDS)
+    name_en: str = ""  # the name English readers see; empty: Lien's translation, else the name
 
 
 def save_activity(db: Session, activity: Activity | None, change: ActivityChange) -> Activity:
@@ -54,6 +55,7 @@ def save_activity(db: Session, activity: Activity | None, change: ActivityChange
             target = activity or Activity()
             target.name, target.duration_minutes = name, change.duration_minutes
             target.capacity, target.active, target.kind = change.capacity, change.active, change.kind
+            target.name_en = change.name_en.strip()
             db.add(target)
     except IntegrityError as error:  # the unique name: the only constraint the checks above leave
         raise ServiceError(_l("Une activité porte déjà ce nom. Choisissez-en un autre."), field="name") from error

@@ -151,24 +151,33 @@ def current_rules() -> outbox.Rules:
     return outbox.Rules.from_config(current_app.config) if has_app_context() else outbox.Rules()
 
 
-def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = None) -> Booking:
+REASON_MAX = 500
+
+
+def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = None, *, by: User | None = None,
+                   reason: str = "") -> Booking:
     """Cancel a booking before its session starts; the place becomes free again, pending
-    reminders are withdrawn and everyone concerned is told."""
+    reminders are withdrawn and everyone concerned is told who cancelled (`by`: the family
+    when not given) and why (`reason`, optional)."""
+    reason = reason.strip()[:REASON_MAX]
     with write_transaction(db):
         db.refresh(booking)
         if booking.status != "confirmed":
             raise ServiceError(_l("Cette séance est déjà annulée."))
         if booking.starts_at <= now_utc():
             raise ServiceError(_l("Cette séance a déjà commencé : elle ne peut plus être annulée."))
-        give_back_place(db, booking, rules)
+        give_back_place(db, booking, rules, by=by, reason=reason)
     return booking
 
 
-def give_back_place(db: Session, booking: Booking, rules: outbox.Rules | None = None) -> None:
+def give_back_place(db: Session, booking: Booking, rules: outbox.Rules | None = None, *, by: User | None = None,
+                    reason: str = "") -> None:
     """Cancel a confirmed booking inside the caller's write transaction: the place is free
-    again, its reminders are withdrawn, and the student, their parents and the tutor are told."""
+    again, its reminders are withdrawn, and the student, their parents and the tutor are told
+    who cancelled (`by`; the family when not given) and why."""
     booking.status = "cancelled"
     booking.cancelled_at = now_utc()
+    booking.cancel_reason = reason
     booking.sequence += 1
     db.execute(
         update(Slot)
@@ -177,4 +186,5 @@ def give_back_place(db: Session, booking: Booking, rules: outbox.Rules | None = 
         .execution_options(synchronize_session=False)
     )
     slot = db.get(Slot, booking.slot_id, populate_existing=True)
-    outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
+    outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0,
+                             cancelled_by=outbox.who_cancelled(by, slot), reason=reason)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..clock import now_utc
 from ..db import write_transaction
@@ -20,7 +20,7 @@ from .join import links_for
 from .tutor_sessions import bookings_of_slots, tutor_slots
 
 FEED_DAYS_BACK = 30
-FEED_ROLES = ("student", "parent", "tutor")
+FEED_ROLES = ("student", "parent", "tutor", "coordinator")
 
 
 def feed_token(db: Session, person: User) -> FeedToken:
@@ -65,10 +65,22 @@ class FeedSessions:
     links: dict[tuple[int, int | None], str] = field(default_factory=dict)
 
 
-def feed_sessions(db: Session, person: User, now: datetime) -> FeedSessions:
+@dataclass(frozen=True)
+class FeedFilter:
+    """Which of the centre's sessions a coordinator's feed lists (None: all)."""
+
+    activity_id: int | None = None
+    tutor_id: int | None = None
+
+
+def feed_sessions(db: Session, person: User, now: datetime, chosen: FeedFilter = FeedFilter()) -> FeedSessions:
     """The sessions of a person's feed, from FEED_DAYS_BACK days ago onward, cancelled ones
-    included; a constant number of queries however many sessions there are."""
+    included; a constant number of queries however many sessions there are. A coordinator's
+    lists every slot of the centre, or those of one activity and/or one tutor (`chosen`)."""
     since = now - timedelta(days=FEED_DAYS_BACK)
+    if person.role == "coordinator":
+        slots = centre_feed_slots(db, since, chosen)
+        return FeedSessions(slots=slots, booked=bookings_of_slots(db, slots))
     if person.role == "tutor":
         slots = tutor_slots(db, person, since)
         return FeedSessions(
@@ -78,6 +90,21 @@ def feed_sessions(db: Session, person: User, now: datetime) -> FeedSessions:
         )
     bookings = bookings_for(db, person, since)
     return FeedSessions(bookings=bookings, links=links_for(db, person, {booking.slot_id for booking in bookings}))
+
+
+def centre_feed_slots(db: Session, since: datetime, chosen: FeedFilter) -> Sequence[Slot]:
+    """Every slot of the centre ending after `since`, of the chosen activity and tutor, with its
+    activity and tutor."""
+    query = (
+        select(Slot).where(Slot.ends_at > since)
+        .options(joinedload(Slot.activity), joinedload(Slot.tutor))
+        .order_by(Slot.starts_at, Slot.id)
+    )
+    if chosen.activity_id is not None:
+        query = query.where(Slot.activity_id == chosen.activity_id)
+    if chosen.tutor_id is not None:
+        query = query.where(Slot.tutor_id == chosen.tutor_id)
+    return db.scalars(query).all()
 
 
 def feed_owner(db: Session, secret: str) -> tuple[User, FeedToken] | None:

@@ -4,15 +4,15 @@ What is sent, to whom, and when (every rule configurable through NOTIFY_* settin
 booking confirmed or cancelled -> the student, their parents, the tutor; slot cancelled ->
 everyone booked and their parents; reminders before the session (24 h and 1 h by default) ->
 student, parents, tutor. Each person gets each message on the channels they chose.
-The messages that failed are listed for the coordinator (failed_messages).
+Every message is listed for the coordinator with its status (services/message_log.py).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..models import Booking, Guardianship, Notification, Slot, User
@@ -141,30 +141,51 @@ def cancel_pending(db: Session, *, booking_ids: Iterable[int] = (), slot_id: int
         )
 
 
-def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *, slot_now_empty: bool) -> None:
-    """A place is given back: no reminders for it, and everyone concerned is told."""
+def who_cancelled(by: User | None, slot: Slot, *, default: str = "family") -> str:
+    """Who the messages say cancelled: "coordinator" (the centre), "tutor" or "family"."""
+    if by is None:
+        return default
+    if by.role == "coordinator":
+        return "coordinator"
+    return "tutor" if by.id == slot.tutor_id else "family"
+
+
+def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *, slot_now_empty: bool,
+                      cancelled_by: str = "family", reason: str = "") -> None:
+    """A place is given back: no reminders for it, and everyone concerned is told who cancelled
+    and why."""
     cancel_pending(db, booking_ids=[booking.id])
     if slot_now_empty:
         cancel_pending(db, slot_id=slot.id)
     if rules.cancellations:
+        payload = {"cancelled_by": cancelled_by, "reason": reason}
         family = family_of(db, booking, slot)
-        enqueue(db, "booking_cancelled", family, booking=booking, due_at=now_utc(), version=booking.sequence)
+        enqueue(db, "booking_cancelled", family, booking=booking, due_at=now_utc(), version=booking.sequence,
+                payload=payload)
         enqueue(db, "tutor_booking_cancelled", [db.get(User, slot.tutor_id)], booking=booking,
-                due_at=now_utc(), version=booking.sequence)
+                due_at=now_utc(), version=booking.sequence, payload=payload)
 
 
-def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None) -> None:
-    """A slot is withdrawn: every booked family is told, and the tutor if someone else did it."""
+def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None,
+                   reason: str = "") -> None:
+    """A slot is withdrawn: every booked family is told who did it and why, and the tutor if
+    someone else did it."""
     cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
     if not rules.cancellations:
         return
+    payload = {"cancelled_by": who_cancelled(by, slot, default="coordinator"), "reason": reason}
     parents = parents_of(db, [booking.student_id for booking in bookings])
     for booking in bookings:
         enqueue(db, "booking_cancelled", family_of(db, booking, slot, parents), booking=booking,
-                due_at=now_utc(), version=booking.sequence, payload={"by_tutor": True})
+                due_at=now_utc(), version=booking.sequence, payload=payload)
+    tutor = db.get(User, slot.tutor_id)
     if by is None or by.id != slot.tutor_id:
-        enqueue(db, "slot_cancelled", [db.get(User, slot.tutor_id)], slot=slot, due_at=now_utc(),
-                version=slot.sequence)
+        enqueue(db, "slot_cancelled", [tutor], slot=slot, due_at=now_utc(), version=slot.sequence, payload=payload)
+    elif bookings and tutor.email:
+        # The tutor did it: no news for them, but their calendar holds the session (it came with
+        # the bookings' invitations) and only a CANCEL takes it out.
+        enqueue(db, "slot_cancelled", [tutor], slot=slot, due_at=now_utc(), version=slot.sequence,
+                payload={"by_self": True}, email_only=True)
 
 
 def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, old_starts_at: datetime,
@@ -190,13 +211,3 @@ def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *
         enqueue(db, "tutor_session_moved", [tutor], slot=slot, due_at=now, version=slot.sequence, payload=payload)
 
 
-FAILED_SHOWN = 200
-
-
-def failed_messages(db: Session) -> Sequence[Notification]:
-    """The messages that could not be sent, newest first (at most FAILED_SHOWN), each with its
-    recipient: the coordinator checks the address and sends them again."""
-    return db.scalars(
-        select(Notification).where(Notification.status == "failed")
-        .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(FAILED_SHOWN)
-    ).all()

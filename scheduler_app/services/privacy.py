@@ -166,7 +166,7 @@ def _forget(db: Session, person: User, now: datetime, children_choices: Mapping[
         db.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
                    .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
     db.execute(update(Booking).where(Booking.student_id == person.id)
-               .values(topic="", tutor_note="").execution_options(synchronize_session=False))
+               .values(topic="", tutor_note="", cancel_reason="").execution_options(synchronize_session=False))
     if person.role == "tutor":
         for slot in db.scalars(select(Slot).where(Slot.tutor_id == person.id, Slot.status == "open",
                                                   Slot.starts_at > now, Slot.booked == 0)):
@@ -205,7 +205,8 @@ def purge(db: Session, *, older_than: timedelta, apply: bool = False) -> PurgePl
     no session to come (inactive_people). Only said, unless `apply`: then removed."""
     now = now_utc()
     since = min(now - older_than, now)  # a session to come always counts, whatever the retention
-    old_notes = and_(Booking.ends_at < since, or_(Booking.topic != "", Booking.tutor_note != ""))
+    old_notes = and_(Booking.ends_at < since,
+                     or_(Booking.topic != "", Booking.tutor_note != "", Booking.cancel_reason != ""))
     old_messages = Notification.created_at < since
     old_links = JoinToken.slot_id.in_(select(Slot.id).where(Slot.ends_at < since))
     if not apply:
@@ -215,8 +216,10 @@ def purge(db: Session, *, older_than: timedelta, apply: bool = False) -> PurgePl
         return plan
     plan = PurgePlan(since)
     with write_transaction(db):
-        plan.sessions = db.execute(update(Booking).where(old_notes).values(topic="", tutor_note="")
+        plan.sessions = db.execute(update(Booking).where(old_notes).values(topic="", tutor_note="", cancel_reason="")
                                    .execution_options(synchronize_session=False)).rowcount
+        db.execute(update(Slot).where(Slot.ends_at < since, Slot.cancel_reason != "")
+                   .values(cancel_reason="").execution_options(synchronize_session=False))
         plan.messages = db.execute(delete(Notification).where(old_messages)).rowcount
         plan.join_links = db.execute(delete(JoinToken).where(old_links)).rowcount
         candidates = inactive_people(db, since)

@@ -15,7 +15,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox
-from .booking import current_rules
+from .booking import REASON_MAX, current_rules
 from .localtime import check_day, date_bounds, local_to_utc, say_day
 
 MAX_SLOTS_AT_ONCE = 60
@@ -143,9 +143,10 @@ def _overlaps(db: Session, tutor_id: int, times) -> bool:
     )
 
 
-def cancel_slot(db: Session, slot: Slot, by: User | None = None) -> list[Booking]:
+def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "") -> list[Booking]:
     """Cancel a slot that has not started; its bookings are cancelled with it (returned), and
-    everyone booked is told."""
+    everyone booked is told who cancelled (`by`: the centre when not given) and why (`reason`)."""
+    reason = reason.strip()[:REASON_MAX]
     with write_transaction(db):
         db.refresh(slot)
         if slot.status != "open":
@@ -162,9 +163,10 @@ def cancel_slot(db: Session, slot: Slot, by: User | None = None) -> list[Booking
             booking.sequence += 1
         slot.status = "cancelled"
         slot.cancelled_at = now
+        slot.cancel_reason = reason
         slot.booked = 0
         slot.sequence += 1
-        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by)
+        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by, reason=reason)
     return list(bookings)
 
 

@@ -82,7 +82,9 @@ def test_every_page_of_every_role_passes_the_checks(db, karim, week, open_tab, d
     visit(centre, f"/admin/slots/{karim.slots[14].id}/move", "Déplacer une séance")
     visit(centre, "/admin/activities", "Activités")
     visit(centre, "/admin/activities/new", "Nouvelle activité")
-    visit(centre, "/admin/messages", "Messages en échec")
+    visit(centre, "/admin/messages", "Messages")
+    visit(centre, "/admin/messages?status=failed", "Messages")
+    visit(centre, f"/agenda?tutor={karim.tutor.id}", "Agenda du centre")
     visit(centre, "/admin/reports", "Présences")
     visit(centre, f"/sessions/{booking.id}", "Votre séance")
 

@@ -14,8 +14,8 @@ from scheduler_app.worker import make_dispatcher
 
 pytestmark = pytest.mark.browser
 
-SUBJECTS = {"fr": "Séance réservée : mercredi 13 janvier à 14 h 00",
-            "en": "Wednesday 13 January"}
+SUBJECTS = {"fr": "Adam : séance réservée le mercredi 13 janvier à 14 h 00",
+            "en": "Adam: session booked for Wednesday 13 January"}
 
 
 def test_a_parent_signs_up_adds_her_child_books_and_joins_from_the_email(app, db, mail_server, karim, week,

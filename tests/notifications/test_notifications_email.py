@@ -326,13 +326,18 @@ def test_bad_settings_are_refused_with_a_clear_message(mapping: dict[str, str], 
         SmtpSettings.from_mapping(mapping)
 
 
-def test_the_console_channel_logs_instead_of_sending(caplog: pytest.LogCaptureFixture) -> None:
-    channel = email_channel_from_mapping({"MAIL_PROVIDER": "console", "MAIL_FROM": SENDER})
+def test_the_console_channel_logs_the_message_id_and_keeps_the_email_aside(caplog, tmp_path) -> None:
+    channel = email_channel_from_mapping({"MAIL_PROVIDER": "console", "MAIL_FROM": SENDER,
+                                          "CONSOLE_MESSAGES_DIR": str(tmp_path / "messages")})
     assert isinstance(channel, ConsoleEmailChannel)
-    with caplog.at_level(logging.INFO, logger="notifications"), channel.session() as session:
+    with caplog.at_level(logging.DEBUG), channel.session() as session:
         message_id = session.send(confirmation())
-    assert message_id.startswith("<")
-    assert "awa@famille.example.net" in caplog.text and JOIN_URL in caplog.text
+    assert message_id.startswith("<") and message_id in caplog.text
+    # Logs are kept and shared: no address, no name, no join link.
+    assert "awa" not in caplog.text.lower() and JOIN_URL not in caplog.text
+    [kept] = (tmp_path / "messages").iterdir()
+    assert kept.suffix == ".eml" and str(kept) in caplog.text
+    assert b"awa@famille.example.net" in kept.read_bytes()
 
     assert isinstance(email_channel_from_mapping({"MAIL_FROM": SENDER}), SmtpChannel)
     with pytest.raises(ValueError, match="MAIL_PROVIDER"):

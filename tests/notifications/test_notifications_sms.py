@@ -206,8 +206,10 @@ def test_bad_sms_settings_are_refused_with_a_clear_message(mapping: dict[str, st
         sms_channel_from_mapping(mapping)
 
 
-def test_the_console_channel_logs_the_sms(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="notifications"):
+def test_the_console_channel_logs_the_sms_id_not_the_number_nor_the_link(caplog, tmp_path) -> None:
+    with caplog.at_level(logging.DEBUG):
         message_id = ConsoleSmsChannel().send(Sms("+33612345678", f"Séance à 14 h 00 {LINK}"))
-    assert message_id.startswith("console-")
-    assert "+33612345678" in caplog.text and LINK in caplog.text
+        kept_id = ConsoleSmsChannel(tmp_path).send(Sms("+33612345678", f"Séance à 14 h 00 {LINK}"))
+    assert message_id.startswith("console-") and message_id in caplog.text and kept_id in caplog.text
+    assert "612345678" not in caplog.text and LINK not in caplog.text
+    assert LINK in (tmp_path / f"{kept_id}.txt").read_text()
