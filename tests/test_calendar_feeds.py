@@ -433,8 +433,8 @@ def test_a_coordinator_subscribes_to_the_centres_sessions_of_one_activity_or_one
     import re
     from html import unescape
 
-    inès = make_tutor(db, "Inès Roux", email="ines.roux@example.org")
-    mediation = make_slot(db, inès, starts_in=timedelta(days=2, hours=6), activity_id=2, subject="")
+    inès = make_tutor(db, "Inès Roux", email="ines.roux@example.org", mediator=True)
+    mediation = make_slot(db, inès, starts_in=timedelta(days=2, hours=6), activity_id=2, subject="", capacity=1)
     nadia = make_person(db, "coordinator", "Nadia Benali")
     login(client, nadia.email)
     page = client.get(f"/agenda?tutor={inès.id}").get_data(as_text=True)
@@ -451,8 +451,8 @@ def test_a_coordinator_subscribes_to_the_centres_sessions_of_one_activity_or_one
 
     by_tutor = events_of(calendar_app.get(feed_url.removeprefix(PUBLIC)).data)
     assert list(by_tutor) == [f"{mediation.calendar_uid}@centre.example.org"]
-    assert str(by_tutor[f"{mediation.calendar_uid}@centre.example.org"][0]["SUMMARY"]) == \
-        "Médiation familiale avec Inès Roux"
+    # A mediation says where and when only, in every calendar (services/confidential.py)
+    assert str(by_tutor[f"{mediation.calendar_uid}@centre.example.org"][0]["SUMMARY"]) == "Rendez-vous au centre social"
     by_activity = events_of(calendar_app.get(feed_path(db, nadia) + "?activity=1").data)
     assert set(by_activity) == {f"{slot.calendar_uid}@centre.example.org" for slot in centre["slots"]}
     assert calendar_app.get(feed_path(db, nadia) + "?tutor=karim").status_code == 400

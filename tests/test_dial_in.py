@@ -103,7 +103,7 @@ def test_the_reminder_sms_says_it_first_and_keeps_the_link_whole(app, db, dial_i
     make_dispatcher(app).tick()
     day_before, reminder = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
     assert day_before.startswith(said(slot)) and reminder.startswith(said(slot))
-    assert "votre séance commence à 14 h 00" in reminder.replace("\xa0", " ")
+    assert "séance dans 59 minutes, à 14 h" in reminder.replace("\xa0", " ")  # the time really left
     assert reminder.endswith(f"/j/{token}")  # the link still whole at the end
     assert sms_segments(reminder) <= 2
 
@@ -115,5 +115,5 @@ def test_the_reminder_email_says_it_and_links_to_the_device_test(app, family, di
     make_dispatcher(app).tick()
     reminder = mail_server.mailbox.to(family["parent"].email)[-1]
     text = reminder.get_body(("plain",)).get_content()
-    assert "Dans une heure" in reminder["Subject"] and said(family["slot"]) in text
+    assert "dans 59 minutes" in reminder["Subject"] and said(family["slot"]) in text
     assert "testez votre micro et votre caméra : " in text and "/tester" in text

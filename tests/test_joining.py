@@ -149,7 +149,7 @@ def test_ended_and_cancelled_links_are_gone_in_words_that_fit_the_reader(client,
 @pytest.mark.parametrize("token", ["unknown-but-well-formed-link-000", "a" * 65, "a" * 5000, "abc%00def",
                                    "caf%C3%A9-l%C3%A9a", "x'%20OR%20'1'='1", "..", "%0A"])
 def test_an_unknown_or_mangled_link_is_not_found_never_a_500(client, booked, token):
-    assert client.get(f"/j/{token}").status_code == 404
+    assert client.get(f"/j/{token}").status_code in (400, 404)  # a NUL byte is refused before any view
 
 
 def test_a_tampered_link_is_not_found(client, booked):

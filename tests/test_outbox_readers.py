@@ -511,6 +511,6 @@ def test_a_reason_is_forgotten_with_the_person_and_after_the_retention(db, froze
     assert db.get(Booking, story["booking"].id).cancel_reason == ""
     assert db.get(Slot, other.id).cancel_reason == "Rendez-vous à l'hôpital"
     frozen_clock(datetime(2029, 6, 1, tzinfo=UTC))
-    purge(db, older_than=timedelta(days=730))
+    purge(db, older_than=timedelta(days=730), apply=True)
     look_again(db)
     assert db.get(Slot, other.id).cancel_reason == ""

@@ -55,8 +55,9 @@ def centre(app, db, client, frozen_clock):
     book_slot(db, make_slot(db, tutor, starts_in=timedelta(days=7)).id, people["child"], people["coordinator"])
     book_slot(db, make_slot(db, tutor, starts_in=timedelta(days=8)).id, chains["live"][3], people["coordinator"])
     frozen_clock(NOW - timedelta(days=90))
-    book_slot(db, make_slot(db, tutor, starts_in=timedelta(days=1), activity_id=MEDIATION).id,
-              people["mediation_child"], people["mediation_parent"])
+    mediator = make_tutor(db, "Ousmane Diallo", mediator=True)
+    book_slot(db, make_slot(db, mediator, starts_in=timedelta(days=1), activity_id=MEDIATION, capacity=1).id,
+              people["mediation_parent"], people["mediation_parent"])  # a mediation is for the adult
     frozen_clock(NOW - timedelta(days=30))
     save_rule(db, people["rule_tutor"], WeeklyPlan(activity_id=1, weekdays=("WE",), start_time=time(14, 0),
                                                    end_time=time(15, 0), session_minutes=45,

@@ -126,10 +126,10 @@ def test_the_check_command_passes_good_settings_and_warns_about_the_public_jitsi
 
 
 def test_health_is_degraded_in_production_when_messages_only_go_to_the_log(app, client):
-    assert client.get("/health").get_json() == {"status": "ok"}  # tests are not production
+    assert client.get("/health").get_json()["status"] == "ok"  # tests are not production
     app.config["TESTING"] = False
     answer = client.get("/health").get_json()
     assert answer["status"] == "degraded"
     assert [reason.split(" is ")[0] for reason in answer["reasons"]] == ["MAIL_PROVIDER", "SMS_PROVIDER"]
     app.config |= {"MAIL_PROVIDER": "smtp", "SMS_PROVIDER": "brevo"}
-    assert client.get("/health").get_json() == {"status": "ok"}
+    assert client.get("/health").get_json()["status"] == "ok"
