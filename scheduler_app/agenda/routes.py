@@ -25,6 +25,7 @@ from ..services.feeds import (
     FeedSessions,
     feed_owner,
     feed_sessions,
+    feed_version,
     feed_token,
     reset_feed_token,
 )
@@ -38,7 +39,7 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 # Part of every feed's ETag, with the entries themselves: raise it by hand when a release
 # writes the same sessions differently (calendars/, calendar_entries.py), so apps fetch anew.
-FEED_FORMAT = "lien-feed-2"
+FEED_FORMAT = "lien-feed-3"
 FEED_CACHE_SIZE = 64  # rendered feeds each process keeps, by ETag (a busy tutor's is ~160 KB)
 SECRET_LENGTH_MAX = 64
 
@@ -79,9 +80,10 @@ def reset():
 def feed(secret: str):
     """A person's sessions for their calendar app: no login, the secret is the key.
 
-    Every poll reads the rows the feed shows (cheap) and turns them into calendar entries; the
-    ETag is a hash of those entries and of FEED_FORMAT, so a poll that has this version gets a
-    304, and the body (the costly part) is rendered only for an ETag not yet in the cache.
+    Every poll reads the rows the feed is made from, as plain rows in one statement (cheap); the
+    ETag is a hash of those rows, of the person's name, address, language and zone, of the site's
+    address and sender, and of FEED_FORMAT. A poll that has this version gets a 304, and the
+    body (the costly part) is written only for an ETag not yet in the cache.
     """
     db_session = db.session()
     found = feed_owner(db_session, secret) if len(secret) <= SECRET_LENGTH_MAX else None
@@ -92,22 +94,29 @@ def feed(secret: str):
     if chosen is None:
         return Response("activity and tutor are whole numbers (ids)\n", status=400, content_type="text/plain")
     now = now_utc()
-    with force_locale(person.locale):
-        events = tuple(feed_events(person, feed_sessions(db_session, person, now, chosen)))
-        name = _("Lien — séances du centre") if person.role == "coordinator" else _("Lien — mes séances")
-    version = repr((FEED_FORMAT, person.timezone, name, events)).encode()
+    version = feed_version(db_session, person, now, chosen)
+    config = current_app.config
+    etag = hashlib.sha256(repr((FEED_FORMAT, person.name, person.email, person.locale, person.timezone,
+                                config["PUBLIC_URL"], config["MAIL_FROM"], version.rows)).encode()).hexdigest()[:32]
     response = Response(content_type=CALENDAR_TYPE)
-    response.set_etag(hashlib.sha256(version).hexdigest()[:32])
-    response.last_modified = max([token.created_at, *(event.updated_at for event in events if event.updated_at)])
+    response.set_etag(etag)
+    response.last_modified = max(filter(None, (token.created_at, version.last_change)))
     response.cache_control.private = True
     response.cache_control.no_cache = True  # keep it, but ask each time (a 304 costs nothing)
     response.headers["X-Robots-Tag"] = "noindex"
     response.make_conditional(request)
     if response.status_code == 200:
-        cache = current_app.extensions["lien_feed_cache"]
-        response.set_data(cache.get_or_make(response.get_etag()[0], lambda: render_feed(
-            list(events), name=name, tz=person.timezone, now=now)))
+        response.set_data(current_app.extensions["lien_feed_cache"].get_or_make(
+            etag, lambda: _feed_body(db_session, person, now, chosen)))
     return response
+
+
+def _feed_body(db_session, person: User, now, chosen: FeedFilter) -> str:
+    """The feed itself, written from its sessions (the costly part, done once per version)."""
+    with force_locale(person.locale):
+        events = feed_events(person, feed_sessions(db_session, person, now, chosen))
+        name = _("Lien — séances du centre") if person.role == "coordinator" else _("Lien — mes séances")
+        return render_feed(events, name=name, tz=person.timezone, now=now)
 
 
 @bp.route("/sessions/<int:booking_id>/calendar.ics")

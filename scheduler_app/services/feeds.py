@@ -8,14 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from functools import cache
+
+from sqlalchemy import Integer, Select, and_, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import Booking, FeedToken, Slot, User
-from .family import bookings_for
+from ..models import LIVE_BOOKING, Activity, Booking, FeedToken, JoinToken, Slot, User
+from .family import bookings_for, family_ids
 from .join import links_for
 from .tutor_sessions import bookings_of_slots, tutor_slots
 
@@ -120,3 +122,76 @@ def feed_owner(db: Session, secret: str) -> tuple[User, FeedToken] | None:
 
 def _live_token(db: Session, person: User) -> FeedToken | None:
     return db.scalar(select(FeedToken).where(FeedToken.user_id == person.id, FeedToken.revoked_at.is_(None)))
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    """What a feed's body is made from, read as plain rows (cheap): equal versions, equal feeds
+    (given the same person, site settings and FEED_FORMAT). It may hold more than the feed
+    shows, never less: more only means a body rendered again."""
+
+    rows: tuple
+    last_change: datetime | None
+
+
+def _slot_rows(extra_where) -> Select:
+    """A slot a tutor's or the centre's feed shows, one row per live booking, with the viewer's
+    own join link; everything an entry is made from (calendar_entries.session_entry)."""
+    tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
+    return (
+        select(Slot.id, Slot.calendar_uid, Slot.sequence, Slot.starts_at, Slot.ends_at, Slot.subject, Slot.status,
+               Slot.updated_at.label("changed"), Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token,
+               Booking.id, student.name)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .join(tutor, tutor.id == Slot.tutor_id)
+        .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == bindparam("person"),
+                                   JoinToken.booking_id.is_(None)))
+        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, LIVE_BOOKING))
+        .outerjoin(student, student.id == Booking.student_id)
+        .where(Slot.ends_at > bindparam("since"), *extra_where)
+        .order_by(Slot.starts_at, Slot.id, Booking.created_at, Booking.id)
+    )
+
+
+@cache
+def _version_statement(shape: str) -> Select:
+    if shape == "tutor":
+        return _slot_rows([Slot.tutor_id == bindparam("person")])
+    if shape.startswith("centre"):
+        where = []
+        if "activity" in shape:
+            where.append(Slot.activity_id == bindparam("activity_id"))
+        if "tutor" in shape:
+            where.append(Slot.tutor_id == bindparam("tutor_id"))
+        return _slot_rows(where)
+    person = bindparam("person", type_=Integer)
+    tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
+    return (
+        select(Booking.id, Booking.calendar_uid, Booking.sequence, Booking.status, Booking.updated_at.label("changed"),
+               Booking.student_id, student.name, Slot.id, Slot.starts_at, Slot.ends_at, Slot.subject, Slot.status,
+               Slot.updated_at, Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token)
+        .join(Slot, Slot.id == Booking.slot_id)
+        .join(Activity, Activity.id == Slot.activity_id)
+        .join(tutor, tutor.id == Slot.tutor_id)
+        .join(student, student.id == Booking.student_id)
+        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == person))
+        .where(Booking.student_id.in_(family_ids(person)), Booking.ends_at > bindparam("since"))
+        .order_by(Booking.starts_at, Booking.id)
+    )
+
+
+def feed_version(db: Session, person: User, now: datetime, chosen: FeedFilter = FeedFilter()) -> FeedVersion:
+    """The version of a person's feed (feed_sessions' sessions as plain rows), in one statement."""
+    values = {"person": person.id, "since": now - timedelta(days=FEED_DAYS_BACK)}
+    if person.role == "coordinator":
+        shape = "centre"
+        if chosen.activity_id is not None:
+            shape, values["activity_id"] = shape + "-activity", chosen.activity_id
+        if chosen.tutor_id is not None:
+            shape, values["tutor_id"] = shape + "-tutor", chosen.tutor_id
+    else:
+        shape = "tutor" if person.role == "tutor" else "family"
+    rows = db.connection().execute(_version_statement(shape), values).all()
+    # As the entries say it: a family's entry changes with its booking, a slot's with the slot.
+    last_change = max((row.changed for row in rows if row.changed), default=None)
+    return FeedVersion(rows=tuple(tuple(row) for row in rows), last_change=last_change)
