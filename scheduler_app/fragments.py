@@ -61,10 +61,12 @@ def _with_csrf(html: Markup) -> Markup:
     return Markup(html.replace(CSRF_HOLE, g._lien_csrf))
 
 
-def fragment(template_name: str, **values: Hashable) -> Markup:
+def fragment(template_name: str, *, inputs: Hashable = None, **values) -> Markup:
     """`template_name` rendered with `values` (numbers, strings, dates, tuples, database rows)
-    in the viewer's language and zone, from the cache when it was rendered before."""
-    key = (template_name, _viewer(), tuple(values.items()))
+    in the viewer's language and zone, from the cache when it was rendered before. `inputs`,
+    when given, stands for the values in the key (a form object is not hashable): the caller
+    vouches that they determine the HTML, and that they are bounded in size."""
+    key = (template_name, _viewer(), tuple(values.items()) if inputs is None else inputs)
     return _with_csrf(_cache().get_or_make(key, lambda: _render(template_name, values)))
 
 

@@ -78,13 +78,17 @@ def browse():
     if "level" not in request.args:
         form.level.data = _class_level(booking_for)
     kind = _kind_shown(booking_for)
-    chosen = _filter_from(form, kind) if form.validate() else SlotFilter(kind=kind)
+    valid = form.validate()
+    chosen = _filter_from(form, kind) if valid else SlotFilter(kind=kind)
     opened = any(key not in ("for", "after") for key in request.args)
+    # A valid form shows only values from its choices and a day: rendered once per such input.
+    filters_key = (activities, tuple((field.name, field.raw_data[0] if field.raw_data else field.data)
+                                     for field in form), for_id, opened) if valid else None
     after = page_mark()
     slots, more = free_slot_rows(db.session(), now_utc(), chosen, after=after)
     here = {key: value for key, value in request.args.items() if key != "after"}
     return render_template(
-        "bookings/browse.html", form=form, for_id=for_id, opened=opened, slots=slots, booking_for=booking_for,
+        "bookings/browse.html", form=form, for_id=for_id, opened=opened, filters_key=filters_key, slots=slots, booking_for=booking_for,
         after=after,
         bookable=current_user.role in FAMILY or booking_for is not None,
         first_page=url_for("bookings.browse", **here),
