@@ -445,3 +445,36 @@ class FeedToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+HOLIDAY_ZONES = ("A", "B", "C")
+
+
+class CentreCalendar(Base):
+    """The centre's calendar settings, one row: its school-holiday zone and the subdivision whose
+    public holidays it keeps (services/centre_calendar.py)."""
+
+    __tablename__ = "centre_calendar"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint(f"holiday_zone IS NULL OR holiday_zone IN {HOLIDAY_ZONES}", name="holiday_zone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # NULL until the coordinator chooses: no school holidays are skipped then.
+    holiday_zone: Mapped[str | None] = mapped_column(String(1))
+    # A subdivision of the `holidays` package for France ("57", "6AE", "974"…); "" is mainland.
+    public_holidays: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+
+class ClosureDay(Base):
+    """A day the centre is closed, set by the coordinator (a bridge day, Corsica's or overseas
+    holidays the packages don't hold): no weekly availability opens slots on it."""
+
+    __tablename__ = "closure_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    reason: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

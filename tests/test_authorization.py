@@ -97,6 +97,7 @@ def pages(ids) -> dict[str, dict]:
         "/admin/reports": only("coordinator"),
         "/admin/reports.csv": only("coordinator"),
         "/admin/sessions": only("coordinator"),
+        "/admin/calendar": only("coordinator"),
         f"/admin/slots/{ids['slot']}/move": only("coordinator"),
     }
 
@@ -118,6 +119,9 @@ def actions(ids) -> dict[str, set[str]]:
         f"/admin/slots/{ids['slot']}/move": {"coordinator"},
         f"/admin/tutors/{ids['tutor']}": {"coordinator"},
         "/admin/activities/1": {"coordinator"},
+        "/admin/calendar": {"coordinator"},
+        "/admin/calendar/closures": {"coordinator"},
+        "/admin/calendar/closures/1/remove": {"coordinator"},
         "/agenda/reset": {"student", "parent", "tutor"},
     }
 
