@@ -16,8 +16,8 @@ from .extensions import babel
 # Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00"); no-break
 # spaces keep "14 h 00" on one line on a narrow phone.
 PATTERNS = {
-    "fr": {"when": "EEEE d MMMM, H\u00a0'h'\u00a0mm", "day": "EEEE d MMMM", "time": "H\u00a0'h'\u00a0mm"},
-    "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a"},
+    "fr": {"when": "EEEE d MMMM, H\u00a0'h'\u00a0mm", "day": "EEEE d MMMM", "time": "H\u00a0'h'\u00a0mm", "weekday": "EEEE"},
+    "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a", "weekday": "EEEE"},
 }
 
 
@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = say
     app.jinja_env.filters["day"] = lambda moment: say(moment, "day")
     app.jinja_env.filters["clock"] = lambda moment: say(moment, "time")
+    app.jinja_env.filters["weekday_name"] = lambda moment: say(moment, "weekday")
     app.jinja_env.globals["current_locale"] = locale_name
     app.jinja_env.globals["subject_name"] = subject_name
     app.jinja_env.globals["level_name"] = level_name

@@ -478,3 +478,36 @@ class ClosureDay(Base):
     day: Mapped[date] = mapped_column(Date, unique=True)
     reason: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Enrolment(Base):
+    """An "inscription": a student booked every week at the same time with the same tutor, from
+    one day to another. Each week is an ordinary booking, listed in EnrolmentOccurrence."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="days_in_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    rule_id: Mapped[int] = mapped_column(ForeignKey("availability_rule.id"))
+    # The wall-clock time of every session, in the rule's zone.
+    start_time: Mapped[time] = mapped_column(Time)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id])
+    rule: Mapped[AvailabilityRule] = relationship()
+
+
+class EnrolmentOccurrence(Base):
+    """One week of an enrolment: its booking. A table of its own rather than a column on booking,
+    so that booking (which join links and messages point at) is never rebuilt on SQLite."""
+
+    __tablename__ = "enrolment_occurrence"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), index=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from conftest import csrf_token
 from factories import login, make_family, make_person, make_slot, make_tutor
-from scheduler_app.models import Booking, JoinToken, Notification, Slot
+from scheduler_app.models import Booking, Enrolment, JoinToken, Notification, Slot
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.booking import book_slot
 
@@ -36,6 +36,10 @@ def world(db, frozen_clock):
     rule = save_rule(db, tutor_a, WeeklyPlan(activity_id=1, weekdays=("WE",), start_time=time(9, 0),
                                                end_time=time(9, 45), session_minutes=45,
                                                valid_from=date(2027, 1, 11))).rule
+    enrolment = Enrolment(student_id=student_1.id, booked_by_id=parent_1.id, rule_id=rule.id, start_time=time(9, 0),
+                          first_day=date(2027, 1, 13), last_day=date(2027, 2, 3))
+    db.add(enrolment)
+    db.commit()
     failed = db.scalars(select(Notification)).first()
     failed.status = "failed"
     db.commit()
@@ -47,7 +51,8 @@ def world(db, frozen_clock):
     }
     student_link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == student_1.id))
     ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
-           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link}
+           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link,
+           "enrolment": enrolment.id}
     return {"viewers": viewers, "ids": ids}
 
 
@@ -72,6 +77,9 @@ def pages(ids) -> dict[str, dict]:
         "/slots": only("student", "parent", "coordinator"),
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
+        # A one-off slot in a centre without a zone: everyone allowed is sent back to book it alone.
+        f"/slots/{ids['slot']}/every-week": only("student", "parent", "coordinator", ok={302}),
+        f"/enrolments/{ids['enrolment']}": only("coordinator"),
         "/slots/mine": only("tutor"),
         "/slots/to-mark": only("tutor"),
         f"/slots/{ids['slot']}": only("coordinator"),  # a tutor sees their own sessions only
@@ -109,6 +117,8 @@ def actions(ids) -> dict[str, set[str]]:
         f"/sessions/{ids['booking']}/cancel": {"coordinator"},
         f"/slots/{ids['slot']}/cancel": {"coordinator"},
         f"/slots/{ids['slot']}/book": {"student", "parent", "coordinator"},
+        f"/slots/{ids['slot']}/every-week": {"student", "parent", "coordinator"},
+        f"/enrolments/{ids['enrolment']}/cancel": {"coordinator"},
         f"/slots/bookings/{ids['booking']}/attendance": {"coordinator"},
         f"/availability/{ids['rule']}/edit": set(),
         f"/availability/{ids['rule']}/end": set(),

@@ -4,13 +4,14 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import db
-from ..access import current_account, own_booking, role_required
+from ..access import current_account, own_booking, own_enrolment, role_required
 from ..clock import now_utc
 from ..forms import as_id, show_service_error
-from ..i18n import viewer_zone
+from ..i18n import say, viewer_zone
 from ..models import Slot, User
 from ..paging import mark_of, page_mark
 from ..services import ServiceError
@@ -18,10 +19,11 @@ from ..extensions import limiter
 from ..services.accounts import add_child, link_child
 from ..services.activities import active_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
+from ..services.enrolment import bounds_for, cancel_weeks_to_come, enrol, enrolment_of, weeks_of
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.family import session_rows, students_in_care
 from ..services.join import links_for
-from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
+from .forms import BookForm, ChildCodeForm, ChildForm, EnrolForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
 
@@ -118,6 +120,70 @@ def book(slot_id: int):
     return render_template("bookings/book.html", form=form, slot=slot, booking_for=booking_for)
 
 
+@bp.route("/slots/<int:slot_id>/every-week", methods=["GET", "POST"])
+@role_required(*FAMILY, "coordinator")
+def enrol_page(slot_id: int):
+    """Book every week at this slot's time with its tutor, in one step."""
+    db_session = db.session()
+    slot = db_session.get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    booking_for = _booking_for()
+    if current_user.role == "coordinator" and booking_for is None:
+        flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
+        return redirect(url_for("admin.people"))
+    students = [booking_for] if booking_for else students_in_care(db_session, current_user)
+    if not students:
+        flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
+        return redirect(url_for("bookings.add_child_page"))
+    try:
+        bounds = bounds_for(db_session, slot, now_utc())
+    except ServiceError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("bookings.book", slot_id=slot.id, **({"for": booking_for.id} if booking_for else {})))
+    form = EnrolForm()
+    form.student_id.choices = [(student.id, student.name) for student in students]
+    form.fill_choices(say(bounds.term_end, "day"), say(bounds.year_end, "day"))
+    if current_user.role == "student" or booking_for:
+        form.student_id.data = students[0].id
+    if form.validate_on_submit():
+        student = next(s for s in students if s.id == form.student_id.data)
+        last_day = {"term": bounds.term_end, "year": bounds.year_end}.get(form.until.data, form.last_day.data)
+        if last_day is None:
+            form.last_day.errors = [_("Choisissez la date de fin (jour/mois/année).")]
+        else:
+            try:
+                result = enrol(db_session, slot.id, student, current_account(), last_day, form.topic.data or "")
+            except ServiceError as error:
+                show_service_error(form, error)
+            else:
+                return render_template("bookings/enrolled.html", result=result, slot=slot, student=student)
+    return render_template("bookings/enrol.html", form=form, slot=slot, booking_for=booking_for, bounds=bounds)
+
+
+@bp.route("/enrolments/<int:enrolment_id>")
+@role_required(*FAMILY, "coordinator")
+def enrolment_page(enrolment_id: int):
+    enrolment = own_enrolment(enrolment_id)
+    return render_template("bookings/enrolment.html", enrolment=enrolment, weeks=weeks_of(db.session(), enrolment),
+                           now=now_utc())
+
+
+@bp.route("/enrolments/<int:enrolment_id>/cancel", methods=["POST"])
+@role_required(*FAMILY, "coordinator")
+def cancel_enrolment(enrolment_id: int):
+    enrolment = own_enrolment(enrolment_id)
+    try:
+        cancelled = cancel_weeks_to_come(db.session(), enrolment)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(ngettext("%(num)d séance annulée. Les places sont libres pour d'autres élèves.",
+                       "%(num)d séances annulées. Les places sont libres pour d'autres élèves.", len(cancelled)),
+              "success")
+    return redirect(url_for("bookings.enrolment_page", enrolment_id=enrolment.id))
+
+
 @bp.route("/sessions")
 @role_required(*FAMILY)
 def my_sessions():
@@ -144,6 +210,7 @@ def session_page(booking_id: int):
     return render_template(
         "bookings/session.html",
         booking=booking,
+        enrolment=enrolment_of(db.session(), booking.id),
         token=links.get((booking.slot_id, booking.id)),
         just_booked=request.args.get("booked") == "1",
         now=now_utc(),
@@ -154,12 +221,15 @@ def session_page(booking_id: int):
 @role_required(*FAMILY, "coordinator")
 def cancel(booking_id: int):
     booking = own_booking(booking_id)
+    enrolment = enrolment_of(db.session(), booking.id)
     try:
         cancel_booking(db.session(), booking)
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
         flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
+    if enrolment is not None:
+        return redirect(url_for("bookings.enrolment_page", enrolment_id=enrolment.id))
     return redirect(url_for("bookings.my_sessions"))
 
 

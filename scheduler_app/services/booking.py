@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import LIVE_BOOKING, Booking, Guardianship, JoinToken, Slot, User
+from ..models import LIVE_BOOKING, Booking, EnrolmentOccurrence, Guardianship, JoinToken, Slot, User
 from . import ServiceError
 from . import outbox
 
@@ -39,10 +39,12 @@ def may_act_for(actor: User, student: User, db: Session) -> bool:
 
 
 def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: str = "",
-              rules: outbox.Rules | None = None) -> Booking:
+              rules: outbox.Rules | None = None, *, enrolment_id: int | None = None,
+              confirm_by_email_only: bool = False) -> Booking:
     """Give the student a place in the slot, or raise a ServiceError that says why not.
 
-    The confirmations and reminders are written in the same transaction."""
+    The confirmations and reminders are written in the same transaction; a week of an
+    enrolment is linked to it there too."""
     if student.role != "student":
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):
@@ -84,7 +86,10 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
                 JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
                 for person in [student, *_parents_of(db, student)]
             )
-            outbox.booking_confirmed(db, booking, slot, rules or current_rules())
+            if enrolment_id is not None:
+                db.add(EnrolmentOccurrence(booking_id=booking.id, enrolment_id=enrolment_id))
+            outbox.booking_confirmed(db, booking, slot, rules or current_rules(),
+                                     email_only=confirm_by_email_only)
     except IntegrityError as error:
         # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error

@@ -97,14 +97,20 @@ def parents_of(db: Session, student_ids: Iterable[int]) -> dict[int, list[User]]
     return found
 
 
-def booking_confirmed(db: Session, booking: Booking, slot: Slot, rules: Rules) -> None:
-    """A place is taken: confirmations now, reminders before the session."""
+def booking_confirmed(db: Session, booking: Booking, slot: Slot, rules: Rules, *, email_only: bool = False) -> None:
+    """A place is taken: confirmations now, reminders before the session. `email_only`: the
+    confirmations (with their invitations) by email only, and to those with an email, for the
+    weeks of an enrolment after the first: a phone does not get thirty texts at once, and the
+    reminders still go to every channel."""
     now = now_utc()
     family = [booking.student, *parents_of(db, [booking.student_id])[booking.student_id]]
     tutor = db.get(User, slot.tutor_id)
     if rules.confirmations:
-        enqueue(db, "booking_confirmed", family, booking=booking, due_at=now, version=booking.sequence)
-        enqueue(db, "tutor_booking_confirmed", [tutor], booking=booking, due_at=now, version=booking.sequence)
+        told = [person for person in family if person.email] if email_only else family
+        enqueue(db, "booking_confirmed", told, booking=booking, due_at=now, version=booking.sequence,
+                email_only=email_only)
+        enqueue(db, "tutor_booking_confirmed", [tutor] if tutor.email or not email_only else [], booking=booking,
+                due_at=now, version=booking.sequence, email_only=email_only)
 
     for offset in rules.reminders:
         due_at = slot.starts_at - offset

@@ -1,4 +1,4 @@
-"""the centre's calendar: its school-holiday zone, its public holidays, its closure days
+"""the centre's calendar (school-holiday zone, public holidays, closure days) and weekly enrolments
 
 Revision ID: 0013
 Revises: 0007
@@ -37,8 +37,42 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_closure_day')),
         sa.UniqueConstraint('day', name=op.f('uq_closure_day_day')),
     )
+    op.create_table(
+        'enrolment',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('student_id', sa.Integer(), nullable=False),
+        sa.Column('booked_by_id', sa.Integer(), nullable=False),
+        sa.Column('rule_id', sa.Integer(), nullable=False),
+        sa.Column('start_time', sa.Time(), nullable=False),
+        sa.Column('first_day', sa.Date(), nullable=False),
+        sa.Column('last_day', sa.Date(), nullable=False),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.Column('cancelled_at', UTCDateTime(), nullable=True),
+        sa.CheckConstraint('last_day >= first_day', name=op.f('ck_enrolment_days_in_order')),
+        sa.ForeignKeyConstraint(['booked_by_id'], ['user.id'], name=op.f('fk_enrolment_booked_by_id_user')),
+        sa.ForeignKeyConstraint(['rule_id'], ['availability_rule.id'],
+                                name=op.f('fk_enrolment_rule_id_availability_rule')),
+        sa.ForeignKeyConstraint(['student_id'], ['user.id'], name=op.f('fk_enrolment_student_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolment')),
+    )
+    op.create_index(op.f('ix_enrolment_student_id'), 'enrolment', ['student_id'], unique=False)
+    op.create_table(
+        'enrolment_occurrence',
+        sa.Column('booking_id', sa.Integer(), nullable=False),
+        sa.Column('enrolment_id', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_enrolment_occurrence_booking_id_booking')),
+        sa.ForeignKeyConstraint(['enrolment_id'], ['enrolment.id'],
+                                name=op.f('fk_enrolment_occurrence_enrolment_id_enrolment')),
+        sa.PrimaryKeyConstraint('booking_id', name=op.f('pk_enrolment_occurrence')),
+    )
+    op.create_index(op.f('ix_enrolment_occurrence_enrolment_id'), 'enrolment_occurrence', ['enrolment_id'],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_enrolment_occurrence_enrolment_id'), table_name='enrolment_occurrence')
+    op.drop_table('enrolment_occurrence')
+    op.drop_index(op.f('ix_enrolment_student_id'), table_name='enrolment')
+    op.drop_table('enrolment')
     op.drop_table('closure_day')
     op.drop_table('centre_calendar')
