@@ -207,3 +207,33 @@ def test_someone_elses_enrolment_is_refused(client, db, centre):
     logout(client)
     login(client, coordinator.email)
     assert client.get(f"/enrolments/{result.enrolment.id}").status_code == 200
+
+
+def test_each_week_is_its_own_calendar_event_and_one_cancelled_week_cancels_only_that_event(app, db, centre,
+                                                                                           mail_server):
+    """One event per week rather than one recurring event: a calendar app cancels or moves an
+    event of its own (same UID, higher SEQUENCE) cleanly, with no RECURRENCE-ID override to read."""
+    from calendar_reading import both_parsers
+    from scheduler_app.worker import make_dispatcher
+
+    result = enrol(db, centre["first"].id, centre["adam"], centre["parent"], date(2026, 11, 25))
+    make_dispatcher(app).tick()
+    cancel_booking(db, result.booked[1])
+    make_dispatcher(app).tick()
+
+    events = []
+    for message in mail_server.mailbox.to(centre["parent"].email):
+        [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        ical, vcal = both_parsers(part.get_payload(decode=True))
+        [event] = ical.walk("VEVENT")
+        assert "RRULE" not in event and not hasattr(vcal.vevent, "rrule")
+        assert str(event["UID"]) == vcal.vevent.uid.value
+        events.append((str(ical["METHOD"]), str(event["UID"]), int(event["SEQUENCE"]), event.DTSTART))
+    requests = [event for event in events if event[0] == "REQUEST"]
+    cancels = [event for event in events if event[0] == "CANCEL"]
+    assert len(requests) == len(result.booked) == 3  # 4, 18 and 25 November: the 11th is a holiday
+    assert len({uid for _, uid, _, _ in requests}) == 3
+    [(_, cancelled_uid, sequence, start)] = cancels
+    [(_, booked_uid, booked_sequence, booked_start)] = [event for event in requests
+                                                        if event[3] == result.booked[1].starts_at]
+    assert (cancelled_uid, start) == (booked_uid, booked_start) and sequence > booked_sequence
