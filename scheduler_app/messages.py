@@ -27,7 +27,8 @@ from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 log = logging.getLogger(__name__)
 
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
-             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation"}
+             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
+             "waitlist_offer"}
 
 
 class Composer:
@@ -109,6 +110,9 @@ class Composer:
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
                 soon=row.kind.startswith("reminder_") and _is_soon(row.kind),
             )
+        if "offer_path" in row.payload:  # a waitlist offer: its link takes the place, or leaves the list
+            join_url = context["offer_url"] = self.public_url + row.payload["offer_path"]
+            context["expires_at"] = datetime.fromisoformat(row.payload["expires_at"])
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
         rendered = self.renderer.render(template, row.locale, **context)
         if row.channel == "sms":

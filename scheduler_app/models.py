@@ -511,3 +511,37 @@ class EnrolmentOccurrence(Base):
 
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), primary_key=True)
     enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), index=True)
+
+
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "left", "expired")
+
+
+class WaitlistEntry(Base):
+    """A student waiting for a place in a full slot. When a place frees, the first waiting is
+    offered it: the place is held for them (counted in slot.booked) until `offer_expires_at`."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint(f"status IN {WAITLIST_STATUSES}", name="status"),
+        # One live entry per student and slot.
+        Index("uq_waitlist_entry_live_slot_student", "slot_id", "student_id", unique=True,
+              sqlite_where=text("status IN ('waiting', 'offered')"),
+              postgresql_where=text("status IN ('waiting', 'offered')")),
+        Index("ix_waitlist_entry_slot_id_status", "slot_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    # The key of the link in the offer message: take the place, or leave the list.
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    slot: Mapped[Slot] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])

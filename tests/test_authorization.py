@@ -69,6 +69,7 @@ def pages(ids) -> dict[str, dict]:
         "/static/style.css": EVERYONE,
         f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
         "/j/not-a-token": dict.fromkeys(ROLES, {404}),
+        "/w/not-a-token": dict.fromkeys(ROLES, {404}),  # a waitlist offer: the link is the key
         "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
         "/profile": only("student", "parent", "tutor", "coordinator"),
         "/sessions": only("student", "parent"),
@@ -118,6 +119,7 @@ def actions(ids) -> dict[str, set[str]]:
         f"/slots/{ids['slot']}/cancel": {"coordinator"},
         f"/slots/{ids['slot']}/book": {"student", "parent", "coordinator"},
         f"/slots/{ids['slot']}/every-week": {"student", "parent", "coordinator"},
+        f"/slots/{ids['slot']}/waitlist": {"student", "parent", "coordinator"},
         f"/enrolments/{ids['enrolment']}/cancel": {"coordinator"},
         f"/slots/bookings/{ids['booking']}/attendance": {"coordinator"},
         f"/availability/{ids['rule']}/edit": set(),
@@ -201,6 +203,8 @@ def test_every_route_of_the_app_is_in_the_matrix(app, world):
                 endpoints.add(adapter.match(url, method=method)[0])
             except Exception:
                 pass
-    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join"}
+    # The waitlist offer's buttons answer to the link's key alone (tests/test_waitlist.py).
+    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join", "bookings.take",
+                       "bookings.leave"}
     missing = {rule.endpoint for rule in app.url_map.iter_rules()} - endpoints - known_elsewhere
     assert missing == set(), "add these routes to the authorisation matrix"

@@ -68,3 +68,7 @@ class EnrolForm(FlaskForm):
         self.until.choices = [("term", _l("La fin du trimestre (%(day)s)", day=term_end)),
                               ("year", _l("La fin de l'année scolaire (%(day)s)", day=year_end)),
                               ("date", _l("Une autre date"))]
+
+
+class WaitlistForm(FlaskForm):
+    student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])

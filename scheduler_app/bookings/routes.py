@@ -111,7 +111,7 @@ def book(slot_id: int):
         except SlotTaken as error:
             return render_template(
                 "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot),
-                booking_for=booking_for,
+                booking_for=booking_for, student=student,
             )
         except ServiceError as error:
             show_service_error(form, error)
@@ -269,3 +269,6 @@ def tutor_profile(tutor_id: int):
         abort(404)
     slots = [slot for slot in browse_slots(db.session(), now_utc(), SlotFilter(tutor_id=tutor.id))]
     return render_template("bookings/tutor.html", tutor=tutor, slots=slots, booking_for=_booking_for())
+
+
+from . import waitlist  # noqa: E402,F401  (more of this blueprint's routes)

@@ -68,31 +68,39 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
             slot = db.get(Slot, slot_id, populate_existing=True)
             if taken.rowcount != 1:
                 raise _why_not_bookable(slot, now)
-            if _holds_place(db, slot, student):
-                raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
-            if _has_session_during(db, slot, student):
-                raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là."))
-            booking = Booking(
-                slot_id=slot.id,
-                student_id=student.id,
-                booked_by_id=booked_by.id,
-                topic=topic,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-            )
-            db.add(booking)
-            db.flush()
-            db.add_all(
-                JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
-                for person in [student, *_parents_of(db, student)]
-            )
-            if enrolment_id is not None:
-                db.add(EnrolmentOccurrence(booking_id=booking.id, enrolment_id=enrolment_id))
-            outbox.booking_confirmed(db, booking, slot, rules or current_rules(),
-                                     email_only=confirm_by_email_only)
+            booking = add_booking(db, slot, student, booked_by, topic, rules, enrolment_id=enrolment_id,
+                                  confirm_by_email_only=confirm_by_email_only)
     except IntegrityError as error:
         # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error
+    return booking
+
+
+def add_booking(db: Session, slot: Slot, student: User, booked_by: User, topic: str, rules: outbox.Rules | None,
+                *, enrolment_id: int | None = None, confirm_by_email_only: bool = False) -> Booking:
+    """Inside a write transaction, once the place is counted in slot.booked: the booking, its
+    join links and its messages, or a ServiceError (rolled back with the transaction)."""
+    if _holds_place(db, slot, student):
+        raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
+    if _has_session_during(db, slot, student):
+        raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là."))
+    booking = Booking(
+        slot_id=slot.id,
+        student_id=student.id,
+        booked_by_id=booked_by.id,
+        topic=topic,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+    )
+    db.add(booking)
+    db.flush()
+    db.add_all(
+        JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
+        for person in [student, *_parents_of(db, student)]
+    )
+    if enrolment_id is not None:
+        db.add(EnrolmentOccurrence(booking_id=booking.id, enrolment_id=enrolment_id))
+    outbox.booking_confirmed(db, booking, slot, rules or current_rules(), email_only=confirm_by_email_only)
     return booking
 
 
@@ -162,4 +170,8 @@ def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = N
         )
         slot = db.get(Slot, booking.slot_id, populate_existing=True)
         outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
+        # The freed place goes to the first student waiting for it, if any (services/waitlist.py).
+        from .waitlist import offer_freed_place
+
+        offer_freed_place(db, slot, now_utc())
     return booking

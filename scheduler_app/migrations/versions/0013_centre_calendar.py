@@ -1,4 +1,4 @@
-"""the centre's calendar (school-holiday zone, public holidays, closure days) and weekly enrolments
+"""the centre's calendar (school-holiday zone, public holidays, closure days), weekly enrolments, waitlists
 
 Revision ID: 0013
 Revises: 0007
@@ -67,9 +67,37 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_enrolment_occurrence_enrolment_id'), 'enrolment_occurrence', ['enrolment_id'],
                     unique=False)
+    live = sa.text("status IN ('waiting', 'offered')")
+    op.create_table(
+        'waitlist_entry',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('slot_id', sa.Integer(), nullable=False),
+        sa.Column('student_id', sa.Integer(), nullable=False),
+        sa.Column('added_by_id', sa.Integer(), nullable=False),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('token', sa.String(length=64), nullable=False),
+        sa.Column('offered_at', UTCDateTime(), nullable=True),
+        sa.Column('offer_expires_at', UTCDateTime(), nullable=True),
+        sa.Column('booking_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.CheckConstraint("status IN ('waiting', 'offered', 'booked', 'left', 'expired')",
+                           name=op.f('ck_waitlist_entry_status')),
+        sa.ForeignKeyConstraint(['added_by_id'], ['user.id'], name=op.f('fk_waitlist_entry_added_by_id_user')),
+        sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], name=op.f('fk_waitlist_entry_booking_id_booking')),
+        sa.ForeignKeyConstraint(['slot_id'], ['slot.id'], name=op.f('fk_waitlist_entry_slot_id_slot')),
+        sa.ForeignKeyConstraint(['student_id'], ['user.id'], name=op.f('fk_waitlist_entry_student_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_waitlist_entry')),
+        sa.UniqueConstraint('token', name=op.f('uq_waitlist_entry_token')),
+    )
+    op.create_index('ix_waitlist_entry_slot_id_status', 'waitlist_entry', ['slot_id', 'status'], unique=False)
+    op.create_index('uq_waitlist_entry_live_slot_student', 'waitlist_entry', ['slot_id', 'student_id'], unique=True,
+                    sqlite_where=live, postgresql_where=live)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_waitlist_entry_live_slot_student', table_name='waitlist_entry')
+    op.drop_index('ix_waitlist_entry_slot_id_status', table_name='waitlist_entry')
+    op.drop_table('waitlist_entry')
     op.drop_index(op.f('ix_enrolment_occurrence_enrolment_id'), table_name='enrolment_occurrence')
     op.drop_table('enrolment_occurrence')
     op.drop_index(op.f('ix_enrolment_student_id'), table_name='enrolment')
