@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
              "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
-             "waitlist_offer"}
+             "waitlist_offer", "tutor_absence", "tutor_changed", "tutor_session_given", "tutor_session_withdrawn"}
 
 
 class Composer:
@@ -91,6 +91,7 @@ class Composer:
     def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
+                   "absences_url": f"{self.public_url}/admin/absences",
                    "by_tutor": False, **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
@@ -123,7 +124,8 @@ class Composer:
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""
         if slot is None or row.kind not in ("booking_confirmed", "booking_cancelled", "tutor_booking_confirmed",
-                                            "slot_cancelled", "session_moved", "tutor_session_moved"):
+                                            "slot_cancelled", "session_moved", "tutor_session_moved",
+                                            "tutor_changed", "tutor_session_given", "tutor_session_withdrawn"):
             return None, "REQUEST"
         person = row.recipient
         for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
@@ -131,7 +133,7 @@ class Composer:
             event = session_entry(slot, None if for_tutor else booking, person, centre=self.centre, join_url=join_url,
                                   participants=[b.student.name for b in groups.get(slot.id, [])])
             alarm = _("La séance commence dans 15 minutes")
-        if row.kind in ("booking_cancelled", "slot_cancelled"):
+        if row.kind in ("booking_cancelled", "slot_cancelled", "tutor_session_withdrawn"):
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
         return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"
 

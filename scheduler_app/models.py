@@ -545,3 +545,31 @@ class WaitlistEntry(Base):
     slot: Mapped[Slot] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+
+
+ABSENCE_STATUSES = ("open", "reassigned", "cancelled")
+
+
+class TutorAbsence(Base):
+    """A tutor cannot hold a session ("Je ne peux pas assurer cette séance"), until the
+    coordinator gives the session to another tutor or cancels it. The reason is for the centre only."""
+
+    __tablename__ = "tutor_absence"
+    __table_args__ = (
+        CheckConstraint(f"status IN {ABSENCE_STATUSES}", name="status"),
+        # One open absence per session.
+        Index("uq_tutor_absence_open_slot_id", "slot_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    new_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    slot: Mapped[Slot] = relationship()
+    tutor: Mapped[User] = relationship(foreign_keys=[tutor_id])

@@ -107,6 +107,8 @@ def pages(ids) -> dict[str, dict]:
         "/admin/reports.csv": only("coordinator"),
         "/admin/sessions": only("coordinator"),
         "/admin/calendar": only("coordinator"),
+        "/admin/absences": only("coordinator"),
+        f"/slots/{ids['slot']}/absence": only(),  # tutor A's own session only
         f"/admin/slots/{ids['slot']}/move": only("coordinator"),
     }
 
@@ -134,6 +136,9 @@ def actions(ids) -> dict[str, set[str]]:
         "/admin/calendar": {"coordinator"},
         "/admin/calendar/closures": {"coordinator"},
         "/admin/calendar/closures/1/remove": {"coordinator"},
+        f"/slots/{ids['slot']}/absence": set(),
+        "/admin/absences/1/give": {"coordinator"},
+        "/admin/absences/1/cancel": {"coordinator"},
         "/agenda/reset": {"student", "parent", "tutor"},
     }
 

@@ -197,3 +197,36 @@ def failed_messages(db: Session) -> Sequence[Notification]:
         select(Notification).where(Notification.status == "failed")
         .options(joinedload(Notification.recipient)).order_by(Notification.created_at.desc()).limit(FAILED_SHOWN)
     ).all()
+
+
+def tutor_absent(db: Session, absence_id: int, slot: Slot, tutor_name: str, reason: str) -> None:
+    """A tutor cannot hold a session: every active coordinator is alerted, by email (the reason
+    is for the centre only: no family's message carries it)."""
+    coordinators = db.scalars(select(User).where(User.role == "coordinator", User.active,
+                                                 User.deleted_at.is_(None))).all()
+    enqueue(db, "tutor_absence", coordinators, slot=slot, due_at=now_utc(), version=f"a{absence_id}",
+            email_only=True, payload={"absent_tutor": tutor_name, "reason": reason})
+
+
+def tutor_changed(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, old_tutor: User) -> None:
+    """A session given to another tutor: the families get the updated invitation, the new tutor
+    an invitation, the old one its cancellation; reminders follow the new tutor."""
+    cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
+    parents = parents_of(db, [booking.student_id for booking in bookings])
+    tutor = db.get(User, slot.tutor_id)
+    now = now_utc()
+    payload = {"old_tutor_name": old_tutor.name}
+    for booking in bookings:
+        family = [booking.student, *parents[booking.student_id]]
+        enqueue(db, "tutor_changed", family, booking=booking, due_at=now, version=booking.sequence, payload=payload)
+        for offset in rules.reminders:
+            if slot.starts_at - offset > now:
+                enqueue(db, reminder_kind(offset), family, booking=booking, due_at=slot.starts_at - offset,
+                        version=booking.sequence)
+    enqueue(db, "tutor_session_given", [tutor], slot=slot, due_at=now, version=slot.sequence)
+    enqueue(db, "tutor_session_withdrawn", [old_tutor], slot=slot, due_at=now, version=slot.sequence)
+    if bookings:
+        for offset in rules.reminders:
+            if slot.starts_at - offset > now:
+                enqueue(db, reminder_kind(offset), [tutor], slot=slot, due_at=slot.starts_at - offset,
+                        version=f"t{tutor.id}")

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, TimeField
-from wtforms.validators import DataRequired, InputRequired, NumberRange
+from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..catalogue import LEVELS, SUBJECTS, activity_name
 from ..forms import minutes_field, places_field
@@ -42,3 +42,18 @@ class SlotForm(FlaskForm):
         self.activity_id.choices = [(activity.id, activity_name(activity.name)) for activity in activities]
         self.subject.choices = [("", _l("Toutes matières"))] + [(k, v) for k, v in SUBJECTS.items()]
         self.level.choices = [("", _l("Tous niveaux"))] + [(k, v) for k, v in LEVELS.items()]
+
+
+class AbsenceForm(FlaskForm):
+    reason = StringField(
+        _l("Pourquoi ? (seul le centre le lit)"),
+        validators=[DataRequired(_l("Dites en quelques mots pourquoi, pour le centre.")),
+                    Length(max=300, message=_l("Écrivez au plus 300 caractères."))],
+    )
+    sessions = IntegerField(
+        _l("Combien de séances ?"),
+        default=1,
+        description=_l("1 pour cette séance seulement ; 3 pour celle-ci et vos deux suivantes."),
+        validators=[InputRequired(_l("Écrivez un nombre de séances, par exemple 1.")),
+                    NumberRange(min=1, max=10, message=_l("Choisissez entre 1 et 10 séances."))],
+    )

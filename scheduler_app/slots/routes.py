@@ -24,7 +24,8 @@ from ..services.tutor_sessions import (
     tutor_to_mark,
 )
 from ..services.slots import SlotPlan, cancel_slot, open_slots
-from .forms import SlotForm
+from ..services.absences import declare_absence
+from .forms import AbsenceForm, SlotForm
 
 bp = Blueprint("slots", __name__, url_prefix="/slots")
 
@@ -174,3 +175,22 @@ def cancel(slot_id: int):
         flash(message, "success")
     # Back where the cancel button was: the coordinator's sessions page, or the tutor's own.
     return redirect(url_for("admin.sessions" if current_user.role == "coordinator" else "slots.mine"))
+
+
+@bp.route("/<int:slot_id>/absence", methods=["GET", "POST"])
+@role_required("tutor")
+def absence(slot_id: int):
+    """ "Je ne peux pas assurer cette séance": the tutor says why; the centre is alerted."""
+    slot = own_slot(slot_id)
+    form = AbsenceForm()
+    if form.validate_on_submit():
+        try:
+            absences = declare_absence(db.session(), current_account(), slot.id, form.reason.data, form.sessions.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(ngettext("Merci. Le centre est prévenu pour %(num)d séance : il s'occupe des familles.",
+                           "Merci. Le centre est prévenu pour %(num)d séances : il s'occupe des familles.",
+                           len(absences)), "success")
+            return redirect(url_for("slots.mine"))
+    return render_template("slots/absence.html", form=form, slot=slot)

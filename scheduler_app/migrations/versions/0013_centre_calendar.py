@@ -1,4 +1,4 @@
-"""the centre's calendar (school-holiday zone, public holidays, closure days), weekly enrolments, waitlists
+"""the centre's calendar (school-holiday zone, public holidays, closure days), weekly enrolments, waitlists, tutor absences
 
 Revision ID: 0013
 Revises: 0007
@@ -92,9 +92,29 @@ def upgrade() -> None:
     op.create_index('ix_waitlist_entry_slot_id_status', 'waitlist_entry', ['slot_id', 'status'], unique=False)
     op.create_index('uq_waitlist_entry_live_slot_student', 'waitlist_entry', ['slot_id', 'student_id'], unique=True,
                     sqlite_where=live, postgresql_where=live)
+    op.create_table(
+        'tutor_absence',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('slot_id', sa.Integer(), nullable=False),
+        sa.Column('tutor_id', sa.Integer(), nullable=False),
+        sa.Column('reason', sa.String(length=300), nullable=False),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('new_tutor_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.Column('resolved_at', UTCDateTime(), nullable=True),
+        sa.CheckConstraint("status IN ('open', 'reassigned', 'cancelled')", name=op.f('ck_tutor_absence_status')),
+        sa.ForeignKeyConstraint(['new_tutor_id'], ['user.id'], name=op.f('fk_tutor_absence_new_tutor_id_user')),
+        sa.ForeignKeyConstraint(['slot_id'], ['slot.id'], name=op.f('fk_tutor_absence_slot_id_slot')),
+        sa.ForeignKeyConstraint(['tutor_id'], ['user.id'], name=op.f('fk_tutor_absence_tutor_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_tutor_absence')),
+    )
+    op.create_index('uq_tutor_absence_open_slot_id', 'tutor_absence', ['slot_id'], unique=True,
+                    sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
 
 def downgrade() -> None:
+    op.drop_index('uq_tutor_absence_open_slot_id', table_name='tutor_absence')
+    op.drop_table('tutor_absence')
     op.drop_index('uq_waitlist_entry_live_slot_student', table_name='waitlist_entry')
     op.drop_index('ix_waitlist_entry_slot_id_status', table_name='waitlist_entry')
     op.drop_table('waitlist_entry')
