@@ -108,6 +108,8 @@ def pages(ids) -> dict[str, dict]:
         "/admin/sessions": only("coordinator"),
         "/admin/calendar": only("coordinator"),
         "/admin/absences": only("coordinator"),
+        "/admin/today": only("coordinator"),
+        "/admin/planning": only("coordinator"),
         f"/slots/{ids['slot']}/absence": only(),  # tutor A's own session only
         f"/admin/slots/{ids['slot']}/move": only("coordinator"),
     }
