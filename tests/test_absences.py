@@ -62,6 +62,11 @@ def test_the_coordinator_gives_the_session_to_another_tutor_and_everyone_follows
     old_link = db.scalar(select(JoinToken.token).where(JoinToken.slot_id == session["slot"].id,
                                                        JoinToken.booking_id.is_(None)))
     make_dispatcher(app).tick()
+    [alert] = mail_server.mailbox.to(session["coordinator"].email)
+    assert alert["Subject"].startswith("Tuteur absent")
+    text = alert.get_body(("plain",)).get_content()
+    assert "Karim Haddad ne peut pas assurer la séance" in text and "Raison : malade" in text
+    assert "/admin/absences" in text
 
     moved = give_to_tutor(db, absence.id, session["claire"].id)
 
