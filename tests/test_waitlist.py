@@ -212,3 +212,26 @@ def test_no_waitlist_for_a_mediation_nor_for_a_child_a_parent_has_not_approved(d
     with pytest.raises(ServiceError, match="un parent doit donner son accord"):
         join_waitlist(db, full_slot["slot"].id, lea, lea)
     assert len(entries(db)) == 3
+
+
+def test_a_student_forgotten_leaves_the_list_and_their_place_goes_to_the_next_in_line(db, full_slot):
+    """Merged rule (services/privacy.py): a person forgotten is never offered a place again; the
+    place held for them, and the one they booked, go to the next ones waiting."""
+    from scheduler_app.services.privacy import delete_person
+
+    cancel_booking(db, full_slot["holders"][0])
+    first, _, _ = entries(db)
+    assert first.status == "offered"
+    delete_person(db, first.student)  # Chloe, first in line: her held place goes to Dina
+    first, second, third = entries(db)
+    assert (first.status, second.status, third.status) == ("left", "offered", "waiting")
+    delete_person(db, db.get(Booking, full_slot["holders"][1].id).student)  # Bilal's place: to Emma
+
+    first, second, third = entries(db)
+    assert (first.status, second.status, third.status) == ("left", "offered", "offered")
+    assert db.get(Slot, full_slot["slot"].id).booked == 2  # both places held, for Dina and Emma
+    with pytest.raises(ServiceError):
+        take_offer(db, first.token)
+    take_offer(db, third.token)
+    look_again(db)
+    assert db.get(Slot, full_slot["slot"].id).booked == 2
