@@ -6,7 +6,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from . import db
-from .models import AvailabilityRule, Booking, Slot, User
+from .models import AvailabilityRule, Booking, Enrolment, Slot, User
 from .services.booking import may_act_for
 from .services.confidential import family_may_see
 
@@ -58,6 +58,16 @@ def own_booking(booking_id: int) -> Booking:
     if current_user.role != "coordinator" and not family_may_see(current_user, booking):
         abort(403)  # a mediation someone else booked, seen through a linked child
     return booking
+
+
+def own_enrolment(enrolment_id: int) -> Enrolment:
+    """An enrolment the current person may act on, as for its bookings (own_booking)."""
+    enrolment = db.session().get(Enrolment, enrolment_id)
+    if enrolment is None:
+        abort(404)
+    if not may_act_for(current_user, enrolment.student, db.session()):
+        abort(403)
+    return enrolment
 
 
 def own_rule(rule_id: int) -> AvailabilityRule:

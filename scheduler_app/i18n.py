@@ -17,12 +17,12 @@ from .extensions import babel
 # Patterns for how a date is said, per language ("mercredi 3 décembre, 14 h 00"); no-break
 # spaces keep "14 h 00" on one line on a narrow phone.
 PATTERNS = {
-    "fr": {"when": "EEEE d MMMM, H\u00a0'h'\u00a0mm", "day": "EEEE d MMMM", "time": "H\u00a0'h'\u00a0mm"},
-    "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a"},
-    "ar": {"when": "EEEE d MMMM، HH:mm", "day": "EEEE d MMMM", "time": "HH:mm"},
-    "tr": {"when": "d MMMM EEEE, HH:mm", "day": "d MMMM EEEE", "time": "HH:mm"},
-    "pt": {"when": "EEEE, d 'de' MMMM, HH:mm", "day": "EEEE, d 'de' MMMM", "time": "HH:mm"},
-    "uk": {"when": "EEEE, d MMMM, HH:mm", "day": "EEEE, d MMMM", "time": "HH:mm"},
+    "fr": {"when": "EEEE d MMMM, H\u00a0'h'\u00a0mm", "day": "EEEE d MMMM", "time": "H\u00a0'h'\u00a0mm", "weekday": "EEEE"},
+    "en": {"when": "EEEE d MMMM, h:mm a", "day": "EEEE d MMMM", "time": "h:mm a", "weekday": "EEEE"},
+    "ar": {"when": "EEEE d MMMM، HH:mm", "day": "EEEE d MMMM", "time": "HH:mm", "weekday": "EEEE"},
+    "tr": {"when": "d MMMM EEEE, HH:mm", "day": "d MMMM EEEE", "time": "HH:mm", "weekday": "EEEE"},
+    "pt": {"when": "EEEE, d 'de' MMMM, HH:mm", "day": "EEEE, d 'de' MMMM", "time": "HH:mm", "weekday": "EEEE"},
+    "uk": {"when": "EEEE, d MMMM, HH:mm", "day": "EEEE, d MMMM", "time": "HH:mm", "weekday": "EEEE"},
 }
 
 
@@ -92,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["day"] = lambda moment: say(moment, "day")
     app.jinja_env.filters["clock"] = lambda moment: say(moment, "time")
+    app.jinja_env.filters["weekday_name"] = lambda moment: say(moment, "weekday")
     app.jinja_env.globals["current_locale"] = locale_name
     app.jinja_env.globals["page_languages"] = LANGUAGES
     app.jinja_env.globals["right_to_left"] = RIGHT_TO_LEFT

@@ -29,9 +29,10 @@ from .services.join import dial_in_for
 
 log = logging.getLogger(__name__)
 
-CANCELLATIONS = {"booking_cancelled", "tutor_booking_cancelled", "slot_cancelled"}
+CANCELLATIONS = {"booking_cancelled", "tutor_booking_cancelled", "slot_cancelled", "tutor_session_withdrawn"}
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
-             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation"}
+             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
+             "waitlist_offer", "tutor_absence", "tutor_changed", "tutor_session_given", "tutor_session_withdrawn"}
 
 
 class Composer:
@@ -97,6 +98,7 @@ class Composer:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
                    "device_test_url": f"{self.public_url}/tester",
+                   "absences_url": f"{self.public_url}/admin/absences",
                    "by_self": False, "reason": "", "booked_by_centre": False,
                    "show_zone": person.timezone != self.centre_zone,
                    # Rows written before "cancelled_by" said only whether the tutor cancelled.
@@ -126,9 +128,13 @@ class Composer:
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
                 now=now_utc(),
             )
+        if "offer_path" in row.payload:  # a waitlist offer: its link takes the place, or leaves the list
+            join_url = context["offer_url"] = self.public_url + row.payload["offer_path"]
+            context["expires_at"] = datetime.fromisoformat(row.payload["expires_at"])
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
-        if slot is not None and slot.activity.kind == MEDIATION:
-            # Where and when only: a mediation's messages carry no activity, name or reason.
+        if slot is not None and slot.activity.kind == MEDIATION and row.kind != "tutor_absence":
+            # Where and when only: a mediation's messages carry no activity, name or reason (the
+            # coordinators' alert of an absent mediator names no party).
             template = "mediation_cancelled" if row.kind in CANCELLATIONS else "mediation"
             context = {"tz": person.timezone, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
                        "join_url": join_url, "is_tutor": person.id == slot.tutor_id}
@@ -145,7 +151,8 @@ class Composer:
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""
         if slot is None or row.kind not in ("booking_confirmed", "booking_cancelled", "tutor_booking_confirmed",
                                             "tutor_booking_cancelled", "slot_cancelled", "session_moved",
-                                            "tutor_session_moved"):
+                                            "tutor_session_moved", "tutor_changed", "tutor_session_given",
+                                            "tutor_session_withdrawn"):
             return None, "REQUEST"
         person = row.recipient
         for_tutor = row.kind.startswith("tutor_") or row.kind == "slot_cancelled"
@@ -158,6 +165,6 @@ class Composer:
         # The tutor's entry is the slot's: it lists who is still booked (read now, so the latest
         # SEQUENCE says the latest truth), and goes when nobody is left.
         tutor_left_alone = row.kind == "tutor_booking_cancelled" and (not participants or slot.status != "open")
-        if row.kind in ("booking_cancelled", "slot_cancelled") or tutor_left_alone:
+        if row.kind in ("booking_cancelled", "slot_cancelled", "tutor_session_withdrawn") or tutor_left_alone:
             return render_cancel(event, tz=person.timezone, now=now_utc()), "CANCEL"
         return render_invite(event, tz=person.timezone, now=now_utc(), alarm_text=alarm), "REQUEST"

@@ -494,3 +494,131 @@ class FeedToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+HOLIDAY_ZONES = ("A", "B", "C")
+
+
+class CentreCalendar(Base):
+    """The centre's calendar settings, one row: its school-holiday zone and the subdivision whose
+    public holidays it keeps (services/centre_calendar.py)."""
+
+    __tablename__ = "centre_calendar"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint(f"holiday_zone IS NULL OR holiday_zone IN {HOLIDAY_ZONES}", name="holiday_zone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # NULL until the coordinator chooses: no school holidays are skipped then.
+    holiday_zone: Mapped[str | None] = mapped_column(String(1))
+    # A subdivision of the `holidays` package for France ("57", "6AE", "974"…); "" is mainland.
+    public_holidays: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+
+class ClosureDay(Base):
+    """A day the centre is closed, set by the coordinator (a bridge day, Corsica's or overseas
+    holidays the packages don't hold): no weekly availability opens slots on it."""
+
+    __tablename__ = "closure_day"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    reason: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Enrolment(Base):
+    """An "inscription": a student booked every week at the same time with the same tutor, from
+    one day to another. Each week is an ordinary booking, listed in EnrolmentOccurrence."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="days_in_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    rule_id: Mapped[int] = mapped_column(ForeignKey("availability_rule.id"))
+    # The wall-clock time of every session, in the rule's zone.
+    start_time: Mapped[time] = mapped_column(Time)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id])
+    rule: Mapped[AvailabilityRule] = relationship()
+
+
+class EnrolmentOccurrence(Base):
+    """One week of an enrolment: its booking. A table of its own rather than a column on booking,
+    so that booking (which join links and messages point at) is never rebuilt on SQLite."""
+
+    __tablename__ = "enrolment_occurrence"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolment.id"), index=True)
+
+
+WAITLIST_STATUSES = ("waiting", "offered", "booked", "left", "expired")
+
+
+class WaitlistEntry(Base):
+    """A student waiting for a place in a full slot. When a place frees, the first waiting is
+    offered it: the place is held for them (counted in slot.booked) until `offer_expires_at`."""
+
+    __tablename__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint(f"status IN {WAITLIST_STATUSES}", name="status"),
+        # One live entry per student and slot.
+        Index("uq_waitlist_entry_live_slot_student", "slot_id", "student_id", unique=True,
+              sqlite_where=text("status IN ('waiting', 'offered')"),
+              postgresql_where=text("status IN ('waiting', 'offered')")),
+        Index("ix_waitlist_entry_slot_id_status", "slot_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(12), default="waiting")
+    # The key of the link in the offer message: take the place, or leave the list.
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    slot: Mapped[Slot] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+
+
+ABSENCE_STATUSES = ("open", "reassigned", "cancelled")
+
+
+class TutorAbsence(Base):
+    """A tutor cannot hold a session ("Je ne peux pas assurer cette séance"), until the
+    coordinator gives the session to another tutor or cancels it. The reason is for the centre only."""
+
+    __tablename__ = "tutor_absence"
+    __table_args__ = (
+        CheckConstraint(f"status IN {ABSENCE_STATUSES}", name="status"),
+        # One open absence per session.
+        Index("uq_tutor_absence_open_slot_id", "slot_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    tutor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    new_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    slot: Mapped[Slot] = relationship()
+    tutor: Mapped[User] = relationship(foreign_keys=[tutor_id])

@@ -72,6 +72,23 @@ def _materialise(app: Flask) -> None:
         log.info("availability: %d slots opened, %d left out (overlap)", len(report.created), len(report.overlapping))
 
 
+def _expire_offers(app: Flask) -> None:
+    """Waitlist offers not taken in time go to the next one waiting."""
+    from .services.waitlist import expire_offers
+
+    with app.app_context():
+        session = database.new_session()
+        try:
+            expired = expire_offers(session, now_utc())
+        except Exception:  # the next run tries again; a crash must not stop the scheduler
+            log.exception("waitlist offers: expiry failed")
+            return
+        finally:
+            session.close()
+    if expired:
+        log.info("waitlist: %d offers expired and passed on", expired)
+
+
 def _schedule(scheduler, app: Flask, interval: float):
     dispatcher = make_dispatcher(app)
     # No next_run_time=None here: APScheduler adds such a job paused, and it would never run
@@ -80,6 +97,8 @@ def _schedule(scheduler, app: Flask, interval: float):
                       max_instances=1, id="outbox-tick")
     scheduler.add_job(_materialise, "interval", args=[app], hours=24, coalesce=True,
                       max_instances=1, id="availability-materialise")
+    scheduler.add_job(_expire_offers, "interval", args=[app], seconds=max(interval, 60), coalesce=True,
+                      max_instances=1, id="waitlist-expire")
     return dispatcher
 
 

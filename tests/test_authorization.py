@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from conftest import csrf_token
 from factories import MEDIATION, login, make_family, make_person, make_slot, make_tutor
-from scheduler_app.models import Booking, JoinToken, Notification, Slot
+from scheduler_app.models import Booking, Enrolment, JoinToken, Notification, Slot
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.mediation import MediationPlan, plan_mediation
@@ -42,6 +42,10 @@ def world(db, frozen_clock):
     rule = save_rule(db, tutor_a, WeeklyPlan(activity_id=1, weekdays=("WE",), start_time=time(9, 0),
                                                end_time=time(9, 45), session_minutes=45,
                                                valid_from=date(2027, 1, 11))).rule
+    enrolment = Enrolment(student_id=student_1.id, booked_by_id=parent_1.id, rule_id=rule.id, start_time=time(9, 0),
+                          first_day=date(2027, 1, 13), last_day=date(2027, 2, 3))
+    db.add(enrolment)
+    db.commit()
     failed = db.scalars(select(Notification)).first()
     failed.status = "failed"
     db.commit()
@@ -64,7 +68,7 @@ def world(db, frozen_clock):
     ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
            "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link,
            "coordinator": viewers["coordinator"].id, "mediation": mediation.id, "party_booking": party_booking.id,
-           "party_join": party_link, "planned": planned.id}
+           "party_join": party_link, "planned": planned.id, "enrolment": enrolment.id}
     return {"viewers": viewers, "ids": ids}
 
 
@@ -83,6 +87,7 @@ def pages(ids) -> dict[str, dict]:
         f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
         "/j/not-a-token": dict.fromkeys(ROLES, {404}),
         "/tester": EVERYONE,  # trying the camera and microphone needs no account
+        "/w/not-a-token": dict.fromkeys(ROLES, {404}),  # a waitlist offer: the link is the key
         "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
         "/profile": only("student", "parent", "tutor", "coordinator"),
         "/sessions": only("student", "parent"),
@@ -91,6 +96,9 @@ def pages(ids) -> dict[str, dict]:
         "/slots": only("student", "parent", "coordinator"),
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}, "mediation_coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
+        # A one-off slot in a centre without a zone: everyone allowed is sent back to book it alone.
+        f"/slots/{ids['slot']}/every-week": only("student", "parent", "coordinator", ok={302}),
+        f"/enrolments/{ids['enrolment']}": only("coordinator"),
         "/slots/mine": only("tutor"),
         "/slots/to-mark": only("tutor"),
         f"/slots/{ids['slot']}": only("coordinator"),  # a tutor sees their own sessions only
@@ -117,6 +125,11 @@ def pages(ids) -> dict[str, dict]:
         "/admin/reports": only("coordinator"),
         "/admin/reports.csv": only("coordinator"),
         "/admin/sessions": only("coordinator"),
+        "/admin/calendar": only("coordinator"),
+        "/admin/absences": only("coordinator"),
+        "/admin/today": only("coordinator"),
+        "/admin/planning": only("coordinator"),
+        f"/slots/{ids['slot']}/absence": only(),  # tutor A's own session only
         f"/admin/slots/{ids['slot']}/move": only("coordinator"),
         "/admin/contacts/new": only("coordinator"),
         "/slots/mediation/new": only("mediator"),
@@ -144,6 +157,9 @@ def actions(ids) -> dict[str, set[str]]:
         f"/sessions/{ids['booking']}/cancel": {"coordinator"},
         f"/slots/{ids['slot']}/cancel": {"coordinator"},
         f"/slots/{ids['slot']}/book": {"student", "parent", "coordinator"},
+        f"/slots/{ids['slot']}/every-week": {"student", "parent", "coordinator"},
+        f"/slots/{ids['slot']}/waitlist": {"student", "parent", "coordinator"},
+        f"/enrolments/{ids['enrolment']}/cancel": {"coordinator"},
         f"/slots/bookings/{ids['booking']}/attendance": {"coordinator"},
         f"/availability/{ids['rule']}/edit": set(),
         f"/availability/{ids['rule']}/end": set(),
@@ -165,6 +181,12 @@ def actions(ids) -> dict[str, set[str]]:
         f"/slots/{ids['planned']}/cancel": {"coordinator", "mediation_coordinator"},
         f"/slots/bookings/{ids['party_booking']}/attendance": {"mediation_coordinator"},
         f"/admin/slots/{ids['mediation']}/move": {"coordinator", "mediation_coordinator"},
+        "/admin/calendar": {"coordinator"},
+        "/admin/calendar/closures": {"coordinator"},
+        "/admin/calendar/closures/1/remove": {"coordinator"},
+        f"/slots/{ids['slot']}/absence": set(),
+        "/admin/absences/1/give": {"coordinator"},
+        "/admin/absences/1/cancel": {"coordinator"},
     }
 
 
@@ -240,6 +262,8 @@ def test_every_route_of_the_app_is_in_the_matrix(app, world):
                 endpoints.add(adapter.match(url, method=method)[0])
             except Exception:
                 pass
-    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join"}
+    # The waitlist offer's buttons answer to the link's key alone (tests/test_waitlist.py).
+    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join", "bookings.take",
+                       "bookings.leave"}
     missing = {rule.endpoint for rule in app.url_map.iter_rules()} - endpoints - known_elsewhere
     assert missing == set(), "add these routes to the authorisation matrix"

@@ -1,10 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..catalogue import activity_name
 from ..forms import date_within_bounds, minutes_field, places_field
+from ..models import HOLIDAY_ZONES
+from ..services.centre_calendar import PUBLIC_HOLIDAY_AREAS
 from ..services.activities import ActivityChange
 
 
@@ -61,3 +63,29 @@ class ActivityForm(FlaskForm):
         return ActivityChange(name=self.name.data, duration_minutes=self.duration_minutes.data,
                               capacity=self.capacity.data, active=self.active.data, kind=self.kind.data,
                               name_en=self.name_en.data or "")
+
+
+class CentreCalendarForm(FlaskForm):
+    holiday_zone = RadioField(
+        _l("Zone de vacances scolaires"),
+        choices=[(zone, _l("Zone %(zone)s", zone=zone)) for zone in HOLIDAY_ZONES],
+        validators=[InputRequired(_l("Choisissez la zone A, B ou C."))],
+        validate_choice=False,  # the service says what to choose, in Lien's words
+        description=_l("Les séances de la semaine ne sont pas proposées pendant les vacances de cette zone."),
+    )
+    public_holidays = SelectField(
+        _l("Jours fériés à suivre"),
+        choices=list(PUBLIC_HOLIDAY_AREAS.items()),
+        default="",
+        validate_choice=False,
+        description=_l("Pour la Corse et l'outre-mer, ajoutez aussi les jours de vacances comme jours de fermeture."),
+    )
+
+
+class ClosureDayForm(FlaskForm):
+    day = DateField(_l("Jour de fermeture"), validators=[DataRequired(_l("Choisissez une date (jour/mois/année).")),
+                                                        date_within_bounds])
+    reason = StringField(
+        _l("Raison (facultatif)"),
+        validators=[Optional(), Length(max=120, message=_l("Écrivez au plus 120 caractères."))],
+    )

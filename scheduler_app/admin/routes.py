@@ -160,4 +160,4 @@ def edit_person(person_id: int):
     return render_template("admin/person_edit.html", form=form, person=person)
 
 
-from . import centre, privacy, reports  # noqa: E402,F401  (more of this blueprint's routes)
+from . import absences, calendar, centre, day, privacy, reports  # noqa: E402,F401  (more of this blueprint's routes)

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..catalogue import LEVELS, SUBJECTS, activity_name, class_choices, language_choices
@@ -56,3 +56,25 @@ class ChildCodeForm(FlaskForm):
         description=_l("8 lettres ou chiffres, par exemple KD4M-7QPA."),
         validators=[DataRequired(_l("Écrivez le code que le centre vous a donné."))],
     )
+
+
+class EnrolForm(FlaskForm):
+    """Every week at this time: until the end of the term, of the school year, or a chosen day."""
+
+    student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])
+    until = RadioField(_l("Jusqu'à quand ?"), default="term", validate_choice=False)
+    last_day = DateField(_l("Autre date de fin"), validators=[Optional(), date_within_bounds],
+                         description=_l("Seulement si vous avez choisi « une autre date »."))
+    topic = TextAreaField(
+        _l("Sur quoi avez-vous besoin d'aide ?"),
+        validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))],
+    )
+
+    def fill_choices(self, term_end: str, year_end: str) -> None:
+        self.until.choices = [("term", _l("La fin du trimestre (%(day)s)", day=term_end)),
+                              ("year", _l("La fin de l'année scolaire (%(day)s)", day=year_end)),
+                              ("date", _l("Une autre date"))]
+
+
+class WaitlistForm(FlaskForm):
+    student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])

@@ -4,14 +4,15 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from .. import db
-from ..access import current_account, own_booking, role_required
+from ..access import current_account, own_booking, own_enrolment, role_required
 from ..catalogue import CLASS_LEVELS
 from ..clock import now_utc
 from ..forms import as_id, show_service_error
-from ..i18n import viewer_zone
+from ..i18n import say, viewer_zone
 from ..models import Guardianship, Slot, User
 from ..paging import mark_of, page_mark
 from ..services import ServiceError, consent
@@ -19,11 +20,12 @@ from ..extensions import limiter
 from ..services.accounts import add_child, link_child
 from ..services.activities import active_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
+from ..services.enrolment import bounds_for, cancel_weeks_to_come, enrol, enrolment_of, weeks_of
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.confidential import MEDIATION, booking_texts, kind_of_slot
 from ..services.family import session_rows, students_in_care
 from ..services.join import links_for
-from .forms import ApproveForm, BookForm, ChildCodeForm, ChildForm, SlotFilterForm
+from .forms import ApproveForm, BookForm, ChildCodeForm, ChildForm, EnrolForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
 
@@ -158,13 +160,84 @@ def book(slot_id: int):
         except SlotTaken as error:
             return render_template(
                 "bookings/taken.html", slot=slot, message=error.message, alternatives=_alternatives(slot),
-                booking_for=booking_for,
+                booking_for=booking_for, student=student,
             )
         except ServiceError as error:
             show_service_error(form, error)
         else:
             return redirect(url_for("bookings.session_page", booking_id=booking.id, booked=1))
     return render_template("bookings/book.html", form=form, slot=slot, booking_for=booking_for, mediation=mediation)
+
+
+@bp.route("/slots/<int:slot_id>/every-week", methods=["GET", "POST"])
+@role_required(*FAMILY, "coordinator")
+def enrol_page(slot_id: int):
+    """Book every week at this slot's time with its tutor, in one step."""
+    db_session = db.session()
+    slot = db_session.get(Slot, slot_id)
+    if slot is None:
+        abort(404)
+    booking_for = _booking_for()
+    if current_user.role == "coordinator" and booking_for is None:
+        flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
+        return redirect(url_for("admin.people"))
+    if kind_of_slot(db_session, slot.id) == MEDIATION:  # booked one meeting at a time, for an adult
+        return redirect(url_for("bookings.book", slot_id=slot.id, **({"for": booking_for.id} if booking_for else {})))
+    if booking_for and booking_for.role != "student":
+        abort(404)  # homework help is booked for a student
+    students = [booking_for] if booking_for else students_in_care(db_session, current_user)
+    if not students:
+        flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
+        return redirect(url_for("bookings.add_child_page"))
+    if current_user.role == "student" and consent.needs_approval(db_session, students[0]):
+        flash(_("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."), "info")
+        return redirect(url_for("bookings.my_sessions"))
+    try:
+        bounds = bounds_for(db_session, slot, now_utc())
+    except ServiceError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("bookings.book", slot_id=slot.id, **({"for": booking_for.id} if booking_for else {})))
+    form = EnrolForm()
+    form.student_id.choices = [(student.id, student.name) for student in students]
+    form.fill_choices(say(bounds.term_end, "day"), say(bounds.year_end, "day"))
+    if current_user.role == "student" or booking_for:
+        form.student_id.data = students[0].id
+    if form.validate_on_submit():
+        student = next(s for s in students if s.id == form.student_id.data)
+        last_day = {"term": bounds.term_end, "year": bounds.year_end}.get(form.until.data, form.last_day.data)
+        if last_day is None:
+            form.last_day.errors = [_("Choisissez la date de fin (jour/mois/année).")]
+        else:
+            try:
+                result = enrol(db_session, slot.id, student, current_account(), last_day, form.topic.data or "")
+            except ServiceError as error:
+                show_service_error(form, error)
+            else:
+                return render_template("bookings/enrolled.html", result=result, slot=slot, student=student)
+    return render_template("bookings/enrol.html", form=form, slot=slot, booking_for=booking_for, bounds=bounds)
+
+
+@bp.route("/enrolments/<int:enrolment_id>")
+@role_required(*FAMILY, "coordinator")
+def enrolment_page(enrolment_id: int):
+    enrolment = own_enrolment(enrolment_id)
+    return render_template("bookings/enrolment.html", enrolment=enrolment, weeks=weeks_of(db.session(), enrolment),
+                           now=now_utc())
+
+
+@bp.route("/enrolments/<int:enrolment_id>/cancel", methods=["POST"])
+@role_required(*FAMILY, "coordinator")
+def cancel_enrolment(enrolment_id: int):
+    enrolment = own_enrolment(enrolment_id)
+    try:
+        cancelled = cancel_weeks_to_come(db.session(), enrolment, by=current_account())
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(ngettext("%(num)d séance annulée. Les places sont libres pour d'autres élèves.",
+                       "%(num)d séances annulées. Les places sont libres pour d'autres élèves.", len(cancelled)),
+              "success")
+    return redirect(url_for("bookings.enrolment_page", enrolment_id=enrolment.id))
 
 
 @bp.route("/sessions")
@@ -199,6 +272,7 @@ def session_page(booking_id: int):
         booking=booking,
         topic=topic,
         mediation=booking.slot.activity.kind == MEDIATION,
+        enrolment=enrolment_of(db.session(), booking.id),
         token=links.get((booking.slot_id, booking.id)),
         just_booked=request.args.get("booked") == "1",
         now=now_utc(),
@@ -209,12 +283,15 @@ def session_page(booking_id: int):
 @role_required(*FAMILY, "coordinator")
 def cancel(booking_id: int):
     booking = own_booking(booking_id)
+    enrolment = enrolment_of(db.session(), booking.id)
     try:
         cancel_booking(db.session(), booking, by=current_account())
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
         flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
+    if enrolment is not None:
+        return redirect(url_for("bookings.enrolment_page", enrolment_id=enrolment.id))
     return redirect(url_for("bookings.my_sessions"))
 
 
@@ -275,3 +352,6 @@ def tutor_profile(tutor_id: int):
         abort(404)
     slots = [slot for slot in browse_slots(db.session(), now_utc(), SlotFilter(tutor_id=tutor.id))]
     return render_template("bookings/tutor.html", tutor=tutor, slots=slots, booking_for=_booking_for())
+
+
+from . import waitlist  # noqa: E402,F401  (more of this blueprint's routes)

@@ -23,6 +23,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import WEEKDAY_CODES, Activity, AvailabilityRule, Booking, JoinToken, Notification, Slot, User
 from . import ServiceError
+from .centre_calendar import closed_days
 from .localtime import check_day
 from .slots import check_may_run, check_session_minutes
 
@@ -140,7 +141,8 @@ def save_rule(db: Session, tutor: User, plan: WeeklyPlan, rule: AvailabilityRule
         rule.active = True
         db.flush()
         report = Materialised()
-        _materialise_rule(db, rule, now, now + timedelta(weeks=weeks_ahead()), report)
+        horizon_end = now + timedelta(weeks=weeks_ahead())
+        _materialise_rule(db, rule, now, horizon_end, report, _closed(db, now, horizon_end))
     change.created, change.overlapping = report.created, report.overlapping
     return change
 
@@ -170,16 +172,39 @@ def materialise(db: Session, now: datetime, *, weeks: int | None = None,
     if rule_ids is not None:
         query = query.where(AvailabilityRule.id.in_(rule_ids))
     report = Materialised()
+    closed = _closed(db, now, horizon_end)
     for rule_id in db.scalars(query).all():
         with write_transaction(db):
             rule = _locked(db, rule_id)
             if rule.active:  # it may have ended while this run waited for it
-                _materialise_rule(db, rule, now, horizon_end, report)
+                _materialise_rule(db, rule, now, horizon_end, report, closed)
     return report
 
 
-def rule_sessions(rule: AvailabilityRule, now: datetime, horizon_end: datetime) -> list[Interval]:
-    """The UTC sessions a rule asks for, from `now` until its windows start at `horizon_end`."""
+def release_closed_days(db: Session, now: datetime) -> list[Slot]:
+    """After the centre's calendar changed: remove the future free slots weekly availability
+    opened on days now closed; return the booked ones, kept for the coordinator to decide."""
+    with write_transaction(db):
+        future = db.scalars(
+            select(Slot).where(Slot.rule_id.is_not(None), Slot.status == "open", Slot.starts_at > now)
+            .order_by(Slot.starts_at)
+        ).all()
+        if not future:
+            return []
+        zones = {rule.id: ZoneInfo(rule.timezone) for rule in db.scalars(
+            select(AvailabilityRule).where(AvailabilityRule.id.in_({slot.rule_id for slot in future})))}
+        closed = _closed(db, future[0].starts_at, future[-1].ends_at)
+        on_closed_days = [slot for slot in future
+                          if slot.starts_at.astimezone(zones[slot.rule_id]).date() in closed]
+        still_booked = [slot for slot in on_closed_days if slot.booked > 0]
+        _remove_free_slots(db, [slot for slot in on_closed_days if slot.booked == 0], now)
+    return still_booked
+
+
+def rule_sessions(rule: AvailabilityRule, now: datetime, horizon_end: datetime,
+                  closed: frozenset[date] = frozenset()) -> list[Interval]:
+    """The UTC sessions a rule asks for, from `now` until its windows start at `horizon_end`,
+    leaving out its own skipped dates and the centre's `closed` days."""
     zone = ZoneInfo(rule.timezone)
     first_day = max(rule.valid_from, now.astimezone(zone).date())
     if rule.valid_until is not None and rule.valid_until < first_day:
@@ -193,7 +218,7 @@ def rule_sessions(rule: AvailabilityRule, now: datetime, horizon_end: datetime) 
         duration=_window(rule.start_time, rule.end_time),
         tz=rule.timezone,
         until=rule.valid_until,
-        skip=rule.skipped,
+        skip=set(rule.skipped) | closed,
         horizon_end=horizon_end,
     )
     length = timedelta(minutes=rule.session_minutes)
@@ -206,9 +231,9 @@ def rule_sessions(rule: AvailabilityRule, now: datetime, horizon_end: datetime) 
 
 
 def _materialise_rule(db: Session, rule: AvailabilityRule, now: datetime, horizon_end: datetime,
-                      report: Materialised) -> None:
+                      report: Materialised, closed: frozenset[date]) -> None:
     """Inside a write transaction that holds the rule: open its missing slots."""
-    wanted = rule_sessions(rule, now, horizon_end)
+    wanted = rule_sessions(rule, now, horizon_end, closed)
     if not wanted:
         return
     first, last = wanted[0][0], wanted[-1][1]
@@ -265,8 +290,14 @@ def _release_future_slots(db: Session, rule: AvailabilityRule, now: datetime) ->
     ).all()
     free = [slot for slot in future if slot.booked == 0]
     change = RuleChange(rule, removed=len(free), still_booked=[slot for slot in future if slot.booked > 0])
+    _remove_free_slots(db, free, now)
+    return change
+
+
+def _remove_free_slots(db: Session, free: list[Slot], now: datetime) -> None:
+    """Delete free slots that never had a booking or a message; cancel and detach the others."""
     if not free:
-        return change
+        return
     free_ids = [slot.id for slot in free]
     with_history = set(db.scalars(select(Booking.slot_id).where(Booking.slot_id.in_(free_ids))))
     with_history |= set(db.scalars(select(Notification.slot_id).where(Notification.slot_id.in_(free_ids))))
@@ -282,7 +313,11 @@ def _release_future_slots(db: Session, rule: AvailabilityRule, now: datetime) ->
                 db.expunge(slot)
         db.execute(delete(Slot).where(Slot.id.in_(clean)).execution_options(synchronize_session=False))
     db.flush()
-    return change
+
+
+def _closed(db: Session, first: datetime, last: datetime) -> frozenset[date]:
+    """The centre's closed days around first..last (a day wider each side: rules' zones differ)."""
+    return frozenset(closed_days(db, first.date() - timedelta(days=1), last.date() + timedelta(days=1)))
 
 
 def _locked(db: Session, rule_id: int) -> AvailabilityRule:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import now_utc
 from ..db import write_transaction
-from ..models import LIVE_BOOKING, Activity, Booking, Guardianship, JoinToken, Slot, User
+from ..models import LIVE_BOOKING, Activity, Booking, EnrolmentOccurrence, Guardianship, JoinToken, Slot, User
 from . import ServiceError
 from . import consent, outbox
 
@@ -39,11 +39,13 @@ def may_act_for(actor: User, student: User, db: Session) -> bool:
 
 
 def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: str = "",
-              rules: outbox.Rules | None = None) -> Booking:
+              rules: outbox.Rules | None = None, *, enrolment_id: int | None = None,
+              confirm_by_email_only: bool = False) -> Booking:
     """Give the student a place in the slot, or raise a ServiceError that says why not.
 
-    The confirmations and reminders are written in the same transaction. A mediation is for an
-    adult party, never for a child: `student` is then the party."""
+    The confirmations and reminders are written in the same transaction; a week of an
+    enrolment is linked to it there too. A mediation is for an adult party, never for a child:
+    `student` is then the party."""
     mediation = _kind_of_slot(db, slot_id) == "mediation"
     if mediation and student.role != "parent":
         raise ServiceError(_l("Un rendez-vous de médiation est pour un adulte, jamais pour un enfant."))
@@ -51,11 +53,7 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):
         raise ServiceError(_l("Vous ne pouvez pas réserver pour cette personne."))
-    if consent.needs_approval(db, student):
-        if booked_by.id == student.id:
-            raise ServiceError(_l("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."))
-        raise ServiceError(_l("%(name)s a moins de 15 ans : un parent doit d'abord donner son accord sur Lien.",
-                              name=student.name))
+    refuse_without_consent(db, student, booked_by)
     topic = topic.strip()[:TOPIC_MAX]
     try:
         with write_transaction(db):
@@ -75,34 +73,56 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
             slot = db.get(Slot, slot_id, populate_existing=True)
             if taken.rowcount != 1:
                 raise _why_not_bookable(slot, now)
-            if _holds_place(db, slot, student):
-                raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
-            if _has_session_during(db, slot, student):
-                raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là."))
-            booking = Booking(
-                slot_id=slot.id,
-                student_id=student.id,
-                booked_by_id=booked_by.id,
-                topic=topic,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-            )
-            db.add(booking)
-            db.flush()
-            # Each party holds their own link; a child's parents hold one too.
-            db.add_all(
-                JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
-                for person in ([student] if mediation else [student, *_parents_of(db, student)])
-            )
-            outbox.booking_confirmed(db, booking, slot, rules or current_rules())
+            booking = add_booking(db, slot, student, booked_by, topic, rules, mediation=mediation,
+                                  enrolment_id=enrolment_id,
+                                  confirm_by_email_only=confirm_by_email_only)
     except IntegrityError as error:
         # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error
     return booking
 
 
+def refuse_without_consent(db: Session, student: User, booked_by: User) -> None:
+    """A ServiceError when the student still waits for a parent's approval (services/consent.py)."""
+    if consent.needs_approval(db, student):
+        if booked_by.id == student.id:
+            raise ServiceError(_l("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."))
+        raise ServiceError(_l("%(name)s a moins de 15 ans : un parent doit d'abord donner son accord sur Lien.",
+                              name=student.name))
+
+
 def _kind_of_slot(db: Session, slot_id: int) -> str | None:
     return db.scalar(select(Activity.kind).join(Slot, Slot.activity_id == Activity.id).where(Slot.id == slot_id))
+
+
+def add_booking(db: Session, slot: Slot, student: User, booked_by: User, topic: str, rules: outbox.Rules | None,
+                *, mediation: bool = False, enrolment_id: int | None = None,
+                confirm_by_email_only: bool = False) -> Booking:
+    """Inside a write transaction, once the place is counted in slot.booked: the booking, its
+    join links and its messages, or a ServiceError (rolled back with the transaction)."""
+    if _holds_place(db, slot, student):
+        raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
+    if _has_session_during(db, slot, student):
+        raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là."))
+    booking = Booking(
+        slot_id=slot.id,
+        student_id=student.id,
+        booked_by_id=booked_by.id,
+        topic=topic,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+    )
+    db.add(booking)
+    db.flush()
+    # Each party holds their own link; a child's parents hold one too.
+    db.add_all(
+        JoinToken(slot_id=slot.id, booking_id=booking.id, user_id=person.id)
+        for person in ([student] if mediation else [student, *_parents_of(db, student)])
+    )
+    if enrolment_id is not None:
+        db.add(EnrolmentOccurrence(booking_id=booking.id, enrolment_id=enrolment_id))
+    outbox.booking_confirmed(db, booking, slot, rules or current_rules(), email_only=confirm_by_email_only)
+    return booking
 
 
 def _why_not_bookable(slot: Slot | None, now) -> ServiceError:
@@ -167,6 +187,10 @@ def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = N
         if booking.starts_at <= now_utc():
             raise ServiceError(_l("Cette séance a déjà commencé : elle ne peut plus être annulée."))
         give_back_place(db, booking, rules, by=by, reason=reason)
+        # The freed place goes to the first student waiting for it, if any (services/waitlist.py).
+        from .waitlist import offer_freed_place
+
+        offer_freed_place(db, db.get(Slot, booking.slot_id), now_utc())
     return booking
 
 

@@ -106,14 +106,20 @@ def family_of(db: Session, booking: Booking, slot: Slot, parents: dict[int, list
     return [booking.student, *parents[booking.student_id]]
 
 
-def booking_confirmed(db: Session, booking: Booking, slot: Slot, rules: Rules) -> None:
-    """A place is taken: confirmations now, reminders before the session."""
+def booking_confirmed(db: Session, booking: Booking, slot: Slot, rules: Rules, *, email_only: bool = False) -> None:
+    """A place is taken: confirmations now, reminders before the session. `email_only`: the
+    confirmations (with their invitations) by email only, and to those with an email, for the
+    weeks of an enrolment after the first: a phone does not get thirty texts at once, and the
+    reminders still go to every channel."""
     now = now_utc()
     family = family_of(db, booking, slot)
     tutor = db.get(User, slot.tutor_id)
     if rules.confirmations:
-        enqueue(db, "booking_confirmed", family, booking=booking, due_at=now, version=booking.sequence)
-        enqueue(db, "tutor_booking_confirmed", [tutor], booking=booking, due_at=now, version=booking.sequence)
+        told = [person for person in family if person.email] if email_only else family
+        enqueue(db, "booking_confirmed", told, booking=booking, due_at=now, version=booking.sequence,
+                email_only=email_only)
+        enqueue(db, "tutor_booking_confirmed", [tutor] if tutor.email or not email_only else [], booking=booking,
+                due_at=now, version=booking.sequence, email_only=email_only)
 
     for offset in rules.reminders:
         due_at = slot.starts_at - offset
@@ -211,3 +217,34 @@ def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *
         enqueue(db, "tutor_session_moved", [tutor], slot=slot, due_at=now, version=slot.sequence, payload=payload)
 
 
+def tutor_absent(db: Session, absence_id: int, slot: Slot, tutor_name: str, reason: str) -> None:
+    """A tutor cannot hold a session: every active coordinator is alerted, by email (the reason
+    is for the centre only: no family's message carries it)."""
+    coordinators = db.scalars(select(User).where(User.role == "coordinator", User.active,
+                                                 User.deleted_at.is_(None))).all()
+    enqueue(db, "tutor_absence", coordinators, slot=slot, due_at=now_utc(), version=f"a{absence_id}",
+            email_only=True, payload={"absent_tutor": tutor_name, "reason": reason})
+
+
+def tutor_changed(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, old_tutor: User) -> None:
+    """A session given to another tutor: the families get the updated invitation, the new tutor
+    an invitation, the old one its cancellation; reminders follow the new tutor."""
+    cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
+    parents = parents_of(db, [booking.student_id for booking in bookings])
+    tutor = db.get(User, slot.tutor_id)
+    now = now_utc()
+    payload = {"old_tutor_name": old_tutor.name}
+    for booking in bookings:
+        family = family_of(db, booking, slot, parents)
+        enqueue(db, "tutor_changed", family, booking=booking, due_at=now, version=booking.sequence, payload=payload)
+        for offset in rules.reminders:
+            if slot.starts_at - offset > now:
+                enqueue(db, reminder_kind(offset), family, booking=booking, due_at=slot.starts_at - offset,
+                        version=booking.sequence)
+    enqueue(db, "tutor_session_given", [tutor], slot=slot, due_at=now, version=slot.sequence)
+    enqueue(db, "tutor_session_withdrawn", [old_tutor], slot=slot, due_at=now, version=slot.sequence)
+    if bookings:
+        for offset in rules.reminders:
+            if slot.starts_at - offset > now:
+                enqueue(db, reminder_kind(offset), [tutor], slot=slot, due_at=slot.starts_at - offset,
+                        version=f"t{tutor.id}")

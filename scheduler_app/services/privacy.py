@@ -29,6 +29,7 @@ from ..models import (
 )
 from . import ServiceError
 from .booking import give_back_place
+from .waitlist import offer_freed_place, withdraw_student
 
 DELETED_NAME = "Personne supprimée"
 
@@ -157,6 +158,7 @@ def _forget(db: Session, person: User, now: datetime, children_choices: Mapping[
     # tutor, not to the person being forgotten.
     db.execute(delete(Guardianship).where(or_(Guardianship.parent_id == person.id,
                                               Guardianship.student_id == person.id)))
+    withdraw_student(db, person.id, now)  # never offered a place again
     for booking in to_cancel:
         give_back_place(db, booking)
     future = db.scalars(select(Booking).where(
@@ -165,6 +167,9 @@ def _forget(db: Session, person: User, now: datetime, children_choices: Mapping[
         booking.status, booking.cancelled_at = "cancelled", now
         db.execute(update(Slot).where(Slot.id == booking.slot_id, Slot.booked > 0)
                    .values(booked=Slot.booked - 1).execution_options(synchronize_session=False))
+    # Each place freed goes to the first student waiting for it, if any (services/waitlist.py).
+    for slot_id in sorted(booking.slot_id for booking in [*to_cancel, *future]):
+        offer_freed_place(db, db.get(Slot, slot_id, populate_existing=True), now)
     db.execute(update(Booking).where(Booking.student_id == person.id)
                .values(topic="", tutor_note="", cancel_reason="").execution_options(synchronize_session=False))
     if person.role == "tutor":

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField, TimeField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..admin.forms import CheckboxesField
@@ -70,3 +70,18 @@ class MediationForm(FlaskForm):
     def fill_choices(self, activities, parties) -> None:
         self.activity_id.choices = [(activity.id, activity_name(activity.name)) for activity in activities]
         self.parties.choices = [(person.id, person.name) for person in parties]
+
+
+class AbsenceForm(FlaskForm):
+    reason = StringField(
+        _l("Pourquoi ? (seul le centre le lit)"),
+        validators=[DataRequired(_l("Dites en quelques mots pourquoi, pour le centre.")),
+                    Length(max=300, message=_l("Écrivez au plus 300 caractères."))],
+    )
+    sessions = IntegerField(
+        _l("Combien de séances ?"),
+        default=1,
+        description=_l("1 pour cette séance seulement ; 3 pour celle-ci et vos deux suivantes."),
+        validators=[InputRequired(_l("Écrivez un nombre de séances, par exemple 1.")),
+                    NumberRange(min=1, max=10, message=_l("Choisissez entre 1 et 10 séances."))],
+    )

@@ -24,9 +24,10 @@ from ..services.tutor_sessions import (
     tutor_to_mark,
 )
 from ..services.slots import SlotPlan, cancel_slot, open_slots
+from ..services.absences import declare_absence
 from ..services.confidential import NOTE, may_read
 from ..services.mediation import MediationPlan, parties_to_choose, plan_mediation
-from .forms import MediationForm, SlotForm
+from .forms import AbsenceForm, MediationForm, SlotForm
 
 bp = Blueprint("slots", __name__, url_prefix="/slots")
 
@@ -208,3 +209,22 @@ def new_mediation():
                            "%(num)d séances prévues : chaque personne reçoit son invitation.", len(slots)), "success")
             return redirect(url_for("slots.mine"))
     return render_template("slots/mediation_new.html", form=form)
+
+
+@bp.route("/<int:slot_id>/absence", methods=["GET", "POST"])
+@role_required("tutor")
+def absence(slot_id: int):
+    """ "Je ne peux pas assurer cette séance": the tutor says why; the centre is alerted."""
+    slot = own_slot(slot_id)
+    form = AbsenceForm()
+    if form.validate_on_submit():
+        try:
+            absences = declare_absence(db.session(), current_account(), slot.id, form.reason.data, form.sessions.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(ngettext("Merci. Le centre est prévenu pour %(num)d séance : il s'occupe des familles.",
+                           "Merci. Le centre est prévenu pour %(num)d séances : il s'occupe des familles.",
+                           len(absences)), "success")
+            return redirect(url_for("slots.mine"))
+    return render_template("slots/absence.html", form=form, slot=slot)
