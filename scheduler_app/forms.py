@@ -4,9 +4,9 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .services import ServiceError
+from .services import ServiceError, phones
 from .services.passwords import weakness
 from .services.slots import SESSION_MINUTES
 
@@ -18,10 +18,17 @@ password_length = Length(
     max=200,
     message=_l("Choisissez un mot de passe d'au moins %(min)d caractères.", min=PASSWORD_MIN),
 )
-phone_format = Regexp(
-    r"^\+?[0-9 .\-]{6,20}$",
-    message=_l("Écrivez un numéro de téléphone avec des chiffres seulement, par exemple 06 12 34 56 78."),
-)
+
+
+class PhoneNumber:
+    """A number that exists (services.phones); the field keeps what was typed, views store e164()."""
+
+    def __call__(self, form, field) -> None:
+        if field.data and field.data.strip() and phones.e164(field.data) is None:
+            raise ValidationError(str(phones.EXPECTED_FORM))
+
+
+phone_format = PhoneNumber()
 optional = Optional()
 
 
@@ -62,18 +69,9 @@ def show_service_error(form, error: ServiceError) -> None:
         form.form_errors.append(str(error.message))
 
 
-def e164(phone: str | None, default_country: str = "33") -> str | None:
-    """A French-style number (06 12 34 56 78) as E.164 (+33612345678); others kept with +."""
-    if not phone:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if phone.strip().startswith("+"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    if digits.startswith("0"):
-        return "+" + default_country + digits[1:]
-    return "+" + digits
+def e164(phone: str | None) -> str | None:
+    """A validated field's number in E.164 (+33612345678), None when left empty."""
+    return phones.e164(phone)
 
 
 def minutes_field(label, description=None, default: int = 45) -> IntegerField:

@@ -22,6 +22,7 @@ from .calendar_entries import Centre, session_entry
 from .catalogue import subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
+from .services.phones import readable
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class Composer:
         self.public_url = app.config["PUBLIC_URL"].rstrip("/")
         self.centre = Centre.from_config(app.config)
         self.domain = self.centre.domain
+        self.centre_name = app.config["CENTRE_NAME"]
+        self.centre_tel = app.config["CENTRE_PHONE"]
+        self.centre_phone = readable(self.centre_tel) if self.centre_tel else None
 
     def __call__(self, db: Session, rows: list[Notification]) -> dict[int, Email | Sms | Exception]:
         with self.app.app_context():
@@ -90,7 +94,8 @@ class Composer:
     def _compose(self, row: Notification, booking, slot, links, groups) -> Email | Sms:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
-                   "by_tutor": False, **row.payload}
+                   "by_tutor": False, "centre_name": self.centre_name, "centre_phone": self.centre_phone,
+                   "centre_tel": self.centre_tel, **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
         join_url = None

@@ -311,9 +311,13 @@ class JoinToken(Base):
     """
 
     __tablename__ = "join_token"
+    # An index rather than a constraint: SQLite adds it without rebuilding the table.
+    __table_args__ = (Index("uq_join_token_short", "short", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    # The same link, short enough for an SMS (/s/<short>): 72 random bits, set when first needed.
+    short: Mapped[str | None] = mapped_column(String(16))
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -322,6 +326,25 @@ class JoinToken(Base):
     slot: Mapped[Slot] = relationship()
     booking: Mapped[Booking | None] = relationship()
     user: Mapped[User] = relationship()
+
+
+class LoginCode(Base):
+    """A 6-digit code sent by SMS to log in (or sign up) with a mobile number. Only its keyed
+    hash is kept; it lasts 10 minutes and allows 5 attempts."""
+
+    __tablename__ = "login_code"
+    __table_args__ = (
+        CheckConstraint("attempts_left >= 0", name="attempts_left"),
+        Index("ix_login_code_phone_created_at", "phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts_left: Mapped[int] = mapped_column(Integer, default=5)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")

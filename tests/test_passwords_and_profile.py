@@ -110,7 +110,7 @@ def test_a_coordinator_sets_a_familys_channels_and_others_cannot(client, db):
     login(client, make_person(db, "coordinator", "Nadia Benali").email)
     page = client.get(f"/admin/people/{parent.id}")
     response = client.post(f"/admin/people/{parent.id}", data={
-        "name": "Fatima Haddou", "email": "", "phone": "07 11 22 33 44", "notify_by": "sms", "locale": "fr",
+        "name": "Fatima Haddou", "email": "", "phone": "07 61 22 33 44", "notify_by": "sms", "locale": "fr",
         "timezone": "Europe/Paris", "csrf_token": csrf_token(page.get_data(as_text=True))}, follow_redirects=True)
     assert "Les réglages de Fatima Haddou sont enregistrés" in response.get_data(as_text=True)
     look_again(db)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import db
 from ..access import role_required
+from ..i18n import readable_phone
 from ..forms import e164, show_service_error
 from ..dispatch import retry
 from ..models import Guardianship, Notification, User
@@ -138,6 +139,8 @@ def edit_person(person_id: int):
     if person is None:
         abort(404)
     form = ProfileForm(obj=person)
+    if request.method == "GET":
+        form.phone.data = readable_phone(person.phone)
     if form.validate_on_submit():
         try:
             update_profile(db.session(), person, ProfileChange(

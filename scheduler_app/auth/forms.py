@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField, ValidationError
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..forms import email_format, optional, password_length, phone_format, strong_password
@@ -78,12 +78,6 @@ class ProfileForm(FlaskForm):
     notify_by = RadioField(_l("Recevoir les confirmations et les rappels"), choices=NOTIFY_CHOICES, default="email")
     locale = RadioField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")], default="fr")
     timezone = SelectField(_l("Fuseau horaire"), choices=[(zone, zone) for zone in TIMEZONES])
-
-    def validate_notify_by(self, field):
-        if field.data in ("sms", "both") and not self.phone.data:
-            raise ValidationError(_l("Pour recevoir des SMS, écrivez votre numéro de portable."))
-        if field.data in ("email", "both") and not self.email.data:
-            raise ValidationError(_l("Pour recevoir des e-mails, écrivez votre adresse e-mail."))
 
 
 class ChangePasswordForm(FlaskForm):

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import db
 from ..access import current_account
 from ..extensions import limiter
+from ..i18n import readable_phone
 from ..forms import e164, safe_next, show_service_error
 from ..services import ServiceError
 from ..services import passwords
@@ -118,6 +119,8 @@ def choose_password(purpose: str, token: str):
 def profile():
     account = current_account()
     form = ProfileForm(obj=account)
+    if request.method == "GET":
+        form.phone.data = readable_phone(account.phone)
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
         try:
