@@ -177,6 +177,8 @@ SETTINGS = (
     Setting("RATELIMIT_STORAGE_PREFIX", "lien-limits"),
     Setting("RATELIMIT_LOGIN", "10 per minute;100 per hour", rate_limits),
     Setting("RATELIMIT_JOIN", "30 per minute", rate_limits),
+    # Login codes asked for from one address (each number also gets at most 3 an hour).
+    Setting("RATELIMIT_SMS_CODE", "5 per hour;20 per day", rate_limits),
     # Secure cookies (sent over HTTPS only). None: when PUBLIC_URL is https://.
     Setting("SESSION_COOKIE_SECURE", None, boolean),
     # Behind a reverse proxy, how many proxies' X-Forwarded-For/-Proto/-Host to trust (0: none).

@@ -22,6 +22,7 @@ from .calendar_entries import Centre, session_entry
 from .catalogue import subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
+from .services.login_codes import code_in_message
 from .services.phones import readable
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 
@@ -51,6 +52,9 @@ class Composer:
             for row in rows:
                 booking = bookings.get(row.booking_id)
                 slot = slots.get(row.slot_id) or (booking.slot if booking else None)
+                if row.kind == "login_code":
+                    composed[row.id] = self._login_code(row)
+                    continue
                 if row.kind not in TEMPLATES and not row.kind.startswith("reminder_"):
                     continue
                 if row.recipient is None or (row.kind not in ("password_reset", "invitation") and slot is None):
@@ -120,6 +124,14 @@ class Composer:
             return sms_message(row, rendered, join_url)
         ics, method = self._calendar(row, booking, slot, join_url, groups)
         return email_message(row, rendered, domain=self.domain, ics=ics, ics_method=method)
+
+    def _login_code(self, row: Notification) -> Sms | Exception:
+        """The SMS of a login code, to a number that may have no account yet."""
+        code = code_in_message(row.payload)
+        if code is None:
+            return RuntimeError("the login code expired before it could be sent")
+        rendered = self.renderer.render("login_code", row.locale, code=code, centre_name=self.centre_name)
+        return sms_message(row, rendered, None)
 
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""

@@ -84,3 +84,20 @@ class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Écrivez votre mot de passe actuel."))])
     password = ChoosePasswordForm.password
     confirm = ChoosePasswordForm.confirm
+
+
+class PhoneForm(FlaskForm):
+    phone = TelField(_l("Votre numéro de téléphone portable"),
+                     description=_l("Vous recevez un code par SMS. Pas besoin d'e-mail ni de mot de passe."),
+                     validators=[DataRequired(_l("Écrivez votre numéro de portable.")), phone_format])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Le code à 6 chiffres reçu par SMS"),
+                       validators=[DataRequired(_l("Écrivez les 6 chiffres du code reçu par SMS."))])
+
+
+class PhoneSignUpForm(FlaskForm):
+    role = RegisterForm.role
+    name = RegisterForm.name
+    locale = RegisterForm.locale
