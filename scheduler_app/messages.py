@@ -86,7 +86,7 @@ class Composer:
         links, groups = {}, defaultdict(list)
         if slot_ids:
             for link in db.scalars(select(JoinToken).where(JoinToken.slot_id.in_(slot_ids))):
-                links[(link.slot_id, link.booking_id, link.user_id)] = link.token
+                links[(link.slot_id, link.booking_id, link.user_id)] = (link.token, link.short)
             # Who is in each slot, for the tutor's reminder and calendar description.
             for booking in db.scalars(
                 select(Booking).where(Booking.slot_id.in_(slot_ids), LIVE_BOOKING)
@@ -102,11 +102,13 @@ class Composer:
                    "centre_tel": self.centre_tel, **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
-        join_url = None
+        join_url = sms_link = None
         if slot is not None:
             is_tutor = person.id == slot.tutor_id
-            token = links.get((slot.id, None if is_tutor else row.booking_id, person.id))
+            token, short = links.get((slot.id, None if is_tutor else row.booking_id, person.id), (None, None))
             join_url = f"{self.public_url}/j/{token}" if token else f"{self.public_url}/"
+            # A family's SMS carries the short link: the session, joining, cancelling, another session.
+            sms_link = f"{self.public_url}/s/{short}" if short and not is_tutor else join_url
             with force_locale(row.locale):
                 subject = subject_name(slot.subject) if slot.subject else ""
             students = [b.student.name for b in groups.get(slot.id, [])]
@@ -121,7 +123,7 @@ class Composer:
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
         rendered = self.renderer.render(template, row.locale, **context)
         if row.channel == "sms":
-            return sms_message(row, rendered, join_url)
+            return sms_message(row, rendered, sms_link)
         ics, method = self._calendar(row, booking, slot, join_url, groups)
         return email_message(row, rendered, domain=self.domain, ics=ics, ics_method=method)
 

@@ -74,6 +74,11 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_short() -> str:
+    """12 URL-safe characters (72 random bits): "https://lien.centre.fr/s/" and it stay under 60."""
+    return secrets.token_urlsafe(9)
+
+
 class User(Base):
     __tablename__ = "user"
     __table_args__ = (
@@ -288,6 +293,8 @@ class Booking(Base):
     # Last change of what calendars show (see Slot.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the place was given back, if the person said (for the tutor and the coordinator).
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     slot: Mapped[Slot] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])
@@ -317,7 +324,7 @@ class JoinToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     # The same link, short enough for an SMS (/s/<short>): 72 random bits, set when first needed.
-    short: Mapped[str | None] = mapped_column(String(16))
+    short: Mapped[str | None] = mapped_column(String(16), default=new_short)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

@@ -46,8 +46,10 @@ def world(db, frozen_clock):
         "coordinator": make_person(db, "coordinator", "Nadia Benali"),
     }
     student_link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == student_1.id))
+    short_link = db.scalar(select(JoinToken.short).where(JoinToken.user_id == parent_1.id))
     ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
-           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link}
+           "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link,
+           "short": short_link}
     return {"viewers": viewers, "ids": ids}
 
 
@@ -64,6 +66,12 @@ def pages(ids) -> dict[str, dict]:
         "/static/style.css": EVERYONE,
         f"/j/{ids['join']}": EVERYONE,  # the link is the key: whoever holds it is the person
         "/j/not-a-token": dict.fromkeys(ROLES, {404}),
+        f"/s/{ids['short']}": EVERYONE,  # the short twin of the join link
+        f"/s/{ids['short']}/annuler": EVERYONE,  # asks first: cancelling is a POST with the form
+        "/s/not-a-token": dict.fromkeys(ROLES, {404}),
+        "/login/sms": {"anonymous": OK, **{r: {302} for r in ROLES[1:]}},
+        "/login/sms/code": dict.fromkeys(ROLES, {302}),  # no code asked for in this session
+        "/register/phone": dict.fromkeys(ROLES, {302}),  # no number checked in this session
         "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
         "/profile": only("student", "parent", "tutor", "coordinator"),
         "/sessions": only("student", "parent"),
@@ -187,6 +195,7 @@ def test_every_route_of_the_app_is_in_the_matrix(app, world):
                 endpoints.add(adapter.match(url, method=method)[0])
             except Exception:
                 pass
-    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join"}
+    # join.short_book_other: the short link is the key, whoever holds it (tests/test_short_links.py).
+    known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join", "join.short_book_other"}
     missing = {rule.endpoint for rule in app.url_map.iter_rules()} - endpoints - known_elsewhere
     assert missing == set(), "add these routes to the authorisation matrix"

@@ -137,9 +137,15 @@ def current_rules() -> outbox.Rules:
     return outbox.Rules.from_config(current_app.config) if has_app_context() else outbox.Rules()
 
 
-def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = None) -> Booking:
+REASON_MAX = 500
+
+
+def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = None, *, reason: str = "") -> Booking:
     """Cancel a booking before its session starts; the place becomes free again, pending
-    reminders are withdrawn and everyone concerned is told."""
+    reminders are withdrawn and everyone concerned is told (the tutor with the reason, if any,
+    which the coordinator reads on the family's page)."""
+    # One line of plain text: control characters (a NUL breaks PostgreSQL) go.
+    reason = " ".join("".join(ch if ch.isprintable() else " " for ch in reason or "").split())[:REASON_MAX]
     with write_transaction(db):
         db.refresh(booking)
         if booking.status != "confirmed":
@@ -148,6 +154,7 @@ def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = N
             raise ServiceError(_l("Cette séance a déjà commencé : elle ne peut plus être annulée."))
         booking.status = "cancelled"
         booking.cancelled_at = now_utc()
+        booking.cancel_reason = reason
         booking.sequence += 1
         db.execute(
             update(Slot)
@@ -156,5 +163,6 @@ def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = N
             .execution_options(synchronize_session=False)
         )
         slot = db.get(Slot, booking.slot_id, populate_existing=True)
-        outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0)
+        outbox.booking_cancelled(db, booking, slot, rules or current_rules(), slot_now_empty=slot.booked == 0,
+                                 reason=reason)
     return booking

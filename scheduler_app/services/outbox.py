@@ -131,7 +131,8 @@ def cancel_pending(db: Session, *, booking_ids: Iterable[int] = (), slot_id: int
         )
 
 
-def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *, slot_now_empty: bool) -> None:
+def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *, slot_now_empty: bool,
+                      reason: str = "") -> None:
     """A place is given back: no reminders for it, and everyone concerned is told."""
     cancel_pending(db, booking_ids=[booking.id])
     if slot_now_empty:
@@ -140,7 +141,7 @@ def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *
         family = [booking.student, *parents_of(db, [booking.student_id])[booking.student_id]]
         enqueue(db, "booking_cancelled", family, booking=booking, due_at=now_utc(), version=booking.sequence)
         enqueue(db, "tutor_booking_cancelled", [db.get(User, slot.tutor_id)], booking=booking,
-                due_at=now_utc(), version=booking.sequence)
+                due_at=now_utc(), version=booking.sequence, payload={"reason": reason} if reason else None)
 
 
 def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None) -> None:

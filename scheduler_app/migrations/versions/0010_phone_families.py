@@ -30,12 +30,15 @@ def upgrade() -> None:
     )
     op.create_index('ix_login_code_phone_created_at', 'login_code', ['phone', 'created_at'], unique=False)
     op.add_column('join_token', sa.Column('short', sa.String(length=16), nullable=True))
+    op.add_column('booking', sa.Column('cancel_reason', sa.String(length=500), server_default='', nullable=False))
     op.create_index('uq_join_token_short', 'join_token', ['short'], unique=True)
     # Families the coordinator saved with a phone and no email were stored "by e-mail".
     op.execute("UPDATE \"user\" SET notify_by = 'sms' WHERE email IS NULL AND notify_by IN ('email', 'both')")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('booking', schema=None) as batch_op:
+        batch_op.drop_column('cancel_reason')
     op.drop_index('uq_join_token_short', table_name='join_token')
     with op.batch_alter_table('join_token', schema=None) as batch_op:
         batch_op.drop_column('short')
