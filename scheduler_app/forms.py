@@ -3,7 +3,8 @@
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .services import ServiceError, phones
@@ -90,3 +91,10 @@ def places_field(label, default: int = 1) -> IntegerField:
         InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
         NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places.")),
     ])
+
+
+class CancelForm(FlaskForm):
+    """The confirmation step of every cancellation, with a reason the tutor and the centre read."""
+
+    reason = TextAreaField(_l("Pourquoi ? (facultatif, le tuteur et le centre le liront)"),
+                           validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))])

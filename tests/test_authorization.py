@@ -77,6 +77,8 @@ def pages(ids) -> dict[str, dict]:
         "/sessions": only("student", "parent"),
         f"/sessions/{ids['booking']}": only("coordinator"),
         f"/sessions/{ids['booking']}/calendar.ics": only(),
+        f"/sessions/{ids['booking']}/cancel": only("coordinator"),
+        f"/slots/{ids['slot']}/cancel": only("coordinator"),
         "/slots": only("student", "parent", "coordinator"),
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),

@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import db
 from ..access import current_account, own_booking, role_required
 from ..clock import now_utc
-from ..forms import show_service_error
+from ..forms import CancelForm, show_service_error
 from ..i18n import viewer_zone
 from ..models import Slot, User
 from ..paging import mark_of, page_mark
@@ -149,17 +149,29 @@ def session_page(booking_id: int):
     )
 
 
-@bp.route("/sessions/<int:booking_id>/cancel", methods=["POST"])
+@bp.route("/sessions/<int:booking_id>/cancel", methods=["GET", "POST"])
 @role_required(*FAMILY, "coordinator")
 def cancel(booking_id: int):
+    """Asks first; a coordinator cancels one child's place this way, the session stays."""
     booking = own_booking(booking_id)
-    try:
-        cancel_booking(db.session(), booking)
-    except ServiceError as error:
-        flash(str(error.message), "error")
-    else:
-        flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
-    return redirect(url_for("bookings.my_sessions"))
+    back = url_for("bookings.my_sessions") if current_user.role != "coordinator" else url_for("admin.sessions")
+    if booking.status != "confirmed":
+        flash(_("Cette séance est déjà annulée."), "info")
+        return redirect(back)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            cancel_booking(db.session(), booking, reason=form.reason.data or "")
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            if current_user.role == "coordinator":
+                flash(_("La place de %(name)s est annulée. La famille et le tuteur sont prévenus.",
+                        name=booking.student.name), "success")
+            else:
+                flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
+        return redirect(back)
+    return render_template("bookings/cancel.html", booking=booking, form=form, back=back)
 
 
 @bp.route("/children/new", methods=["GET", "POST"])

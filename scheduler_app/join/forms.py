@@ -1,12 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
 
-
-class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Pourquoi ? (facultatif, le tuteur et le centre le liront)"),
-                           validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))])
+from ..forms import CancelForm  # noqa: F401  (the short link's cancel page uses the shared one)
 
 
 class ChooseSlotForm(FlaskForm):

@@ -144,7 +144,8 @@ def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *
                 due_at=now_utc(), version=booking.sequence, payload={"reason": reason} if reason else None)
 
 
-def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None) -> None:
+def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None,
+                   reason: str = "") -> None:
     """A slot is withdrawn: every booked family is told, and the tutor if someone else did it."""
     cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
     if not rules.cancellations:
@@ -152,10 +153,11 @@ def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rule
     parents = parents_of(db, [booking.student_id for booking in bookings])
     for booking in bookings:
         enqueue(db, "booking_cancelled", [booking.student, *parents[booking.student_id]], booking=booking,
-                due_at=now_utc(), version=booking.sequence, payload={"by_tutor": True})
+                due_at=now_utc(), version=booking.sequence,
+                payload={"by_tutor": True, **({"reason": reason} if reason else {})})
     if by is None or by.id != slot.tutor_id:
         enqueue(db, "slot_cancelled", [db.get(User, slot.tutor_id)], slot=slot, due_at=now_utc(),
-                version=slot.sequence)
+                version=slot.sequence, payload={"reason": reason} if reason else None)
 
 
 def slot_moved(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, old_starts_at: datetime,

@@ -126,9 +126,10 @@ def _overlaps(db: Session, tutor_id: int, times) -> bool:
     )
 
 
-def cancel_slot(db: Session, slot: Slot, by: User | None = None) -> list[Booking]:
+def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "") -> list[Booking]:
     """Cancel a slot that has not started; its bookings are cancelled with it (returned), and
-    everyone booked is told."""
+    everyone booked is told, with the reason if one was given."""
+    reason = " ".join("".join(ch if ch.isprintable() else " " for ch in reason or "").split())[:500]
     with write_transaction(db):
         db.refresh(slot)
         if slot.status != "open":
@@ -142,12 +143,13 @@ def cancel_slot(db: Session, slot: Slot, by: User | None = None) -> list[Booking
         for booking in bookings:
             booking.status = "cancelled"
             booking.cancelled_at = now
+            booking.cancel_reason = reason
             booking.sequence += 1
         slot.status = "cancelled"
         slot.cancelled_at = now
         slot.booked = 0
         slot.sequence += 1
-        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by)
+        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by, reason=reason)
     return list(bookings)
 
 
