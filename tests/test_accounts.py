@@ -130,7 +130,7 @@ def test_a_coordinator_creates_a_tutor_and_a_family(client, db):
         "child_2": "Hugo Petit", "csrf_token": csrf_token(page.get_data(as_text=True))}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "La famille de Jean Petit est enregistrée" in html
-    assert html.index(">Hugo Petit<") < html.index(">Léa Petit<")
+    assert "Réserver pour Léa Petit" in html  # straight on to booking for the first child
     look_again(db)
     tutor = db.scalar(select(User).where(User.email == "claire@example.org"))
     assert tutor.role == "tutor" and tutor.tutor_profile.languages == ",fr,en,"
@@ -138,3 +138,5 @@ def test_a_coordinator_creates_a_tutor_and_a_family(client, db):
     parent = db.scalar(select(User).where(User.name == "Jean Petit"))
     assert parent.email is None and parent.phone == "+33761000001"
     assert [child.name for child in parent.children] == ["Hugo Petit", "Léa Petit"]
+    html = client.get(f"/admin/families/{parent.id}").get_data(as_text=True)
+    assert html.index(">Hugo Petit<") < html.index(">Léa Petit<")

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from flask import request
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import db
@@ -13,7 +13,8 @@ from ..i18n import readable_phone
 from ..forms import e164, show_service_error
 from ..dispatch import retry
 from ..models import Guardianship, Notification, User
-from ..services import ServiceError, passwords
+from ..clock import now_utc
+from ..services import ServiceError, family_page, login_codes, passwords
 from ..auth.forms import ProfileForm
 from ..services.accounts import NewPerson, NewTutor, ProfileChange, create_family, create_tutor, update_profile
 from .forms import FamilyForm, TutorForm
@@ -28,20 +29,52 @@ def people():
     tutors = db_session.scalars(
         select(User).where(User.role == "tutor").options(selectinload(User.tutor_profile)).order_by(User.name)
     ).all()
-    query = select(User).where(User.role == "parent").options(selectinload(User.children)).order_by(User.name)
     search = request.args.get("q", "").strip()
-    if search:
-        # On the phone: a name (the parent's or a child's) or a few digits of the number.
-        like = f"%{search.lower()}%"
-        children = select(Guardianship.parent_id).join(User, User.id == Guardianship.student_id).where(
-            func.lower(User.name).like(like))
-        digits = "".join(ch for ch in search if ch.isdigit())
-        conditions = [func.lower(User.name).like(like), User.id.in_(children)]
-        if len(digits) >= 4:
-            conditions.append(User.phone.like(f"%{digits.lstrip('0')}%"))
-        query = query.where(or_(*conditions))
-    parents = db_session.scalars(query.limit(100)).all()
-    return render_template("admin/people.html", tutors=tutors, parents=parents, search=search)
+    page = family_page.families_page(db_session, search, request.args.get("after", type=int))
+    next_page = url_for("admin.people", q=search or None, after=page.next_after) if page.next_after else None
+    return render_template("admin/people.html", tutors=tutors, parents=page.parents, search=search,
+                           next_page=next_page, first_page="after" in request.args)
+
+
+@bp.route("/families/<int:parent_id>")
+@role_required("coordinator")
+def family(parent_id: int):
+    """One family, as the coordinator needs it on the phone: children, bookings, messages."""
+    found = family_page.family(db.session(), parent_id)
+    if found is None:
+        abort(404)
+    return render_template("admin/family.html", family=found, now=now_utc())
+
+
+@bp.route("/families/<int:parent_id>/code", methods=["POST"])
+@role_required("coordinator")
+def send_login_code(parent_id: int):
+    found = family_page.family(db.session(), parent_id)
+    if found is None:
+        abort(404)
+    try:
+        login_codes.send_code(db.session(), found.parent.phone or "", found.parent.locale)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Un code de connexion part par SMS. La famille va sur Lien, touche « Entrer avec un code par SMS » "
+                "et écrit le code."), "success")
+    return redirect(url_for("admin.family", parent_id=parent_id))
+
+
+@bp.route("/families/<int:parent_id>/bookings/<int:booking_id>/resend", methods=["POST"])
+@role_required("coordinator")
+def resend_link(parent_id: int, booking_id: int):
+    found = family_page.family(db.session(), parent_id)
+    if found is None:
+        abort(404)
+    try:
+        family_page.resend_link(db.session(), found.parent, booking_id)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Le lien de la séance repart vers %(name)s.", name=found.parent.name), "success")
+    return redirect(url_for("admin.family", parent_id=parent_id))
 
 
 @bp.route("/tutors/new", methods=["GET", "POST"])
@@ -107,7 +140,11 @@ def new_family():
             if parent.email and not form.parent_password.data:
                 passwords.send_link(db.session(), parent, "invitation")
             flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
-            return redirect(url_for("admin.people"))
+            # Still on the phone: straight on to booking for the first child.
+            first_child = db.session().scalar(select(Guardianship.student_id).where(
+                Guardianship.parent_id == parent.id).order_by(Guardianship.student_id).limit(1))
+            return redirect(url_for("bookings.browse", **{"for": first_child}) if first_child
+                            else url_for("admin.family", parent_id=parent.id))
     return render_template("admin/family_new.html", form=form)
 
 

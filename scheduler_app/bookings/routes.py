@@ -20,7 +20,7 @@ from ..services.activities import offered_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.family import session_rows, students_in_care
-from ..services.join import links_for
+from ..services.join import family_links, links_for
 from .forms import BookForm, ChildCodeForm, ChildForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
@@ -146,6 +146,8 @@ def session_page(booking_id: int):
         token=links.get((booking.slot_id, booking.id)),
         just_booked=request.args.get("booked") == "1",
         now=now_utc(),
+        # The coordinator booked on the phone: the family's own links, to read out.
+        family_links=family_links(db.session(), booking) if current_user.role == "coordinator" else [],
     )
 
 

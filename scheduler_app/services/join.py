@@ -111,3 +111,15 @@ def answer(link: JoinLink, *, now: datetime, opens_before: timedelta, jitsi: Jit
         now=now,
     )
     return JoinAnswer("open", link, opens_at, url)
+
+
+def family_links(db: Session, booking: Booking) -> list[tuple[User, str]]:
+    """The parents of a booking's student, each with their short link to it (the student's own
+    when no parent is linked)."""
+    rows = db.execute(
+        select(User, JoinToken.short).join(JoinToken, JoinToken.user_id == User.id)
+        .where(JoinToken.booking_id == booking.id, JoinToken.short.is_not(None))
+        .order_by((User.role == "student").asc(), User.name)
+    ).all()
+    parents = [(user, short) for user, short in rows if user.role == "parent"]
+    return parents or [(user, short) for user, short in rows]

@@ -45,13 +45,15 @@ def test_a_family_with_only_a_phone_cancels_takes_another_session_and_joins(app,
     desk.main.get_by_label("Parent : téléphone portable").fill("07 61 22 33 44")
     desk.main.get_by_label("Enfant : prénom et nom").fill("Moussa Diallo")
     desk.main.get_by_role("button", name="Enregistrer la famille").click()
-    desk.arrive("Personnes")
-    desk.main.get_by_role("link", name="Réserver pour Moussa Diallo").click()
-    desk.arrive("Réserver pour Moussa Diallo")
+    desk.arrive("Réserver pour Moussa Diallo")  # straight on to booking
     desk.click("link", f"Réserver — {week.when(14, 'fr')}")
     desk.arrive("Réserver pour Moussa Diallo")
     desk.main.get_by_role("button", name="Réserver", exact=True).click()
     desk.arrive("C'est réservé !")
+    assert "Le lien de la famille" in desk.text()
+    desk.click("link", "Voir la famille de Awa Diallo")
+    desk.arrive("Famille de Awa Diallo")
+    assert "Moussa Diallo" in desk.text() and "07 61 22 33 44" in desk.text()
 
     # The SMS: the child, no password, the centre's number, and the short link.
     sms = last_sms(app, sms_gateway, "33761223344")
