@@ -212,6 +212,10 @@ SETTINGS = (
     Setting("SMS_CODE_COUNTRIES", ("FR", "RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF"), regions),
     # SMS a day past which no login code is sent and coordinators are alerted.
     Setting("SMS_DAILY_BUDGET", 200, whole_number("a whole number of SMS", 1)),
+    # Replies to SMS (ANNULER, OUI) arrive through this provider's webhook, POST
+    # /sms/inbound/twilio, signed with TWILIO_AUTH_TOKEN; "none" leaves replies out of the SMS.
+    Setting("SMS_INBOUND_PROVIDER", "none", choice("none", "twilio")),
+    Setting("TWILIO_AUTH_TOKEN", None),
     # Personal data older than this is removed by `flask purge` (two school years).
     Setting("RETENTION_DAYS", 730, whole_number("a whole number of days", 1)),
     # How far ahead tutors' weekly availability becomes bookable slots (every day and on save).

@@ -29,7 +29,10 @@ from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 log = logging.getLogger(__name__)
 
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
-             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation"}
+             "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
+             "sms_reply_confirmed", "sms_reply_nothing", "sms_reply_help"}
+# Messages about no session in particular.
+WITHOUT_SESSION = ("password_reset", "invitation", "sms_reply_nothing", "sms_reply_help")
 
 
 class Composer:
@@ -42,6 +45,8 @@ class Composer:
         self.centre = Centre.from_config(app.config)
         self.domain = self.centre.domain
         self.centre_name = app.config["CENTRE_NAME"]
+        # Family SMS say they can answer ANNULER or OUI only when replies reach Lien.
+        self.replies = app.config["SMS_INBOUND_PROVIDER"] != "none"
         self.centre_tel = app.config["CENTRE_PHONE"]
         self.centre_phone = readable(self.centre_tel) if self.centre_tel else None
 
@@ -57,7 +62,7 @@ class Composer:
                     continue
                 if row.kind not in TEMPLATES and not row.kind.startswith("reminder_"):
                     continue
-                if row.recipient is None or (row.kind not in ("password_reset", "invitation") and slot is None):
+                if row.recipient is None or (row.kind not in WITHOUT_SESSION and slot is None):
                     continue
                 try:
                     composed[row.id] = self._compose(row, booking, slot, links, groups)
@@ -99,7 +104,7 @@ class Composer:
         person = row.recipient
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
                    "by_tutor": False, "centre_name": self.centre_name, "centre_phone": self.centre_phone,
-                   "centre_tel": self.centre_tel, **row.payload}
+                   "centre_tel": self.centre_tel, "replies": self.replies, **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
         join_url = sms_link = None

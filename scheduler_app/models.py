@@ -295,6 +295,8 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the place was given back, if the person said (for the tutor and the coordinator).
     cancel_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # When the family answered OUI by SMS: they will come.
+    family_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     slot: Mapped[Slot] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])
@@ -351,6 +353,24 @@ class LoginCode(Base):
     attempts_left: Mapped[int] = mapped_column(Integer, default=5)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class InboundSms(Base):
+    """An SMS a family sent back (ANNULER, OUI, …), kept once per provider message id: a provider
+    that delivers the same message twice finds it here, and nothing happens twice."""
+
+    __tablename__ = "inbound_sms"
+    __table_args__ = (Index("uq_inbound_sms_provider_message_id", "provider", "message_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(1600))
+    # What Lien did: cancelled, confirmed, nothing_to_do, unknown_answer, unknown_number.
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
