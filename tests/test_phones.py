@@ -121,3 +121,33 @@ def test_a_student_without_addresses_can_have_their_language_changed(client, db)
         "name": "Adam Haddou", "email": "", "phone": "", "notify_by": "email", "locale": "en",
         "timezone": "Europe/Paris", "csrf_token": csrf_token(page.get_data(as_text=True))}, follow_redirects=True)
     assert "Les réglages de Adam Haddou sont enregistrés" in response.get_data(as_text=True)
+
+
+HOSTILE_PHONES = ["06 12 34", "\x00", "06\x0012345678", "0" * 5000, "+", "++33612345678", "<script>", "١٢٣٤٥٦٧٨٩٠",
+                  "\u202e0612345678", "+999 123456789", "=1+1", "06 12 34 56 78 ext. 12", "💬"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_PHONES)
+def test_every_phone_field_answers_a_hostile_number_without_a_500(client, db, value):
+    parent, [child] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    forms = {
+        "/admin/families/new": {"parent_name": "Awa Diallo", "parent_phone": value, "child_1": "Moussa Diallo"},
+        "/admin/tutors/new": {"name": "Claire Martin", "email": "claire@example.org", "phone": value},
+        f"/admin/people/{parent.id}": {"name": "Fatima Haddou", "email": "", "phone": value, "notify_by": "sms",
+                                       "locale": "fr", "timezone": "Europe/Paris"},
+    }
+    for url, data in forms.items():
+        page = client.get(url)
+        response = client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))})
+        assert response.status_code < 500, url
+    visitor = client.application.test_client()
+    page = visitor.get("/register")
+    response = visitor.post("/register", data={
+        "role": "parent", "name": "Mariam Koné", "email": "mariam@example.org", "phone": value,
+        "password": "un-long-mot-de-passe", "confirm": "un-long-mot-de-passe", "locale": "fr",
+        "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.status_code < 500
+    look_again(db)
+    saved = db.scalar(select(User.phone).where(User.email == "mariam@example.org"))
+    assert saved is None or saved.startswith("+") and saved[1:].isdigit()  # refused, or a real number
