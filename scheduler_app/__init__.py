@@ -75,11 +75,12 @@ def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth
     from .availability.routes import bp as availability
     from .bookings.routes import bp as bookings
+    from .inbound.routes import bp as inbound
     from .join.routes import bp as join
     from .main.routes import bp as main
     from .slots.routes import bp as slots
 
-    for blueprint in (main, auth, slots, availability, bookings, join, agenda, admin):
+    for blueprint in (main, auth, slots, availability, bookings, join, agenda, admin, inbound):
         app.register_blueprint(blueprint)
 
 

@@ -112,6 +112,25 @@ def reminder_offsets(raw: str) -> tuple[timedelta, ...]:
     return tuple(sorted(offsets, reverse=True))
 
 
+def phone_number(raw: str) -> str:
+    from .services.phones import e164
+
+    number = e164(raw)
+    if number is None:
+        raise ValueError("write a whole phone number, such as 01 23 45 67 89 or +33 1 23 45 67 89")
+    return number
+
+
+def regions(raw: str) -> tuple[str, ...]:
+    import phonenumbers
+
+    codes = tuple(code.strip().upper() for code in raw.split(",") if code.strip())
+    unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+    if not codes or unknown:
+        raise ValueError("write two-letter country codes separated by commas, such as FR,RE,GP,MQ,GF,YT")
+    return codes
+
+
 def file_contents(raw: str) -> str:
     try:
         return Path(raw).read_text()
@@ -172,6 +191,8 @@ SETTINGS = (
     Setting("RATELIMIT_STORAGE_PREFIX", "lien-limits"),
     Setting("RATELIMIT_LOGIN", "10 per minute;100 per hour", rate_limits),
     Setting("RATELIMIT_JOIN", "30 per minute", rate_limits),
+    # Login codes asked for from one address (each number also gets at most 3 an hour).
+    Setting("RATELIMIT_SMS_CODE", "5 per hour;20 per day", rate_limits),
     # Secure cookies (sent over HTTPS only). None: when PUBLIC_URL is https://.
     Setting("SESSION_COOKIE_SECURE", None, boolean),
     # Behind a reverse proxy, how many proxies' X-Forwarded-For/-Proto/-Host to trust (0: none).
@@ -198,6 +219,19 @@ SETTINGS = (
     # A claimed message not recorded within the lease is taken again by another worker.
     Setting("OUTBOX_LEASE_SECONDS", 300, seconds),
     Setting("OUTBOX_BATCH_SIZE", 200, whole_number("a whole number of messages", 1)),
+    # The centre as families know it: named on the home page, and its number in every message
+    # that says to call it (None: "call the centre" without a number).
+    Setting("CENTRE_NAME", "Centre social"),
+    Setting("CENTRE_PHONE", None, phone_number),
+    # Login codes go only to mobiles of these countries (metropolitan France and overseas
+    # departments): bots ask for codes to premium and far-away numbers, at the centre's cost.
+    Setting("SMS_CODE_COUNTRIES", ("FR", "RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF"), regions),
+    # SMS a day past which no login code is sent and coordinators are alerted.
+    Setting("SMS_DAILY_BUDGET", 200, whole_number("a whole number of SMS", 1)),
+    # Replies to SMS (ANNULER, OUI) arrive through this provider's webhook, POST
+    # /sms/inbound/twilio, signed with TWILIO_AUTH_TOKEN; "none" leaves replies out of the SMS.
+    Setting("SMS_INBOUND_PROVIDER", "none", choice("none", "twilio")),
+    Setting("TWILIO_AUTH_TOKEN", None),
     # Personal data older than this is removed by `flask purge` (two school years).
     Setting("RETENTION_DAYS", 730, whole_number("a whole number of days", 1)),
     # How far ahead tutors' weekly availability becomes bookable slots (every day and on save).

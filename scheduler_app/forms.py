@@ -3,12 +3,13 @@
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .clock import now_utc
 from .i18n import viewer_zone
-from .services import ServiceError
+from .services import ServiceError, phones
 from .services.passwords import weakness
 from .services.localtime import check_day
 from .services.slots import SESSION_MINUTES
@@ -21,10 +22,17 @@ password_length = Length(
     max=200,
     message=_l("Choisissez un mot de passe d'au moins %(min)d caractères.", min=PASSWORD_MIN),
 )
-phone_format = Regexp(
-    r"^\+?[0-9 .\-]{6,20}$",
-    message=_l("Écrivez un numéro de téléphone avec des chiffres seulement, par exemple 06 12 34 56 78."),
-)
+
+
+class PhoneNumber:
+    """A number that exists (services.phones); the field keeps what was typed, views store e164()."""
+
+    def __call__(self, form, field) -> None:
+        if field.data and field.data.strip() and phones.e164(field.data) is None:
+            raise ValidationError(str(phones.EXPECTED_FORM))
+
+
+phone_format = PhoneNumber()
 optional = Optional()
 
 
@@ -56,6 +64,8 @@ def as_id(text: str | None) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= ID_MAX else None
+
+
 def date_within_bounds(_form, field) -> None:
     """A typed date no further from the viewer's today than any date may be (services.localtime)."""
     if field.data is not None:
@@ -84,18 +94,9 @@ def show_service_error(form, error: ServiceError) -> None:
         form.form_errors.append(str(error.message))
 
 
-def e164(phone: str | None, default_country: str = "33") -> str | None:
-    """A French-style number (06 12 34 56 78) as E.164 (+33612345678); others kept with +."""
-    if not phone:
-        return None
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if phone.strip().startswith("+"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    if digits.startswith("0"):
-        return "+" + default_country + digits[1:]
-    return "+" + digits
+def e164(phone: str | None) -> str | None:
+    """A validated field's number in E.164 (+33612345678), None when left empty."""
+    return phones.e164(phone)
 
 
 def minutes_field(label, description=None, default: int = 45) -> IntegerField:
@@ -114,3 +115,10 @@ def places_field(label, default: int = 1) -> IntegerField:
         InputRequired(_l("Écrivez le nombre de places, par exemple 1.")),
         NumberRange(min=1, max=30, message=_l("Il faut entre 1 et 30 places.")),
     ])
+
+
+class CancelForm(FlaskForm):
+    """The confirmation step of every cancellation, with a reason the tutor and the centre read."""
+
+    reason = TextAreaField(_l("Pourquoi ? (facultatif, le tuteur et le centre le liront)"),
+                           validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))])

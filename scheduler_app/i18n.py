@@ -86,6 +86,19 @@ def time_left(seconds: int) -> str:
                             locale=locale_name())
 
 
+def readable_phone(number: str | None) -> str:
+    from .services.phones import readable
+
+    return readable(number)
+
+
+def centre_context() -> dict:
+    """The centre's name and number, for every page that says to call it."""
+    number = current_app.config["CENTRE_PHONE"]
+    return {"centre_name": current_app.config["CENTRE_NAME"], "centre_tel": number,
+            "centre_phone": readable_phone(number) if number else None}
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters["when"] = say
@@ -102,3 +115,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["level_name"] = level_name
     app.jinja_env.filters["language_name"] = language_name
     app.jinja_env.filters["activity_name"] = activity_name
+    app.jinja_env.filters["phone"] = readable_phone
+    app.context_processor(centre_context)

@@ -23,6 +23,8 @@ from .calendar_entries import Centre, session_entry
 from .catalogue import activity_name, subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
+from .services.login_codes import code_in_message
+from .services.phones import readable
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 from .services.confidential import MEDIATION, OUTSIDE, TOPIC, shown
 from .services.join import dial_in_for
@@ -32,7 +34,10 @@ log = logging.getLogger(__name__)
 CANCELLATIONS = {"booking_cancelled", "tutor_booking_cancelled", "slot_cancelled", "tutor_session_withdrawn"}
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
              "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
-             "waitlist_offer", "tutor_absence", "tutor_changed", "tutor_session_given", "tutor_session_withdrawn"}
+             "waitlist_offer", "tutor_absence", "tutor_changed", "tutor_session_given", "tutor_session_withdrawn",
+             "sms_reply_confirmed", "sms_reply_nothing", "sms_reply_help"}
+# Messages about no session in particular.
+WITHOUT_SESSION = ("password_reset", "invitation", "sms_reply_nothing", "sms_reply_help")
 
 
 class Composer:
@@ -45,6 +50,11 @@ class Composer:
         self.centre = Centre.from_config(app.config)
         self.domain = self.centre.domain
         self.centre_zone = app.config["TIMEZONE"]
+        self.centre_name = app.config["CENTRE_NAME"]
+        # Family SMS say they can answer ANNULER or OUI only when replies reach Lien.
+        self.replies = app.config["SMS_INBOUND_PROVIDER"] != "none"
+        self.centre_tel = app.config["CENTRE_PHONE"]
+        self.centre_phone = readable(self.centre_tel) if self.centre_tel else None
 
     def __call__(self, db: Session, rows: list[Notification]) -> dict[int, Email | Sms | Exception]:
         with self.app.app_context():
@@ -53,9 +63,12 @@ class Composer:
             for row in rows:
                 booking = bookings.get(row.booking_id)
                 slot = slots.get(row.slot_id) or (booking.slot if booking else None)
+                if row.kind == "login_code":
+                    composed[row.id] = self._login_code(row)
+                    continue
                 if row.kind not in TEMPLATES and not row.kind.startswith("reminder_"):
                     continue
-                if row.recipient is None or (row.kind not in ("password_reset", "invitation") and slot is None):
+                if row.recipient is None or (row.kind not in WITHOUT_SESSION and slot is None):
                     continue
                 try:
                     composed[row.id] = self._compose(row, booking, slot, links, groups)
@@ -85,7 +98,7 @@ class Composer:
         links, groups = {}, defaultdict(list)
         if slot_ids:
             for link in db.scalars(select(JoinToken).where(JoinToken.slot_id.in_(slot_ids))):
-                links[(link.slot_id, link.booking_id, link.user_id)] = link.token
+                links[(link.slot_id, link.booking_id, link.user_id)] = (link.token, link.short)
             # Who is in each slot, for the tutor's reminder and calendar description.
             for booking in db.scalars(
                 select(Booking).where(Booking.slot_id.in_(slot_ids), LIVE_BOOKING)
@@ -101,15 +114,19 @@ class Composer:
                    "absences_url": f"{self.public_url}/admin/absences",
                    "by_self": False, "reason": "", "booked_by_centre": False,
                    "show_zone": person.timezone != self.centre_zone,
+                   "centre_name": self.centre_name, "centre_phone": self.centre_phone,
+                   "centre_tel": self.centre_tel, "replies": self.replies,
                    # Rows written before "cancelled_by" said only whether the tutor cancelled.
                    "cancelled_by": "tutor" if row.payload.get("by_tutor") else "family", **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when
             context["old_starts_at"] = datetime.fromisoformat(row.payload["old_starts_at"])
-        join_url = None
+        join_url = sms_link = None
         if slot is not None:
             is_tutor = person.id == slot.tutor_id
-            token = links.get((slot.id, None if is_tutor else row.booking_id, person.id))
+            token, short = links.get((slot.id, None if is_tutor else row.booking_id, person.id), (None, None))
             join_url = f"{self.public_url}/j/{token}" if token else f"{self.public_url}/"
+            # A family's SMS carries the short link: the session, joining, cancelling, another session.
+            sms_link = f"{self.public_url}/s/{short}" if short and not is_tutor else join_url
             with force_locale(row.locale):
                 subject = subject_name(slot.subject) if slot.subject else ""
                 activity = activity_name(slot.activity)
@@ -140,12 +157,23 @@ class Composer:
                        "join_url": join_url, "is_tutor": person.id == slot.tutor_id}
             if row.kind in CANCELLATIONS:
                 join_url = None
+            sms_link = join_url  # the short link's page says who and what: a mediation's SMS keeps the join link
         rendered = self.renderer.render(template, row.locale, **context)
         if row.channel == "sms":
-            # A cancelled session's join page is a dead end: the SMS leads to other sessions.
-            return sms_message(row, rendered, context["browse_url"] if row.kind == "booking_cancelled" else join_url)
+            # A cancelled session's link is a dead end: the SMS leads to other sessions (a mediation's
+            # says where and when only, so it has none).
+            return sms_message(row, rendered, context.get("browse_url", sms_link) if row.kind == "booking_cancelled"
+                               else sms_link)
         ics, method = self._calendar(row, booking, slot, join_url, groups)
         return email_message(row, rendered, domain=self.domain, ics=ics, ics_method=method)
+
+    def _login_code(self, row: Notification) -> Sms | Exception:
+        """The SMS of a login code, to a number that may have no account yet."""
+        code = code_in_message(row.payload)
+        if code is None:
+            return RuntimeError("the login code expired before it could be sent")
+        rendered = self.renderer.render("login_code", row.locale, code=code, centre_name=self.centre_name)
+        return sms_message(row, rendered, None)
 
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""

@@ -83,6 +83,11 @@ def new_unique_key() -> str:
     return secrets.token_hex(16)
 
 
+def new_short() -> str:
+    """12 URL-safe characters (72 random bits): "https://lien.centre.fr/s/" and it stay under 60."""
+    return secrets.token_urlsafe(9)
+
+
 class User(Base):
     __tablename__ = "user"
     __table_args__ = (
@@ -330,6 +335,8 @@ class Booking(Base):
     # Last change of what calendars show (see Slot.updated_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the family answered OUI by SMS: they will come.
+    family_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The topic as the reader may read it: loaded only through services/confidential.readable,
     # "" otherwise, so a page that lists bookings cannot show a topic by mistake.
@@ -357,9 +364,13 @@ class JoinToken(Base):
     """
 
     __tablename__ = "join_token"
+    # An index rather than a constraint: SQLite adds it without rebuilding the table.
+    __table_args__ = (Index("uq_join_token_short", "short", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
+    # The same link, short enough for an SMS (/s/<short>): 72 random bits, set when first needed.
+    short: Mapped[str | None] = mapped_column(String(16), default=new_short)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -368,6 +379,43 @@ class JoinToken(Base):
     slot: Mapped[Slot] = relationship()
     booking: Mapped[Booking | None] = relationship()
     user: Mapped[User] = relationship()
+
+
+class LoginCode(Base):
+    """A 6-digit code sent by SMS to log in (or sign up) with a mobile number. Only its keyed
+    hash is kept; it lasts 10 minutes and allows 5 attempts."""
+
+    __tablename__ = "login_code"
+    __table_args__ = (
+        CheckConstraint("attempts_left >= 0", name="attempts_left"),
+        Index("ix_login_code_phone_created_at", "phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts_left: Mapped[int] = mapped_column(Integer, default=5)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class InboundSms(Base):
+    """An SMS a family sent back (ANNULER, OUI, …), kept once per provider message id: a provider
+    that delivers the same message twice finds it here, and nothing happens twice."""
+
+    __tablename__ = "inbound_sms"
+    __table_args__ = (Index("uq_inbound_sms_provider_message_id", "provider", "message_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(String(1600))
+    # What Lien did: cancelled, confirmed, nothing_to_do, unknown_answer, unknown_number.
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")

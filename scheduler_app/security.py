@@ -46,9 +46,10 @@ class IdConverter(IntegerConverter):
 
 def refuse_hostile_input():
     """A 400 for what no form of Lien's takes: a NUL character (PostgreSQL cannot store it) or an
-    uploaded file; every other value reaches the forms, which answer with a message."""
+    uploaded file; every other value reaches the forms, which answer with a message. An SMS a
+    family sends back is theirs, not a form: the webhook cleans it and answers (services.sms_replies)."""
     values = [request.path, *request.args.values(), *request.args.keys()]
-    if request.method == "POST":
+    if request.method == "POST" and request.endpoint != "inbound.twilio":
         if request.files:
             abort(400)
         values += [*request.form.values(), *request.form.keys()]

@@ -29,10 +29,10 @@ def test_a_parent_signs_up_and_is_logged_in(client, db):
 
 def test_a_sign_up_with_mistakes_keeps_what_was_typed_and_says_what_to_do(client, db):
     make_person(db, "parent", "Fatima Haddou", email="fatima@example.org")
-    response = _register(client, name="Fatima H.", confirm="autre-chose-encore", phone="pas un numéro")
+    response = _register(client, name="Fatima H.", confirm="autre-chose-encore", phone="06 12 34")
     html = response.get_data(as_text=True)
     assert "Les deux mots de passe ne sont pas pareils" in html
-    assert "numéro de téléphone avec des chiffres" in html
+    assert "Écrivez le numéro en entier, comme ceci : 06 12 34 56 78." in html and 'value="06 12 34"' in html
     assert 'value="Fatima H."' in html and 'value="fatima@example.org"' in html
     assert 'class="error-summary"' in html
     response = _register(client, name="Fatima H.")
@@ -126,15 +126,17 @@ def test_a_coordinator_creates_a_tutor_and_a_family(client, db):
     assert "Claire Martin est maintenant tuteur" in response.get_data(as_text=True)
     page = client.get("/admin/families/new")
     response = client.post("/admin/families/new", data={
-        "parent_name": "Jean Petit", "parent_phone": "07 00 00 00 01", "child_1": "Léa Petit",
+        "parent_name": "Jean Petit", "parent_phone": "07 61 00 00 01", "child_1": "Léa Petit",
         "child_2": "Hugo Petit", "csrf_token": csrf_token(page.get_data(as_text=True))}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "La famille de Jean Petit est enregistrée" in html
-    assert html.index(">Hugo Petit<") < html.index(">Léa Petit<")
+    assert "Réserver pour Léa Petit" in html  # straight on to booking for the first child
     look_again(db)
     tutor = db.scalar(select(User).where(User.email == "claire@example.org"))
     assert tutor.role == "tutor" and tutor.tutor_profile.languages == ",fr,en,"
     assert tutor.check_password("provisoire-2026")
     parent = db.scalar(select(User).where(User.name == "Jean Petit"))
-    assert parent.email is None and parent.phone == "+33700000001"
+    assert parent.email is None and parent.phone == "+33761000001"
     assert [child.name for child in parent.children] == ["Hugo Petit", "Léa Petit"]
+    html = client.get(f"/admin/families/{parent.id}").get_data(as_text=True)
+    assert html.index(">Hugo Petit<") < html.index(">Léa Petit<")

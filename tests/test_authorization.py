@@ -65,10 +65,12 @@ def world(db, frozen_clock):
     }
     student_link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == student_1.id))
     party_link = db.scalar(select(JoinToken.token).where(JoinToken.booking_id == party_booking.id))
+    short_link = db.scalar(select(JoinToken.short).where(JoinToken.user_id == parent_1.id))
     ids = {"slot": slot.id, "booking": booking.id, "student": student_1.id, "parent": parent_1.id,
            "tutor": tutor_a.id, "rule": rule.id, "notification": failed.id, "join": student_link,
            "coordinator": viewers["coordinator"].id, "mediation": mediation.id, "party_booking": party_booking.id,
-           "party_join": party_link, "planned": planned.id, "enrolment": enrolment.id}
+           "party_join": party_link, "planned": planned.id, "enrolment": enrolment.id,
+           "short": short_link}
     return {"viewers": viewers, "ids": ids}
 
 
@@ -88,11 +90,19 @@ def pages(ids) -> dict[str, dict]:
         "/j/not-a-token": dict.fromkeys(ROLES, {404}),
         "/tester": EVERYONE,  # trying the camera and microphone needs no account
         "/w/not-a-token": dict.fromkeys(ROLES, {404}),  # a waitlist offer: the link is the key
+        f"/s/{ids['short']}": EVERYONE,  # the short twin of the join link
+        f"/s/{ids['short']}/annuler": EVERYONE,  # asks first: cancelling is a POST with the form
+        "/s/not-a-token": dict.fromkeys(ROLES, {404}),
+        "/login/sms": {"anonymous": OK, **{r: {302} for r in ROLES[1:]}},
+        "/login/sms/code": dict.fromkeys(ROLES, {302}),  # no code asked for in this session
+        "/register/phone": dict.fromkeys(ROLES, {302}),  # no number checked in this session
         "/calendar/not-a-secret.ics": dict.fromkeys(ROLES, {404}),
         "/profile": only("student", "parent", "tutor", "coordinator"),
         "/sessions": only("student", "parent"),
         f"/sessions/{ids['booking']}": only("coordinator"),
         f"/sessions/{ids['booking']}/calendar.ics": only(),
+        f"/sessions/{ids['booking']}/cancel": only("coordinator"),
+        f"/slots/{ids['slot']}/cancel": only("coordinator"),
         "/slots": only("student", "parent", "coordinator"),
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}, "mediation_coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
@@ -120,6 +130,7 @@ def pages(ids) -> dict[str, dict]:
         f"/admin/tutors/{ids['tutor']}": only("coordinator"),
         "/admin/messages": only("coordinator"),
         f"/admin/people/{ids['parent']}": only("coordinator"),
+        f"/admin/families/{ids['parent']}": only("coordinator"),
         f"/admin/people/{ids['student']}/delete": only("coordinator"),
         f"/admin/people/{ids['student']}/export.json": only("coordinator"),
         "/admin/reports": only("coordinator"),
@@ -166,6 +177,8 @@ def actions(ids) -> dict[str, set[str]]:
         f"/children/{ids['student']}/approve": set(),
         f"/admin/messages/{ids['notification']}/retry": {"coordinator"},
         f"/admin/people/{ids['parent']}": {"coordinator"},
+        f"/admin/families/{ids['parent']}/code": {"coordinator"},
+        f"/admin/families/{ids['parent']}/bookings/{ids['booking']}/resend": {"coordinator"},
         f"/admin/people/{ids['student']}/code": {"coordinator"},
         f"/admin/people/{ids['student']}/delete": {"coordinator"},
         f"/admin/slots/{ids['slot']}/move": {"coordinator"},
@@ -263,7 +276,9 @@ def test_every_route_of_the_app_is_in_the_matrix(app, world):
             except Exception:
                 pass
     # The waitlist offer's buttons answer to the link's key alone (tests/test_waitlist.py).
+    # join.short_book_other: the short link is the key, whoever holds it (tests/test_short_links.py).
+    # inbound.twilio: signed by the provider, not a role (tests/test_sms_replies.py).
     known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join", "bookings.take",
-                       "bookings.leave"}
+                       "bookings.leave", "join.short_book_other", "inbound.twilio"}
     missing = {rule.endpoint for rule in app.url_map.iter_rules()} - endpoints - known_elsewhere
     assert missing == set(), "add these routes to the authorisation matrix"

@@ -35,6 +35,7 @@ def test_variables_are_read_into_the_values_lien_uses(tmp_path):
         "PROXY_FIX": "2", "NOTIFY_REMINDERS": "1h, 2d,30m", "NOTIFY_CONFIRMATIONS": "0",
         "JITSI_PRIVATE_KEY_FILE": str(key), "TIMEZONE": "America/Cayenne", "MAIL_FROM": "Centre <a@b.org>",
         "SMTP_HOST": "",  # empty: as if unset
+        "CENTRE_PHONE": "01 42 34 56 78", "SMS_CODE_COUNTRIES": "fr, re", "SMS_DAILY_BUDGET": "50",
     })
     assert found == {
         "WORKER_INTERVAL_SECONDS": 2.5, "OUTBOX_BATCH_SIZE": 50, "AVAILABILITY_WEEKS_AHEAD": 8,
@@ -42,6 +43,7 @@ def test_variables_are_read_into_the_values_lien_uses(tmp_path):
         "PROXY_FIX": 2, "NOTIFY_REMINDERS": (timedelta(days=2), timedelta(hours=1), timedelta(minutes=30)),
         "NOTIFY_CONFIRMATIONS": False, "JITSI_PRIVATE_KEY": key.read_text(), "TIMEZONE": "America/Cayenne",
         "MAIL_FROM": "Centre <a@b.org>",
+        "CENTRE_PHONE": "+33142345678", "SMS_CODE_COUNTRIES": ("FR", "RE"), "SMS_DAILY_BUDGET": 50,
     }
 
 
@@ -63,6 +65,9 @@ def test_variables_are_read_into_the_values_lien_uses(tmp_path):
     ("PUBLIC_URL", "lien.example.org", "write the address people open, starting with https://"),
     ("RATELIMIT_LOGIN", "ten a minute", "write limits such as '10 per minute;100 per hour'"),
     ("NOTIFY_REMINDERS", "24 hours", "'24 hours' is not like 24h, 30m or 2d: write e.g. 24h,1h"),
+    ("CENTRE_PHONE", "01 23 45", "write a whole phone number, such as 01 23 45 67 89"),
+    ("SMS_CODE_COUNTRIES", "France", "write two-letter country codes separated by commas"),
+    ("SMS_DAILY_BUDGET", "0", "write a whole number of SMS (1 or more)"),
     ("JITSI_PRIVATE_KEY_FILE", "/nowhere/jaas.pem", "the file cannot be read (No such file or directory)"),
 ])
 def test_a_bad_value_stops_the_start_naming_the_variable_and_what_to_write(environment, variable, value, says):

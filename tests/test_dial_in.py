@@ -89,22 +89,24 @@ def test_the_confirmation_with_its_invitation_says_it(app, family, dial_in_serve
 def test_the_reminder_sms_says_it_first_and_keeps_the_link_whole(app, db, dial_in_server, brevo, frozen_clock):
     configure(app, dial_in_server)
     app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url)
+                      SMS_BREVO_BASE_URL=brevo.url, CENTRE_PHONE="+33142345678")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2, hours=4))
     parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
     parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
     db.commit()
     book_slot(db, slot.id, adam, parent, "")
-    token = db.scalar(select(JoinToken.token).where(JoinToken.user_id == parent.id))
+    short = db.scalar(select(JoinToken.short).where(JoinToken.user_id == parent.id))
     make_dispatcher(app).tick()
     brevo.requests.clear()
     frozen_clock(slot.starts_at - timedelta(minutes=59))
     make_dispatcher(app).tick()
     day_before, reminder = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
     assert day_before.startswith(said(slot)) and reminder.startswith(said(slot))
-    assert "séance dans 59 minutes, à 14 h" in reminder.replace("\xa0", " ")  # the time really left
-    assert reminder.endswith(f"/j/{token}")  # the link still whole at the end
+    words = reminder.replace("\xa0", " ")
+    assert "séance pour Adam Haddou dans 59 minutes, à 14 h" in words  # the child, the time really left
+    assert "Pas besoin de mot de passe" in words and "Centre : 01 42 34 56 78." in words
+    assert reminder.endswith(f"/s/{short}")  # the family's short link still whole at the end
     assert sms_segments(reminder) <= 2
 
 

@@ -224,8 +224,10 @@ def test_each_reminder_says_the_real_time_left_in_the_readers_language_and_zone(
     last = smtp.mailbox.to(adam.email)[-1].get_body(("plain",)).get_content()
     assert "La séance commence dans 15 minutes :" in last
     texts = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
-    assert texts[-1].startswith("Lien : séance dans 15 minutes, à 14 h. Rejoindre : https://lien.example.org/j/")
-    assert texts[1].startswith("Lien : rappel, séance mercredi à 14 h. Rejoindre :")
+    # A parent's SMS names the child and ends with the family's short link (no password needed).
+    assert texts[-1].startswith("Lien : séance pour Adam Haddou dans 15 minutes, à 14 h. Pas besoin de mot de passe.")
+    assert "https://lien.example.org/s/" in texts[-1] and "/j/" not in texts[-1]
+    assert texts[1].startswith("Lien : rappel, séance pour Adam Haddou mercredi à 14 h.")
 
 
 @pytest.mark.parametrize(("left", "said"), [
@@ -367,7 +369,7 @@ def test_a_booking_the_centre_made_says_so_by_email_and_sms(app, db, smtp, brevo
     [email] = smtp.mailbox.to(fatima.email)
     assert "Le centre social a réservé pour vous. La séance d'Adam Haddou est réservée." in plain(email)
     [sms] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
-    assert sms.startswith("Lien : le centre social a réservé pour vous une séance le mercredi 13 janvier")
+    assert sms.startswith("Lien : le centre social a réservé une séance pour Adam Haddou le mercredi 13 janvier")
 
 
 def test_times_name_their_zone_only_for_a_reader_outside_the_centres(app, db, smtp, frozen_clock):

@@ -33,12 +33,12 @@ def test_a_family_that_chose_sms_gets_the_confirmation_with_their_join_link(app,
     report = make_dispatcher(app).tick()
     assert report.sent == 2  # the mother and the tutor, both by SMS
     [to_parent] = [r for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
-    token = db.scalar(select(JoinToken.token).where(JoinToken.user_id == sms_family["parent"].id))
+    short = db.scalar(select(JoinToken.short).where(JoinToken.user_id == sms_family["parent"].id))
     content = to_parent["json"]["content"]
     assert to_parent["path"] == "/v3/transactionalSMS/send"
     assert to_parent["headers"]["api-key"] == "xkeysib-test"
     assert to_parent["json"]["sender"] == "Lien" and to_parent["json"]["type"] == "transactional"
-    assert content.endswith(f"https://lien.example.org/j/{token}")
+    assert content.endswith(f"https://lien.example.org/s/{short}")  # the short personal link
     assert "13 janvier" in content
     assert sms_segments(content) <= 2
 

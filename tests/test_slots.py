@@ -168,13 +168,13 @@ def test_a_session_page_shows_who_comes_and_offers_cancelling_until_it_starts(cl
     html = client.get(f"/slots/{slot.id}").get_data(as_text=True)
     assert "<h1>Séance du mardi 12 janvier, 10\u00a0h\u00a000</h1>" in html
     assert "Adam Haddou" in html and "les fractions" in html and "Places prises : 1 sur 2" in html
-    assert f'action="/slots/{slot.id}/cancel"' in html and "/j/" in html  # cancelling, and the tutor's link
+    assert f'href="/slots/{slot.id}/cancel"' in html and "/j/" in html  # cancelling, and the tutor's link
     assert "Les familles qui ont réservé sont prévenues tout de suite." in html
     assert client.get("/slots/999999").status_code == 404
 
     frozen_clock(slot.starts_at + timedelta(minutes=5))  # under way: joined, no longer cancelled
     html = client.get(f"/slots/{slot.id}").get_data(as_text=True)
-    assert f'action="/slots/{slot.id}/cancel"' not in html and "/j/" in html
+    assert f'href="/slots/{slot.id}/cancel"' not in html and "/j/" in html
 
     coordinator = make_person(db, "coordinator", "Claire Martin")
     client.delete_cookie("session")

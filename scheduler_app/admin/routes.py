@@ -6,14 +6,16 @@ from flask import request
 
 from .. import db
 from ..access import role_required
-from ..forms import e164, show_service_error
+from ..i18n import readable_phone
+from ..forms import as_id, e164, show_service_error
 from ..dispatch import retry
 from ..models import User
+from ..clock import now_utc
 from ..services.message_log import STATUS_NAMES, kind_name, message_page
-from ..services import ServiceError, passwords
+from ..services import ServiceError, family_page, login_codes, passwords
 from ..auth.forms import ProfileForm
 from ..services.accounts import NewPerson, NewTutor, create_contact, create_family, create_tutor, update_profile
-from ..services.people import coordinators, find_families, tutors
+from ..services.people import coordinators, families_page, first_child, tutors
 from .forms import ContactForm, FamilyForm, TutorForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,8 +26,52 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def people():
     db_session = db.session()
     search = request.args.get("q", "").strip()
-    return render_template("admin/people.html", tutors=tutors(db_session), parents=find_families(db_session, search),
-                           search=search, coordinators=coordinators(db_session))
+    page = families_page(db_session, search, as_id(request.args.get("after")))
+    next_page = url_for("admin.people", q=search or None, after=page.next_after) if page.next_after else None
+    return render_template("admin/people.html", tutors=tutors(db_session), parents=page.parents, search=search,
+                           coordinators=coordinators(db_session), next_page=next_page,
+                           first_page="after" in request.args)
+
+
+@bp.route("/families/<int:parent_id>")
+@role_required("coordinator")
+def family(parent_id: int):
+    """One family, as the coordinator needs it on the phone: children, bookings, messages."""
+    found = family_page.family(db.session(), parent_id)
+    if found is None:
+        abort(404)
+    return render_template("admin/family.html", family=found, now=now_utc())
+
+
+@bp.route("/families/<int:parent_id>/code", methods=["POST"])
+@role_required("coordinator")
+def send_login_code(parent_id: int):
+    found = family_page.family(db.session(), parent_id)
+    if found is None:
+        abort(404)
+    try:
+        login_codes.send_code(db.session(), found.parent.phone or "", found.parent.locale)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Un code de connexion part par SMS. La famille va sur Lien, touche « Entrer avec un code par SMS » "
+                "et écrit le code."), "success")
+    return redirect(url_for("admin.family", parent_id=parent_id))
+
+
+@bp.route("/families/<int:parent_id>/bookings/<int:booking_id>/resend", methods=["POST"])
+@role_required("coordinator")
+def resend_link(parent_id: int, booking_id: int):
+    found = family_page.family(db.session(), parent_id)
+    if found is None:
+        abort(404)
+    try:
+        family_page.resend_link(db.session(), found.parent, booking_id)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Le lien de la séance repart vers %(name)s.", name=found.parent.name), "success")
+    return redirect(url_for("admin.family", parent_id=parent_id))
 
 
 @bp.route("/tutors/new", methods=["GET", "POST"])
@@ -91,7 +137,10 @@ def new_family():
             if parent.email and not form.parent_password.data:
                 passwords.send_link(db.session(), parent, "invitation")
             flash(_("La famille de %(name)s est enregistrée.", name=parent.name), "success")
-            return redirect(url_for("admin.people"))
+            # Still on the phone: straight on to booking for the first child.
+            child = first_child(db.session(), parent)
+            return redirect(url_for("bookings.browse", **{"for": child}) if child
+                            else url_for("admin.family", parent_id=parent.id))
     return render_template("admin/family_new.html", form=form)
 
 
@@ -149,6 +198,8 @@ def edit_person(person_id: int):
     if person is None:
         abort(404)
     form = ProfileForm(obj=person)
+    if request.method == "GET":
+        form.phone.data = readable_phone(person.phone)
     if form.validate_on_submit():
         try:
             update_profile(db.session(), person, form.change())

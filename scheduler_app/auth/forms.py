@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-                     TelField, ValidationError)
+                     TelField)
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
 from ..catalogue import LANGUAGES, class_choices
@@ -98,14 +98,9 @@ class ProfileForm(FlaskForm):
     locale = RadioField(_l("Langue des messages"), choices=list(LANGUAGES.items()), default="fr")
     timezone = SelectField(_l("Fuseau horaire"), choices=[(zone, zone) for zone in TIMEZONES])
 
-    def validate_notify_by(self, field):
-        if field.data in ("sms", "both") and not self.phone.data:
-            raise ValidationError(_l("Pour recevoir des SMS, écrivez votre numéro de portable."))
-        if field.data in ("email", "both") and not self.email.data:
-            raise ValidationError(_l("Pour recevoir des e-mails, écrivez votre adresse e-mail."))
-
     def change(self) -> ProfileChange:
-        """What was typed, as the change update_profile makes (the person's own page and the coordinator's)."""
+        """What was typed, as the change update_profile makes (the person's own page and the coordinator's).
+        The channel follows the numbers given (services.accounts): SMS whenever there is a mobile."""
         return ProfileChange(name=self.name.data, email=self.email.data, phone=e164(self.phone.data),
                              notify_by=self.notify_by.data, locale=self.locale.data, timezone=self.timezone.data)
 
@@ -114,3 +109,20 @@ class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Écrivez votre mot de passe actuel."))])
     password = ChoosePasswordForm.password
     confirm = ChoosePasswordForm.confirm
+
+
+class PhoneForm(FlaskForm):
+    phone = TelField(_l("Votre numéro de téléphone portable"),
+                     description=_l("Vous recevez un code par SMS. Pas besoin d'e-mail ni de mot de passe."),
+                     validators=[DataRequired(_l("Écrivez votre numéro de portable.")), phone_format])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Le code à 6 chiffres reçu par SMS"),
+                       validators=[DataRequired(_l("Écrivez les 6 chiffres du code reçu par SMS."))])
+
+
+class PhoneSignUpForm(FlaskForm):
+    role = RegisterForm.role
+    name = RegisterForm.name
+    locale = RegisterForm.locale

@@ -1,5 +1,7 @@
 """Signing up, logging in and out."""
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user, user_loaded_from_cookie, user_logged_in
@@ -7,12 +9,15 @@ from flask_login import current_user, login_required, login_user, logout_user, u
 from .. import db
 from ..access import current_account
 from ..extensions import limiter
+from ..i18n import readable_phone
 from ..forms import e164, safe_next, show_service_error
 from ..services import ServiceError
-from ..services import passwords
+from ..services import login_codes, passwords
+from ..clock import now_utc
 from ..services.accounts import NewPerson, find_by_email, note_login, update_profile
 from ..services.accounts import register as register_person
-from .forms import ChangePasswordForm, ChoosePasswordForm, ForgotForm, LoginForm, ProfileForm, RegisterForm
+from .forms import (ChangePasswordForm, ChoosePasswordForm, CodeForm, ForgotForm, LoginForm, PhoneForm,
+                    PhoneSignUpForm, ProfileForm, RegisterForm)
 
 bp = Blueprint("auth", __name__)
 
@@ -130,6 +135,8 @@ def choose_password(purpose: str, token: str):
 def profile():
     account = current_account()
     form = ProfileForm(obj=account)
+    if request.method == "GET":
+        form.phone.data = readable_phone(account.phone)
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
         try:
@@ -148,3 +155,90 @@ def profile():
             flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)
+
+
+def _code_limit() -> str:
+    return current_app.config["RATELIMIT_SMS_CODE"]
+
+
+# How long after a right code a number without an account may finish signing up.
+SIGN_UP_WINDOW = timedelta(minutes=30)
+
+
+@bp.route("/login/sms", methods=["GET", "POST"])
+@limiter.limit(_code_limit, methods=["POST"])
+def login_by_sms():
+    """Log in (or sign up) with a mobile: the same answer whether the number has an account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            phone = login_codes.send_code(db.session(), form.phone.data, session.get("locale") or "fr")
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            session["code_phone"] = phone
+            session.pop("verified_phone", None)
+            return redirect(url_for("auth.enter_code", next=safe_next(request.args.get("next"))))
+    return render_template("auth/login_sms.html", form=form)
+
+
+@bp.route("/login/sms/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def enter_code():
+    phone = session.get("code_phone")
+    if not isinstance(phone, str):
+        return redirect(url_for("auth.login_by_sms"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            checked = login_codes.check_code(db.session(), phone, form.code.data)
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            session.pop("code_phone", None)
+            if checked.user is not None:
+                login_user(checked.user)
+                session["locale"] = checked.user.locale
+                return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            session["verified_phone"] = [phone, now_utc().isoformat()]
+            return redirect(url_for("auth.register_by_phone"))
+    return render_template("auth/enter_code.html", form=form, phone=phone)
+
+
+def _verified_phone() -> str | None:
+    """The number whose code was right a moment ago, for a person without an account."""
+    value = session.get("verified_phone")
+    try:
+        phone, when = value
+        if now_utc() - datetime.fromisoformat(when) <= SIGN_UP_WINDOW and isinstance(phone, str):
+            return phone
+    except (TypeError, ValueError):
+        pass
+    return None
+
+
+@bp.route("/register/phone", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register_by_phone():
+    phone = _verified_phone()
+    if phone is None:
+        return redirect(url_for("auth.login_by_sms"))
+    form = PhoneSignUpForm()
+    if request.method == "GET" and session.get("locale"):
+        form.locale.data = session["locale"]
+    if form.validate_on_submit():
+        try:
+            user = register_person(db.session(), NewPerson(
+                name=form.name.data, role=form.role.data, phone=phone, locale=form.locale.data,
+                timezone=current_app.config["TIMEZONE"]))
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            session.pop("verified_phone", None)
+            login_user(user)
+            session["locale"] = user.locale
+            flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/register_phone.html", form=form, phone=phone)

@@ -11,7 +11,7 @@ from .. import db
 from ..access import current_account, own_booking, own_enrolment, role_required
 from ..catalogue import CLASS_LEVELS
 from ..clock import now_utc
-from ..forms import as_id, show_service_error
+from ..forms import CancelForm, as_id, show_service_error
 from ..i18n import say, viewer_zone
 from ..models import Guardianship, Slot, User
 from ..paging import mark_of, page_mark
@@ -24,7 +24,7 @@ from ..services.enrolment import bounds_for, cancel_weeks_to_come, enrol, enrolm
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.confidential import MEDIATION, booking_texts, kind_of_slot
 from ..services.family import session_rows, students_in_care
-from ..services.join import links_for
+from ..services.join import family_links, links_for
 from .forms import ApproveForm, BookForm, ChildCodeForm, ChildForm, EnrolForm, SlotFilterForm
 
 bp = Blueprint("bookings", __name__)
@@ -276,23 +276,37 @@ def session_page(booking_id: int):
         token=links.get((booking.slot_id, booking.id)),
         just_booked=request.args.get("booked") == "1",
         now=now_utc(),
+        # The coordinator booked on the phone: the family's own links, to read out.
+        family_links=family_links(db.session(), booking) if current_user.role == "coordinator" else [],
     )
 
 
-@bp.route("/sessions/<int:booking_id>/cancel", methods=["POST"])
+@bp.route("/sessions/<int:booking_id>/cancel", methods=["GET", "POST"])
 @role_required(*FAMILY, "coordinator")
 def cancel(booking_id: int):
+    """Asks first; a coordinator cancels one child's place this way, the session stays."""
     booking = own_booking(booking_id)
+    back = url_for("bookings.my_sessions") if current_user.role != "coordinator" else url_for("admin.sessions")
+    if booking.status != "confirmed":
+        flash(_("Cette séance est déjà annulée."), "info")
+        return redirect(back)
     enrolment = enrolment_of(db.session(), booking.id)
-    try:
-        cancel_booking(db.session(), booking, by=current_account())
-    except ServiceError as error:
-        flash(str(error.message), "error")
-    else:
-        flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
-    if enrolment is not None:
-        return redirect(url_for("bookings.enrolment_page", enrolment_id=enrolment.id))
-    return redirect(url_for("bookings.my_sessions"))
+    if enrolment is not None and current_user.role != "coordinator":
+        back = url_for("bookings.enrolment_page", enrolment_id=enrolment.id)
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            cancel_booking(db.session(), booking, by=current_account(), reason=form.reason.data or "")
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            if current_user.role == "coordinator":
+                flash(_("La place de %(name)s est annulée. La famille et le tuteur sont prévenus.",
+                        name=booking.student.name), "success")
+            else:
+                flash(_("La séance est annulée. La place est libre pour quelqu'un d'autre."), "success")
+        return redirect(back)
+    return render_template("bookings/cancel.html", booking=booking, form=form, back=back)
 
 
 @bp.route("/children/new", methods=["GET", "POST"])

@@ -1,13 +1,18 @@
 """/j/<token>: one link per person and session that opens the video room, no password."""
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from rooms import JitsiSettings
 
 from .. import db
 from ..clock import now_utc
 from ..extensions import limiter
+from ..forms import show_service_error
+from ..services import ServiceError, short_links
+from ..services.confidential import MEDIATION
 from ..services.join import JoinOpening, answer, dial_in_for, find_link, slot_shown
+from .forms import CancelForm, ChooseSlotForm
 
 bp = Blueprint("join", __name__)
 
@@ -68,3 +73,92 @@ def join(token: str):
     ))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _short_link(short: str):
+    """The link, in its holder's language and time zone; None for an unknown one."""
+    link = short_links.find(db.session(), short)
+    if link is not None:
+        g.locale = session.get("locale") or link.holder.locale
+        g.timezone = link.holder.timezone
+    return link
+
+
+def _mediation(link) -> bool:
+    """A mediation's short link says nothing of it: it only leads to the join link, which says
+    where and when (services/confidential)."""
+    return link.slot.activity.kind == MEDIATION
+
+
+def _opens_before(link):
+    """A family's link opens JOIN_OPENS_MINUTES_FAMILY before the start (services.join.JoinOpening)."""
+    return JoinOpening.from_config(current_app.config).family
+
+
+def _no_store(body, status: int = 200):
+    response = current_app.make_response((body, status))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _short_page(link, *, error=None, status=200):
+    now = now_utc()
+    opens_before = _opens_before(link)
+    state = link.state(now, opens_before)
+    others = short_links.other_sessions(db.session(), link, now) if state in ("early", "cancelled") else []
+    return _no_store(render_template("join/short.html", link=link, state=state, others=others, error=error,
+                                     opens_at=link.slot.starts_at - opens_before), status)
+
+
+@bp.route("/s/<short>")
+@limiter.limit(_join_limit)
+def short(short: str):
+    link = _short_link(short)
+    if link is None:
+        return _no_store(render_template("join/short_unknown.html"), 404)
+    if _mediation(link):
+        return redirect(url_for("join.join", token=link.token.token), code=303)
+    return _short_page(link)
+
+
+@bp.route("/s/<short>/annuler", methods=["GET", "POST"])
+@limiter.limit(_join_limit)
+def short_cancel(short: str):
+    link = _short_link(short)
+    if link is None:
+        return _no_store(render_template("join/short_unknown.html"), 404)
+    if _mediation(link):
+        return redirect(url_for("join.join", token=link.token.token), code=303)
+    now = now_utc()
+    if link.state(now, _opens_before(link)) in ("ended", "cancelled"):
+        return redirect(url_for("join.short", short=short))
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            short_links.cancel(db.session(), link, now, form.reason.data or "")
+        except ServiceError as error:
+            show_service_error(form, error)
+        else:
+            flash(_("C'est annulé. Le tuteur et le centre sont prévenus."), "success")
+            return redirect(url_for("join.short", short=short))
+    return _no_store(render_template("join/short_cancel.html", link=link, form=form))
+
+
+@bp.route("/s/<short>/autre", methods=["POST"])
+@limiter.limit(_join_limit)
+def short_book_other(short: str):
+    link = _short_link(short)
+    if link is None:
+        return _no_store(render_template("join/short_unknown.html"), 404)
+    if _mediation(link):
+        return redirect(url_for("join.join", token=link.token.token), code=303)
+    form = ChooseSlotForm()
+    if not form.validate_on_submit():
+        return _short_page(link, error=_("Choisissez une séance dans la liste."), status=400)
+    try:
+        new_link = short_links.book_instead(db.session(), link, form.slot_id.data, now_utc())
+    except ServiceError as error:
+        return _short_page(link, error=str(error.message), status=409)
+    flash(_("C'est réservé ! Voici votre nouvelle séance."), "success")
+    return redirect(url_for("join.short", short=new_link.short))

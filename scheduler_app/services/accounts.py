@@ -11,7 +11,7 @@ from ..catalogue import SCHOOL_CLASSES
 from ..clock import now_utc
 from ..db import write_transaction
 from ..models import Guardianship, TutorProfile, User
-from . import ServiceError, consent
+from . import ServiceError, consent, phones
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -44,11 +44,14 @@ class NewPerson:
 
 
 def _user_from(person: NewPerson) -> User:
+    email = normalise_email(person.email)
+    phone = phones.require(person.phone)
     user = User(
         name=person.name.strip(),
         role=person.role,
-        email=normalise_email(person.email),
-        phone=(person.phone or "").strip() or None,
+        email=email,
+        phone=phone,
+        notify_by=phones.default_channel(email, phone),
         locale=person.locale,
         timezone=person.timezone,
         school_class=person.school_class if person.school_class in SCHOOL_CLASSES else None,
@@ -174,13 +177,15 @@ def update_profile(db: Session, person: User, change: ProfileChange) -> User:
     try:
         with write_transaction(db):
             email = normalise_email(change.email)
+            phone = phones.require(change.phone)
+            phones.check_channel(change.notify_by, email, phone)
             if email and email != person.email:
                 other = find_by_email(db, email)
                 if other is not None and other.id != person.id:
                     raise _email_taken()
             person.name = change.name.strip()
             person.email = email
-            person.phone = change.phone
+            person.phone = phone
             person.notify_by = change.notify_by
             person.locale = change.locale
             person.timezone = change.timezone

@@ -174,12 +174,18 @@ def current_rules() -> outbox.Rules:
 REASON_MAX = 500
 
 
+def clean_reason(reason: str | None) -> str:
+    """A cancellation's reason as one line of plain text, at most REASON_MAX characters: control
+    characters (a NUL breaks PostgreSQL) and runs of spaces go."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in reason or "").split())[:REASON_MAX]
+
+
 def cancel_booking(db: Session, booking: Booking, rules: outbox.Rules | None = None, *, by: User | None = None,
                    reason: str = "") -> Booking:
     """Cancel a booking before its session starts; the place becomes free again, pending
     reminders are withdrawn and everyone concerned is told who cancelled (`by`: the family
-    when not given) and why (`reason`, optional)."""
-    reason = reason.strip()[:REASON_MAX]
+    when not given) and why (`reason`, optional, which the coordinator reads on the family's page)."""
+    reason = clean_reason(reason)
     with write_transaction(db):
         db.refresh(booking)
         if booking.status != "confirmed":

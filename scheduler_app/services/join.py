@@ -223,3 +223,15 @@ def dial_in_for(config, room: str, now: datetime) -> DialIn | None:
     found = _DIAL_IN.get_or_make(
         key, lambda: dial_in(numbers_url, code_url, room, f"conference.{domain}", country=country, timeout=3) or False)
     return found or None
+
+
+def family_links(db: Session, booking: Booking) -> list[tuple[User, str]]:
+    """The parents of a booking's student, each with their short link to it (the student's own
+    when no parent is linked)."""
+    rows = db.execute(
+        select(User, JoinToken.short).join(JoinToken, JoinToken.user_id == User.id)
+        .where(JoinToken.booking_id == booking.id, JoinToken.short.is_not(None))
+        .order_by((User.role == "student").asc(), User.name)
+    ).all()
+    parents = [(user, short) for user, short in rows if user.role == "parent"]
+    return parents or [(user, short) for user, short in rows]

@@ -30,6 +30,11 @@ KIND_NAMES = {
     "tutor_session_moved": _l("Créneau déplacé, pour le tuteur"),
     "password_reset": _l("Nouveau mot de passe"),
     "invitation": _l("Invitation à créer un compte"),
+    "login_code": _l("Code de connexion"),
+    "sms_budget": _l("Alerte : le budget de SMS du jour est atteint"),
+    "sms_reply_confirmed": _l("Réponse à un SMS de la famille"),
+    "sms_reply_nothing": _l("Réponse à un SMS de la famille"),
+    "sms_reply_help": _l("Réponse à un SMS de la famille"),
 }
 
 

@@ -15,7 +15,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox
-from .booking import REASON_MAX, current_rules
+from .booking import clean_reason, current_rules
 from .localtime import check_day, date_bounds, local_to_utc, say_day
 
 MAX_SLOTS_AT_ONCE = 60
@@ -146,7 +146,7 @@ def _overlaps(db: Session, tutor_id: int, times) -> bool:
 def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "") -> list[Booking]:
     """Cancel a slot that has not started; its bookings are cancelled with it (returned), and
     everyone booked is told who cancelled (`by`: the centre when not given) and why (`reason`)."""
-    reason = reason.strip()[:REASON_MAX]
+    reason = clean_reason(reason)
     with write_transaction(db):
         db.refresh(slot)
         if slot.status != "open":
@@ -160,6 +160,7 @@ def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "
         for booking in bookings:
             booking.status = "cancelled"
             booking.cancelled_at = now
+            booking.cancel_reason = reason
             booking.sequence += 1
         slot.status = "cancelled"
         slot.cancelled_at = now

@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import db
 from ..access import check_slot_tutor, current_account, own_slot, role_required
 from ..clock import now_utc
-from ..forms import show_service_error
+from ..forms import CancelForm, show_service_error
 from ..i18n import viewer_zone
 from ..models import Booking
 from ..services.attendance import mark
@@ -152,12 +152,20 @@ def new():
     return render_template("slots/new.html", form=form)
 
 
-@bp.route("/<int:slot_id>/cancel", methods=["POST"])
+@bp.route("/<int:slot_id>/cancel", methods=["GET", "POST"])
 @role_required("tutor", "coordinator")
 def cancel(slot_id: int):
+    """Asks first, with a reason the families and the centre read."""
     slot = own_slot(slot_id)
+    back = url_for("admin.sessions" if current_user.role == "coordinator" else "slots.mine")
+    form = CancelForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        if slot.status != "open":
+            flash(_("Ce créneau est déjà annulé."), "info")
+            return redirect(back)
+        return render_template("slots/cancel.html", slot=slot, form=form, back=back)
     try:
-        cancelled = cancel_slot(db.session(), slot, by=current_account())
+        cancelled = cancel_slot(db.session(), slot, by=current_account(), reason=form.reason.data or "")
     except ServiceError as error:
         flash(str(error.message), "error")
     else:

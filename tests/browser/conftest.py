@@ -195,7 +195,7 @@ def describe_violations(where: str, violations: list[dict]) -> str:
 def page_key(url: str) -> str:
     """A page's path with ids and tokens folded, so that one page is one line of the summary."""
     path = urlsplit(url).path
-    path = re.sub(r"/j/[^/]+", "/j/<token>", path)
+    path = re.sub(r"/([js])/[^/]+", r"/\1/<token>", path)
     return re.sub(r"/\d+(?=/|$)", "/<id>", path) or "/"
 
 

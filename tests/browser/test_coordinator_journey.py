@@ -30,12 +30,9 @@ def test_a_coordinator_creates_a_family_on_the_phone_books_for_them_then_cancels
     tab.main.get_by_label(tab.t("Enfant : prénom et nom")).fill("Inès Benali")
     tab.main.get_by_role("button", name=tab.t("Enregistrer la famille")).click()
 
-    tab.arrive(tab.t("Personnes"))
-    assert tab.t("La famille de %(name)s est enregistrée.", name="Samira Benali") in tab.flash()
     for_ines = tab.t("Réserver pour %(name)s", name="Inès Benali")
-    tab.main.get_by_role("link", name=for_ines).click()
-
-    tab.arrive(for_ines)
+    tab.arrive(for_ines)  # straight on to booking for her
+    assert tab.t("La famille de %(name)s est enregistrée.", name="Samira Benali") in tab.flash()
     tab.click("link", f"{tab.t('Réserver')} — {week.when(14, tab.lang)}")
     tab.arrive(for_ines)
     tab.main.get_by_label(tab.t("Sur quoi avez-vous besoin d'aide ?")).fill("Un exposé sur les volcans")
@@ -46,11 +43,15 @@ def test_a_coordinator_creates_a_family_on_the_phone_books_for_them_then_cancels
     assert tab.t("Élève : %(name)s", name="Inès Benali") in tab.text()
     assert tab.t("Réservé par %(name)s", name="Nadia Belkacem") in tab.text()
     assert on_the_phone < ON_THE_PHONE, f"creating the family and booking took {on_the_phone:.0f} s"
+    assert tab.t("Le lien de la famille") in tab.text() and "/s/" in tab.text()  # to read out
 
     # Karim cannot come on Wednesday: the coordinator cancels the session.
     tab.page.get_by_role("navigation").get_by_role("link", name=tab.t("Séances")).click()
     tab.arrive(tab.t("Toutes les séances"))
-    tab.click("button", f"{tab.t('Annuler la séance')} — {week.when(14, tab.lang)}")
+    tab.click("link", f"{tab.t('Annuler la séance')} — {week.when(14, tab.lang)}")
+    tab.arrive(tab.t("Annuler la séance ?"))
+    tab.main.get_by_label(tab.t("Pourquoi ? (facultatif, le tuteur et le centre le liront)")).fill("Karim est malade")
+    tab.click("button", tab.t("Oui, annuler la séance"))
     tab.arrive(tab.t("Toutes les séances"))
     told = tab.tn("Séance annulée : %(num)d famille prévenue, ainsi que le tuteur.",
                   "Séance annulée : %(num)d familles prévenues, ainsi que le tuteur.", 1)

@@ -28,7 +28,11 @@ def test_a_student_cancels_and_books_again_with_the_keyboard_only(db, karim, wee
     tab.page.locator(f"html[lang={yasmine.locale}]").wait_for()
     tab.arrive(tab.t("Mes séances"))
     tab.skip_to_main()
-    tab.tab_to(tab.main.get_by_role("button", name=f"{tab.t('Annuler')} — {week.when(14, tab.lang)}"))
+    tab.tab_to(tab.main.get_by_role("link", name=f"{tab.t('Annuler')} — {week.when(14, tab.lang)}"))
+    keys.press("Enter")
+    tab.arrive(tab.t("Annuler la séance ?"))
+    tab.skip_to_main()
+    tab.tab_to(tab.main.get_by_role("button", name=tab.t("Oui, annuler la séance")))
     keys.press("Enter")
 
     tab.arrive(tab.t("Mes séances"))

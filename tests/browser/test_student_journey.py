@@ -23,7 +23,9 @@ def test_a_student_cancels_a_session_and_books_another(db, karim, week, open_tab
     tab.choose_language()
     assert week.when(14, tab.lang) in tab.text()
 
-    tab.click("button", f"{tab.t('Annuler')} — {week.when(14, tab.lang)}")
+    tab.click("link", f"{tab.t('Annuler')} — {week.when(14, tab.lang)}")
+    tab.arrive(tab.t("Annuler la séance ?"))  # it asks first
+    tab.click("button", tab.t("Oui, annuler la séance"))
     tab.arrive(tab.t("Mes séances"))
     assert tab.t("La séance est annulée. La place est libre pour quelqu'un d'autre.") in tab.flash()
     assert tab.t("Annulée") in tab.main.locator(".card.cancelled").inner_text()

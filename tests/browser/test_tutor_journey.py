@@ -67,8 +67,8 @@ def test_a_tutor_sets_weekly_availability_joins_as_moderator_and_marks_attendanc
     tab.click("link", f"{tab.t('Détails')} — {week.when(14, tab.lang)}")
     tab.arrive(tab.t("Séance du %(when)s", when=week.when(14, tab.lang)))
     assert "Yasmine Haddou" in tab.text() and "les fractions" in tab.text()
-    assert tab.main.get_by_role("button", name=tab.t("Annuler ce créneau")).is_visible()
-    tab.screenshot("tutor-session", until=tab.main.get_by_role("button", name=tab.t("Annuler ce créneau")))
+    assert tab.main.get_by_role("link", name=tab.t("Annuler ce créneau")).is_visible()
+    tab.screenshot("tutor-session", until=tab.main.get_by_role("link", name=tab.t("Annuler ce créneau")))
     tab.click("link", tab.t("Revenir à mes créneaux"))
     tab.arrive(tab.t("Mes créneaux"))
 

@@ -1,0 +1,140 @@
+"""Replies by SMS (ANNULER, OUI) through Twilio's incoming-message webhook, posted by a local
+stand-in over HTTP to a live Lien: signed requests only, each message acted on once, and an
+answer Lien does not understand gets one SMS listing the possible answers."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from factories import look_again, make_family, make_slot, make_tutor
+from scheduler_app.models import Booking, InboundSms, Notification
+from scheduler_app.services.booking import book_slot
+from scheduler_app.services.sms_replies import twilio_signature, word
+from scheduler_app.worker import make_dispatcher
+from twilio_inbound import FakeTwilio
+
+TOKEN = "twilio-test-auth-token"
+NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def live(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config.update(PUBLIC_URL=base, SMS_INBOUND_PROVIDER="twilio", TWILIO_AUTH_TOKEN=TOKEN)
+    yield base
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def twilio(live):
+    return FakeTwilio(webhook_url=f"{live}/sms/inbound/twilio", auth_token=TOKEN)
+
+
+@pytest.fixture
+def family(app, db, frozen_clock, brevo):
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url, CENTRE_PHONE="+33142345678")
+    frozen_clock(NOW)
+    tutor = make_tutor(db)
+    first = make_slot(db, tutor, starts_in=timedelta(days=2))
+    second = make_slot(db, tutor, starts_in=timedelta(days=3))
+    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo")
+    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
+    db.commit()
+    bookings = [book_slot(db, slot.id, adam, parent) for slot in (first, second)]
+    make_dispatcher(app).tick()
+    brevo.requests.clear()
+    return {"parent": parent, "bookings": bookings}
+
+
+def test_the_signature_is_twilios_documented_example():
+    params = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"),
+              ("From", "+12349013030"), ("To", "+18005551212")]
+    assert twilio_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params) == \
+        "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+
+
+def test_annuler_cancels_the_next_session_once_even_when_delivered_twice(app, db, brevo, twilio, family):
+    status, body = twilio.deliver("+33612345678", "Annuler", message_sid="SM" + "a" * 32)
+    assert status == 200 and "<Response></Response>" in body
+    assert twilio.deliver("+33612345678", "Annuler", message_sid="SM" + "a" * 32)[0] == 200  # again
+    look_again(db)
+    first, second = (db.get(Booking, b.id) for b in family["bookings"])
+    assert (first.status, second.status) == ("cancelled", "confirmed")
+    assert db.scalar(select(InboundSms.outcome)) == "cancelled" and len(db.scalars(select(InboundSms)).all()) == 1
+    make_dispatcher(app).tick()
+    texts = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
+    assert len(texts) == 1 and "est annulée" in texts[0]  # the cancellation says it was done
+    # ANNULER sent a second time (a new message) does not cancel the next session too.
+    twilio.deliver("+33612345678", "ANNULER")
+    look_again(db)
+    assert db.get(Booking, family["bookings"][1].id).status == "confirmed"
+
+
+def test_oui_confirms_and_says_thank_you(app, db, brevo, twilio, family):
+    assert twilio.deliver("+33612345678", " oui !")[0] == 200
+    look_again(db)
+    assert db.get(Booking, family["bookings"][0].id).family_confirmed_at is not None
+    make_dispatcher(app).tick()
+    [text] = [r["json"]["content"] for r in brevo.requests]
+    assert "merci, c'est noté" in text
+
+
+def test_an_answer_not_understood_gets_one_sms_with_the_possible_answers(app, db, brevo, twilio, family):
+    twilio.deliver("+33612345678", "Bonjour, c'est à quelle heure ?", message_sid="SM" + "b" * 32)
+    twilio.deliver("+33612345678", "Bonjour, c'est à quelle heure ?", message_sid="SM" + "b" * 32)
+    make_dispatcher(app).tick()
+    [text] = [r["json"]["content"] for r in brevo.requests]
+    assert "ANNULER" in text and "OUI" in text and "01 42 34 56 78" in text
+    look_again(db)
+    assert all(b.status == "confirmed" for b in db.scalars(select(Booking)))
+
+
+def test_unsigned_forged_or_unknown_requests_change_nothing(app, db, brevo, twilio, family):
+    params = twilio.message("+33612345678", "ANNULER")
+    assert twilio.post(params, signature="")[0] == 403
+    assert twilio.post(params, signature="0/KCTR6DLpKmkAf8muzZqo1nDgQ=")[0] == 403
+    forged = FakeTwilio(twilio.webhook_url, "not-the-token")
+    assert forged.deliver("+33612345678", "ANNULER")[0] == 403
+    assert twilio.deliver("+33699999999", "ANNULER")[0] == 200  # a stranger: nothing, no answer
+    look_again(db)
+    assert all(b.status == "confirmed" for b in db.scalars(select(Booking)))
+    assert db.scalar(select(Notification).where(Notification.kind.like("sms_reply%"))) is None
+    app.config["SMS_INBOUND_PROVIDER"] = "none"
+    assert twilio.deliver("+33612345678", "ANNULER")[0] == 404
+
+
+def test_family_sms_say_they_can_answer_when_replies_reach_lien(app, db, brevo, live, frozen_clock):
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url)
+    frozen_clock(NOW)
+    slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2))
+    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo")
+    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
+    db.commit()
+    book_slot(db, slot.id, adam, parent)
+    make_dispatcher(app).tick()
+    [text] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
+    assert "Répondez ANNULER pour annuler." in text or "Repondez ANNULER pour annuler." in text
+
+
+@pytest.mark.parametrize("body", ["", " ", "\x00", "ANNULER\x00", "é" * 2000, "😀", "OUI" * 600, "<script>",
+                                  "ANNULER; DROP TABLE booking", "\u202eRELUNNA", "0" * 5000])
+def test_hostile_replies_get_an_answer_not_a_500(app, db, twilio, family, body):
+    status, _ = twilio.deliver("+33612345678", body)
+    assert status == 200
+    for sender, sid in (("", None), ("\x00", None), ("+" + "9" * 40, None), ("+33612345678", "x" * 65),
+                        ("+33612345678", "")):
+        params = twilio.message(sender, body, sid)
+        assert twilio.post(params)[0] in (200, 400)
+
+
+def test_a_reply_is_read_as_a_word():
+    assert word(" Annulée !") == "ANNULEE" and word("oui.") == "OUI" and word("") == ""
