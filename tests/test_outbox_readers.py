@@ -369,7 +369,7 @@ def test_a_booking_the_centre_made_says_so_by_email_and_sms(app, db, smtp, brevo
     [email] = smtp.mailbox.to(fatima.email)
     assert "Le centre social a réservé pour vous. La séance d'Adam Haddou est réservée." in plain(email)
     [sms] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
-    assert sms.startswith("Lien : le centre social a réservé une séance pour Adam Haddou le mercredi 13 janvier")
+    assert sms.startswith("Lien : le centre social a réservé pour Adam Haddou. Séance le mercredi 13 janvier")
 
 
 def test_times_name_their_zone_only_for_a_reader_outside_the_centres(app, db, smtp, frozen_clock):
