@@ -146,7 +146,7 @@ class Composer:
                 now=now_utc(),
             )
         if "offer_path" in row.payload:  # a waitlist offer: its link takes the place, or leaves the list
-            join_url = context["offer_url"] = self.public_url + row.payload["offer_path"]
+            join_url = sms_link = context["offer_url"] = self.public_url + row.payload["offer_path"]
             context["expires_at"] = datetime.fromisoformat(row.payload["expires_at"])
         template = "reminder" if row.kind.startswith("reminder_") else row.kind
         if slot is not None and slot.activity.kind == MEDIATION and row.kind != "tutor_absence":
