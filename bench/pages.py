@@ -12,6 +12,7 @@ as in production).
 """
 
 import argparse
+import contextlib
 import gc
 import http.client
 import json
@@ -184,7 +185,7 @@ def statement_counts(url: str, fixture: Fixture) -> dict[str, int]:
         clients[page.who].get(page.address)
         statements = []
 
-        def count(*_args):
+        def count(*_args, statements=statements):
             statements.append(1)
 
         event.listen(engine, "before_cursor_execute", count)
@@ -303,7 +304,7 @@ def wrk(port: int, address: str, cookie: str, seconds: float, connections: int, 
         "p99_ms": latency("99"),
         "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "bad_status": int(errors.group(1)) if errors else 0,
-        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sockets.groups()))) if sockets else {},
+        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sockets.groups()), strict=True)) if sockets else {},
     }
     posted = re.search(r"^posts: unexpected (\d+) ran_out (\d+)$", output, re.M)
     if posted:
@@ -605,7 +606,7 @@ def feed_of_a_thousand(rounds: int) -> dict:
         times = []
         for number in range(rounds):
             address = new_address(number)
-            times.append({name: timed(lambda work=work: work(address)) for name, work in works.items()})
+            times.append({name: timed(lambda work=work, address=address: work(address)) for name, work in works.items()})
         database.engine_of(app).dispose()
         engine.dispose()
     best = {name: min(round_[name] for round_ in times) for name in works}
@@ -745,10 +746,7 @@ def figures(runs: list[dict], feed: dict | None, race_result: dict | None, conte
                   f"{counts['slot']:,} slots, {counts['booking']:,} bookings, {counts['user']:,} people.", "",
                   "| page | req/s | p50 ms | p99 ms | ratio | SQL | target |", "|---|---:|---:|---:|---:|---:|---|"]
         for key, result in run["pages"].items():
-            if key == "floor":
-                target = ""
-            else:
-                target = "met" if result["ratio"] >= TARGET_RATIO else "**missed**"
+            target = "" if key == "floor" else "met" if result["ratio"] >= TARGET_RATIO else "**missed**"
             if not clean(result):
                 target += f" **errors: {result['bad_status']} {result['socket_errors']}**"
             lines.append(f"| {result['name']} | {result['rps']:,.0f} | {result['p50_ms']:.1f} | "
@@ -794,17 +792,12 @@ def figures(runs: list[dict], feed: dict | None, race_result: dict | None, conte
 
 
 def machine() -> str:
-    model = ""
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    memory = ""
-    try:
-        kilobytes = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    model = memory = ""
+    with contextlib.suppress(OSError, StopIteration), open("/proc/cpuinfo") as cpuinfo:
+        model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    with contextlib.suppress(OSError, StopIteration), open("/proc/meminfo") as meminfo:
+        kilobytes = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
         memory = f", {kilobytes / 1024 ** 2:.0f} GB of memory"
-    except (OSError, StopIteration):
-        pass
     postgresql = ""
     try:
         from sqlalchemy import create_engine, text

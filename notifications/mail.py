@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import encoders
 from email.charset import QP, Charset
 from email.header import Header
@@ -126,7 +126,7 @@ def build_email(email: Email, *, sender: str, now: datetime | None = None) -> Me
     message["From"] = _address_header(sender)
     message["To"] = formataddr((to_name, to_address), charset="utf-8")
     message["Subject"] = Header(email.subject, "utf-8") if not email.subject.isascii() else email.subject
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(now or datetime.now(UTC))
     if email.message_id:
         message_id = email.message_id.strip()
         message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from rooms import new_room_name
 
 from .clock import now_utc
+from .models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from .services import ServiceError
 from .services.localtime import local_to_utc
-from .models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 
 DEMO_PASSWORD = "demo-lien-2026"
 ZONE = "Europe/Paris"
@@ -102,7 +102,7 @@ def _open_demo_slots(db, tutor, activity, times, today: date, zone, subjects, le
     count = 0
     for offset in range(1, 15):
         day = today + timedelta(days=offset)
-        for index, (weekday, at) in enumerate(t for t in times if t[0] == day.weekday()):
+        for index, (_weekday, at) in enumerate(t for t in times if t[0] == day.weekday()):
             starts_at = _aware(day, at, zone)
             if starts_at is None or db.scalar(
                 select(Slot.id).where(Slot.tutor_id == tutor.id, Slot.starts_at == starts_at)

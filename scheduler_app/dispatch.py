@@ -81,36 +81,35 @@ class Dispatcher:
     def claim(self) -> list[int]:
         """Take up to batch_size due messages for this worker, with a lease."""
         now = now_utc()
-        with self.sessions() as db:
-            with write_transaction(db):
-                due = or_(
-                    (Notification.status == "pending") & (Notification.due_at <= now),
-                    (Notification.status == "sending") & (Notification.lease_until < now),
+        with self.sessions() as db, write_transaction(db):
+            due = or_(
+                (Notification.status == "pending") & (Notification.due_at <= now),
+                (Notification.status == "sending") & (Notification.lease_until < now),
+            )
+            query = select(Notification.id, Notification.channel, Notification.status,
+                           Notification.attempted_at).where(due)
+            query = query.order_by(Notification.due_at, Notification.id).limit(self.batch_size)
+            if db.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = db.execute(query).all()
+            # An SMS whose earlier attempt began and never came back may have been sent.
+            maybe_sent = [row.id for row in rows if row.channel == "sms" and row.attempted_at is not None]
+            ids = [row.id for row in rows if row.id not in set(maybe_sent)]
+            if maybe_sent:
+                db.execute(
+                    update(Notification).where(Notification.id.in_(maybe_sent))
+                    .values(status="failed", claimed_by=None, lease_until=None,
+                            last_error="SMS: the sender stopped during sending; it may have been "
+                                       "delivered, so it was not sent again (at most once).")
+                    .execution_options(synchronize_session=False)
                 )
-                query = select(Notification.id, Notification.channel, Notification.status,
-                               Notification.attempted_at).where(due)
-                query = query.order_by(Notification.due_at, Notification.id).limit(self.batch_size)
-                if db.get_bind().dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                rows = db.execute(query).all()
-                # An SMS whose earlier attempt began and never came back may have been sent.
-                maybe_sent = [row.id for row in rows if row.channel == "sms" and row.attempted_at is not None]
-                ids = [row.id for row in rows if row.id not in set(maybe_sent)]
-                if maybe_sent:
-                    db.execute(
-                        update(Notification).where(Notification.id.in_(maybe_sent))
-                        .values(status="failed", claimed_by=None, lease_until=None,
-                                last_error="SMS: the sender stopped during sending; it may have been "
-                                           "delivered, so it was not sent again (at most once).")
-                        .execution_options(synchronize_session=False)
-                    )
-                if ids:
-                    db.execute(
-                        update(Notification).where(Notification.id.in_(ids))
-                        .values(status="sending", claimed_by=self.worker_id, lease_until=now + self.lease,
-                                attempts=Notification.attempts + 1)
-                        .execution_options(synchronize_session=False)
-                    )
+            if ids:
+                db.execute(
+                    update(Notification).where(Notification.id.in_(ids))
+                    .values(status="sending", claimed_by=self.worker_id, lease_until=now + self.lease,
+                            attempts=Notification.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                )
         return ids
 
     def deliver(self, ids: list[int]) -> TickReport:

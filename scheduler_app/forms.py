@@ -10,8 +10,8 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from .clock import now_utc
 from .i18n import viewer_zone
 from .services import ServiceError, phones
-from .services.passwords import weakness
 from .services.localtime import check_day
+from .services.passwords import weakness
 from .services.slots import SESSION_MINUTES
 
 PASSWORD_MIN = 10

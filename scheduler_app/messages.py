@@ -23,11 +23,11 @@ from .calendar_entries import Centre, session_entry
 from .catalogue import activity_name, subject_name
 from .clock import now_utc
 from .dispatch import email_message, sms_message
-from .services.login_codes import code_in_message
-from .services.phones import readable
 from .models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 from .services.confidential import MEDIATION, OUTSIDE, TOPIC, shown
 from .services.join import dial_in_for
+from .services.login_codes import code_in_message
+from .services.phones import readable
 
 log = logging.getLogger(__name__)
 

@@ -10,18 +10,18 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from dial_in_server import dial_in_server  # noqa: F401  (a fixture: Jitsi's dial-in services, locally)
+from factories import sqlite_copy
+from sms_gateway import brevo  # noqa: F401  (a fixture: a local stand-in for the SMS provider)
+from smtp_sink import start_smtp  # noqa: F401  (a fixture: a real SMTP server per test)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from factories import sqlite_copy
 from scheduler_app import clock, create_app
 from scheduler_app import db as database
 from scheduler_app.db import make_engine
 from scheduler_app.models import Base
 from scheduler_app.schema import upgrade
-from dial_in_server import dial_in_server  # noqa: F401  (a fixture: Jitsi's dial-in services, locally)
-from sms_gateway import brevo  # noqa: F401  (a fixture: a local stand-in for the SMS provider)
-from smtp_sink import start_smtp  # noqa: F401  (a fixture: a real SMTP server per test)
 
 DATABASES = [name for name in os.environ.get("LIEN_TEST_DATABASES", "sqlite,postgresql").split(",") if name]
 POSTGRES_SERVER = os.environ.get("LIEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -5,6 +5,7 @@ server has gone (a crash, a restart, a cut cable). Started again, it listens on 
 so the app's settings stay as they were.
 """
 
+import contextlib
 import socket
 import threading
 
@@ -75,8 +76,6 @@ class TcpProxy:
 
 
 def _close(connection: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     connection.close()

@@ -4,11 +4,11 @@ gives the session to another tutor (everyone follows) or cancels it (families to
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from calendar_reading import both_parsers
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import Booking, JoinToken, Notification, Slot, TutorAbsence
 from scheduler_app.services import ServiceError
 from scheduler_app.services.absences import cancel_for_absence, declare_absence, give_to_tutor

@@ -5,9 +5,9 @@ whether or not the address has an account."""
 import base64
 
 from argon2 import PasswordHasher
-
 from conftest import csrf_token
 from factories import PASSWORD, login, look_again, make_person
+
 from scheduler_app.models import User
 from scheduler_app.services import passwords
 

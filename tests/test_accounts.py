@@ -1,10 +1,10 @@
 """Signing up, logging in and out, and what protects them."""
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import PASSWORD, login, look_again, make_person
+from sqlalchemy import select
+
 from scheduler_app import create_app
 from scheduler_app.models import User
 

@@ -1,8 +1,8 @@
 """The centre's activities, through their service: what is offered, and the coordinator's changes."""
 
 import pytest
-
 from factories import HOMEWORK, MEDIATION, look_again
+
 from scheduler_app.models import Activity
 from scheduler_app.services import ServiceError
 from scheduler_app.services.activities import ActivityChange, active_activities, all_activities, save_activity

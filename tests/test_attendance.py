@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_slot, make_tutor
+
 from scheduler_app.models import Booking
 from scheduler_app.services import ServiceError
 from scheduler_app.services.attendance import mark

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
+from factories import HOMEWORK, look_again, make_family, make_slot, make_tutor
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from factories import HOMEWORK, look_again, make_family, make_slot, make_tutor
 from scheduler_app.models import AvailabilityRule, Booking, JoinToken, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.availability import WeeklyPlan, check_plan, end_rule, materialise, save_rule

@@ -6,10 +6,10 @@ import re
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_tutor
+from sqlalchemy import func, select
+
 from scheduler_app.models import AvailabilityRule, Slot
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.booking import book_slot

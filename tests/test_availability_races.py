@@ -6,10 +6,10 @@ Each run is a thread with its own database session, released together by a barri
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import func, select
-
 from factories import HOMEWORK, look_again, make_tutor
 from racing import race
+from sqlalchemy import func, select
+
 from scheduler_app.models import AvailabilityRule, JoinToken, Slot
 from scheduler_app.services import availability
 from scheduler_app.services.availability import Materialised, materialise

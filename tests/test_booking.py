@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from conftest import csrf_token
+from factories import login, look_again, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import func, select
 
-from conftest import csrf_token
-from factories import login, make_family, make_person, make_slot, make_tutor, look_again
 from scheduler_app.models import Booking, JoinToken, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import book_slot, cancel_booking

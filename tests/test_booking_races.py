@@ -7,10 +7,10 @@ by a barrier, so the bookings really race on SQLite and on PostgreSQL alike.
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-
 from factories import look_again, make_person, make_slot, make_tutor
 from racing import race
+from sqlalchemy import func, select
+
 from scheduler_app.models import Booking, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import SlotTaken, book_slot

@@ -4,10 +4,10 @@ their own sessions."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from calendar_reading import both_parsers, unfolded
 from factories import login, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot, cancel_booking
 
@@ -53,7 +53,7 @@ def test_a_parent_downloads_their_childs_session_with_their_own_join_link(client
     assert str(event["UID"]) == vevent.uid.value == f"{booking.calendar_uid}@centre.example.org"
     assert event["URL"] == vevent.url.value == parent_link
     assert parent_link in vevent.description.value and "Pour Adam Haddou" in vevent.description.value
-    assert event.DTSTART == datetime(2027, 3, 3, 13, 0, tzinfo=UTC)
+    assert datetime(2027, 3, 3, 13, 0, tzinfo=UTC) == event.DTSTART
     assert vevent.dtstart.value.hour == event.DTSTART.hour == 14  # Paris wall time, with its TZID
     assert str(event["SUMMARY"]) == vevent.summary.value == "Aide aux devoirs — Mathématiques avec Karim Haddad"
     assert str(event["STATUS"]) == "CONFIRMED"

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 
 import pytest
-from sqlalchemy import event
-
 from calendar_reading import both_parsers, unfolded
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import event
+
 from scheduler_app import db as database
 from scheduler_app.agenda import routes as agenda_routes
 from scheduler_app.cache import LRUCache
@@ -65,7 +65,7 @@ def test_a_parent_subscribes_to_their_childrens_sessions_and_never_another_famil
     ical_event, vevent = events[f"{centre['adams'].calendar_uid}@centre.example.org"]
     assert "Pour Adam Haddou" in vevent.description.value
     assert str(ical_event["STATUS"]) == vevent.status.value == "CONFIRMED"
-    assert vevent.dtstart.value.hour == 14 and ical_event.DTSTART == datetime(2027, 3, 3, 13, 0, tzinfo=UTC)
+    assert vevent.dtstart.value.hour == 14 and datetime(2027, 3, 3, 13, 0, tzinfo=UTC) == ical_event.DTSTART
     assert ical_event["URL"].startswith(f"{PUBLIC}/j/") and "jwt=" not in unfolded(response.data)
     assert "Léa" not in response.get_data(as_text=True)
     assert "METHOD" not in response.get_data(as_text=True)  # a feed is no invitation
@@ -261,10 +261,10 @@ def feeds_after(app, db, people, change) -> list[tuple]:
     change()
     look_again(db)
     after = [client.get(feed_path(db, person), headers={"If-None-Match": first.headers["ETag"]})
-             for person, first in zip(people, before)]
-    for first, second in zip(before, after):
+             for person, first in zip(people, before, strict=True)]
+    for first, second in zip(before, after, strict=True):
         assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
-    return [(events_of(first.data), events_of(second.data)) for first, second in zip(before, after)]
+    return [(events_of(first.data), events_of(second.data)) for first, second in zip(before, after, strict=True)]
 
 
 def descriptions(events: dict) -> dict[str, str]:
@@ -303,8 +303,8 @@ def test_a_moved_session_shows_at_once_in_the_familys_and_the_tutors_feeds(app, 
         lambda: move_slot(db, wednesday, tuesday, time(16, 0), "Europe/Paris", by=centre["tutor"]))
 
     moved = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # 16:00 in Paris
-    assert family_after[f"{centre['adams'].calendar_uid}@centre.example.org"][0].DTSTART == moved
-    assert tutor_after[f"{wednesday.calendar_uid}@centre.example.org"][0].DTSTART == moved
+    assert moved == family_after[f"{centre['adams'].calendar_uid}@centre.example.org"][0].DTSTART
+    assert moved == tutor_after[f"{wednesday.calendar_uid}@centre.example.org"][0].DTSTART
 
 
 def test_a_renamed_student_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):

@@ -3,10 +3,10 @@ the tutor (or the families) and the coordinator; a coordinator can cancel one ch
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import Booking, Notification, Slot
 from scheduler_app.services.booking import book_slot
 

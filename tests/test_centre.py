@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import Booking, Notification
 
 

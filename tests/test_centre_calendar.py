@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from conftest import csrf_token
+from factories import HOMEWORK, login, look_again, make_family, make_person, make_tutor
 from sqlalchemy import select
 from vacances_scolaires_france import SchoolHolidayDates
 
-from conftest import csrf_token
-from factories import HOMEWORK, login, look_again, make_family, make_person, make_tutor
 from scheduler_app.models import CentreCalendar, ClosureDay, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.availability import WeeklyPlan, materialise, save_rule

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import make_family, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import make_family, make_slot, make_tutor
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot
 

@@ -4,9 +4,9 @@ messages, absences) and a weekly planning per tutor and per day that prints clea
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from factories import login, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import login, make_family, make_person, make_slot, make_tutor
 from scheduler_app.models import Notification
 from scheduler_app.services.absences import declare_absence
 from scheduler_app.services.attendance import mark

@@ -5,9 +5,9 @@ replaced before a request meets it."""
 import time
 
 import pytest
+from factories import make_person
 from sqlalchemy import create_engine, select, text
 
-from factories import make_person
 from scheduler_app import db as database
 from scheduler_app.db import write_transaction
 from scheduler_app.models import User

@@ -13,14 +13,14 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
-
 from conftest import csrf_token
 from factories import PASSWORD, login, make_family, make_slot, make_tutor
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+from tcp_proxy import TcpProxy
+
 from scheduler_app.models import Booking, JoinToken, Notification, Slot
 from scheduler_app.services.booking import book_slot
-from tcp_proxy import TcpProxy
 
 FRENCH = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
 ENGLISH = "The service is temporarily unavailable. Please try again in a few minutes."

@@ -6,10 +6,10 @@ import html
 from datetime import UTC, date, datetime, time
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import csrf_token
 from factories import HOMEWORK, login, look_again, make_person, make_slot, make_tutor
+from sqlalchemy import func, select
+
 from scheduler_app.models import AvailabilityRule, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.availability import WeeklyPlan, save_rule

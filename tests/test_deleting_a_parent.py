@@ -6,10 +6,10 @@ import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import Booking, Guardianship, JoinToken, Notification, Slot, User
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import book_slot

@@ -1,8 +1,8 @@
 """`flask demo` loads the people the README lists, and running it again adds nothing."""
 
+from factories import login
 from sqlalchemy import func, select
 
-from factories import login
 from scheduler_app.demo import DEMO_PASSWORD
 from scheduler_app.models import AvailabilityRule, Booking, Slot, User
 

@@ -5,10 +5,10 @@ a local server that answers as Jitsi's dial-in services do; without it, nothing 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from dial_in_server import FakeDialIn
 from factories import make_family, make_slot, make_tutor
+from sqlalchemy import select
+
 from notifications import sms_segments
 from rooms.dialin import DialIn, dial_in
 from scheduler_app.models import JoinToken

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import textstat
-
 from factories import make_family, make_person, make_slot, make_tutor
+
 from scheduler_app.services.booking import book_slot, cancel_booking
 from scheduler_app.services.slots import move_slot
 from scheduler_app.worker import make_dispatcher

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from conftest import csrf_token
+from factories import HOMEWORK, login, look_again, make_family, make_person, make_tutor
 from sqlalchemy import func, select
 from vacances_scolaires_france import SchoolHolidayDates
 
-from conftest import csrf_token
-from factories import HOMEWORK, login, look_again, make_family, make_person, make_tutor
 from scheduler_app.models import Booking, Enrolment, EnrolmentOccurrence, JoinToken, Notification, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.availability import WeeklyPlan, save_rule
@@ -214,6 +214,7 @@ def test_each_week_is_its_own_calendar_event_and_one_cancelled_week_cancels_only
     """One event per week rather than one recurring event: a calendar app cancels or moves an
     event of its own (same UID, higher SEQUENCE) cleanly, with no RECURRENCE-ID override to read."""
     from calendar_reading import both_parsers
+
     from scheduler_app.worker import make_dispatcher
 
     result = enrol(db, centre["first"].id, centre["adam"], centre["parent"], date(2026, 11, 25))

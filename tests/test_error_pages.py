@@ -3,9 +3,9 @@ a mistake in a statement is a failure and not an outage, and when even the error
 rendered, a fixed page says it in French and English."""
 
 import jinja2
+from factories import PASSWORD, counting, login, make_person
 from sqlalchemy import text
 
-from factories import PASSWORD, counting, login, make_person
 from scheduler_app import db as database
 
 

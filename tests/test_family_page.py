@@ -4,10 +4,10 @@ booking made on the phone shows the family's link to read out."""
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import Notification, User
 from scheduler_app.services.booking import book_slot
 

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from factories import login, make_family, make_slot, make_tutor
+
 from scheduler_app.cache import LRUCache
 from scheduler_app.services.booking import book_slot
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-
 from factories import PASSWORD, login, make_family, make_person, make_slot, make_tutor
+
 from scheduler_app.services.booking import book_slot
 
 HOSTILE = (
@@ -110,7 +110,7 @@ def fuzz_as(app, person, ids) -> list[str]:
             if "POST" in rule.methods:
                 for value in HOSTILE[:4]:
                     errors += server_errors(client.post(address, data={"csrf_token": value}), f"POST {address[:80]!r}")
-            if person is not None and not client.get("/profile").status_code == 200:
+            if person is not None and client.get("/profile").status_code != 200:
                 login(client, person.email, PASSWORD)  # a form logged us out (a new password): back in
     return errors
 

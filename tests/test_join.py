@@ -5,12 +5,12 @@ from urllib.parse import urlsplit
 
 import jwt
 import pytest
+from factories import make_family, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import make_family, make_slot, make_tutor
+from rooms import JitsiSettings, fragment_values, verify_token
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot, cancel_booking
-from rooms import JitsiSettings, fragment_values, verify_token
 
 SETTINGS = JitsiSettings(domain="meet.example.org", app_id="lien-test", app_secret="test-jitsi-secret-that-is-long-enough")
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from factories import login, logout, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import login, logout, make_family, make_person, make_slot, make_tutor
 from rooms import JitsiSettings, fragment_values, verify_token
 from scheduler_app.models import JoinToken, User
 from scheduler_app.services.booking import book_slot

@@ -6,10 +6,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import login, look_again, make_person
+from sqlalchemy import select
+
 from scheduler_app.models import LoginCode, Notification, User
 from scheduler_app.worker import make_dispatcher
 

@@ -4,10 +4,10 @@ says is read by mediators only."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import csrf_token
+from factories import HOMEWORK, MEDIATION, login, look_again, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from conftest import csrf_token
-from factories import HOMEWORK, MEDIATION, look_again, login, make_person, make_slot, make_tutor
 from scheduler_app.models import Activity, Slot, User
 from scheduler_app.services import ServiceError
 
@@ -105,6 +105,7 @@ def test_an_activity_keeps_its_kind_once_it_has_sessions(client, db, monday):
 from datetime import date, time  # noqa: E402
 
 from factories import make_family  # noqa: E402
+
 from scheduler_app.models import Booking, Guardianship, JoinToken  # noqa: E402
 from scheduler_app.services.booking import book_slot  # noqa: E402
 from scheduler_app.services.join import JoinOpening, answer, find_link  # noqa: E402

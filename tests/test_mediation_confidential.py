@@ -8,20 +8,22 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from factories import MEDIATION, login, look_again, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import look_again, login, make_family, make_person, make_slot, make_tutor, MEDIATION
 from scheduler_app.models import Booking, Guardianship, Notification, User
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.confidential import (
     HOMEWORK,
-    MEDIATION as MEDIATION_KIND,
     NOTE,
     OUTSIDE,
     TOPIC,
     booking_texts,
     may_read,
+)
+from scheduler_app.services.confidential import (
+    MEDIATION as MEDIATION_KIND,
 )
 from scheduler_app.services.feeds import feed_token
 from scheduler_app.services.mediation import MediationPlan, plan_mediation

@@ -13,12 +13,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import DATABASES, POSTGRES_SERVER
 from sqlalchemy import MetaData, create_engine, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from conftest import DATABASES, POSTGRES_SERVER
-from scheduler_app.db import make_engine
 from scheduler_app.catalogue import LANGUAGES
+from scheduler_app.db import make_engine
 from scheduler_app.models import Base
 from scheduler_app.schema import alembic_config, downgrade, upgrade
 

@@ -7,10 +7,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import func, select
+
 from scheduler_app.models import Booking, Guardianship, Notification, User
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import book_slot

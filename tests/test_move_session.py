@@ -3,9 +3,9 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from factories import look_again, make_family, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import look_again, make_family, make_slot, make_tutor
 from scheduler_app.models import Booking, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import book_slot

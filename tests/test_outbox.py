@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
+from factories import look_again, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import func, select
 
-from factories import look_again, make_family, make_person, make_slot, make_tutor
 from scheduler_app.dispatch import retry
 from scheduler_app.models import JoinToken, Notification
 from scheduler_app.services.booking import book_slot, cancel_booking

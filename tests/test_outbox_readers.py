@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
+from factories import HOMEWORK, look_again, make_family, make_slot, make_tutor, sqlite_copy
 from sqlalchemy import select, update
 
-from factories import HOMEWORK, look_again, make_family, make_slot, make_tutor, sqlite_copy
 from scheduler_app import create_app
 from scheduler_app import db as database
 from scheduler_app.models import Booking, Notification
@@ -260,6 +260,7 @@ def plain(message: EmailMessage) -> str:
 
 def test_a_slot_the_coordinator_cancels_says_the_centre_did_it_and_why(app, db, smtp, frozen_clock):
     from factories import make_person
+
     from scheduler_app.models import Slot
     from scheduler_app.services.slots import cancel_slot
 
@@ -292,6 +293,7 @@ def test_a_slot_the_tutor_cancels_names_the_tutor_to_the_family(app, db, smtp, f
 
 def test_a_booking_the_coordinator_cancels_tells_the_family_and_the_tutor_who_and_why(app, db, smtp, frozen_clock):
     from factories import make_person
+
     from scheduler_app.services.booking import cancel_booking
 
     story = book_adam(db, frozen_clock)
@@ -422,6 +424,7 @@ def test_an_english_reader_gets_activities_and_subjects_in_english_by_email_and_
 def test_a_coordinator_gives_an_activity_its_english_name(app, db, client):
     from conftest import csrf_token
     from factories import login, make_person
+
     from scheduler_app.models import Activity
 
     login(client, make_person(db, "coordinator", "Nadia Benali").email)

@@ -4,9 +4,9 @@ segments, through the provider's documented API, and never sent twice."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import look_again, make_family, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import look_again, make_family, make_slot, make_tutor
 from notifications import sms_segments
 from scheduler_app.clock import set_now
 from scheduler_app.models import JoinToken, Notification

@@ -9,9 +9,9 @@ import time
 from datetime import timedelta
 
 import pytest
+from factories import look_again, make_person
 from sqlalchemy import func, insert, select
 
-from factories import look_again, make_person
 from scheduler_app.clock import now_utc
 from scheduler_app.models import Notification
 

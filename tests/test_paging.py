@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 from factories import login, make_family, make_slot, make_tutor
+
 from scheduler_app.services.browse import BROWSE_PAGE
 
 
@@ -52,8 +53,8 @@ def test_a_mangled_page_mark_shows_the_first_page(client, db, frozen_clock):
 
 
 def test_a_tutor_pages_through_their_sessions_to_come(client, db, frozen_clock):
-    from scheduler_app.services.tutor_sessions import TUTOR_PAGE
     from scheduler_app.services.slots import cancel_slot
+    from scheduler_app.services.tutor_sessions import TUTOR_PAGE
 
     start = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
     frozen_clock(start)

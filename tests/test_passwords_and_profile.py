@@ -3,9 +3,9 @@
 import re
 
 import pytest
-
 from conftest import csrf_token
 from factories import PASSWORD, login, look_again, make_person
+
 from scheduler_app.models import User
 from scheduler_app.worker import make_dispatcher
 

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from factories import look_again, make_family, make_person, make_tutor
+
 from scheduler_app.models import TutorProfile, User
 from scheduler_app.services.people import (
     FAMILIES_SHOWN,

@@ -2,10 +2,10 @@
 form, and SMS chosen whenever there is a mobile (never email for someone without one)."""
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person
+from sqlalchemy import select
+
 from scheduler_app.models import User
 from scheduler_app.services import ServiceError, phones
 

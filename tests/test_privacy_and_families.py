@@ -4,10 +4,10 @@ old personal data is purged."""
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import func, select
+
 from scheduler_app.models import Booking, Guardianship, JoinToken, Notification, User
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.privacy import purge

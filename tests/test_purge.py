@@ -5,9 +5,9 @@ anyone linked to a session to come, and never half a family. It says what it wou
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from factories import MEDIATION, login, look_again, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import func, select
 
-from factories import MEDIATION, login, look_again, make_family, make_person, make_slot, make_tutor
 from scheduler_app.models import Booking, Guardianship, JoinToken, Notification, User
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.booking import book_slot

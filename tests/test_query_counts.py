@@ -11,14 +11,14 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
+from factories import counting, login, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import counting, login, make_person, make_slot, make_tutor
 from scheduler_app.models import Booking, Guardianship, JoinToken
 from scheduler_app.services.attendance import mark
 from scheduler_app.services.booking import book_slot
-from scheduler_app.services.feeds import feed_token
 from scheduler_app.services.family import SESSIONS_PAGE
+from scheduler_app.services.feeds import feed_token
 from scheduler_app.services.tutor_sessions import MARK_SHOWN, TUTOR_PAGE
 
 SMALL, LARGE = 3, 30

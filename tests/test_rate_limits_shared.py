@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 import redis
-
 from factories import PASSWORD, login, make_person, sqlite_copy
+
 from scheduler_app import create_app
 from scheduler_app import db as database
 

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
-from sqlalchemy import select
-
 from factories import PASSWORD, login, make_family, make_slot, make_tutor, sqlite_copy
+from sqlalchemy import select
+from tcp_proxy import TcpProxy
+
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot
-from tcp_proxy import TcpProxy
 
 REDIS_URL = os.environ.get("LIEN_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 # Flask-Limiter asks a storage it gave up on again after 1, 2, 4 … 32 s.

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_slot, make_tutor
+
 from scheduler_app.models import User
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from factories import login, make_person, make_slot, make_tutor
+
 from scheduler_app import create_app
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.feeds import feed_token

@@ -5,10 +5,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-
 from conftest import csrf_token
 from factories import look_again, make_family, make_slot, make_tutor
+from sqlalchemy import select
+
 from scheduler_app.models import Booking, JoinToken, Notification
 from scheduler_app.services.booking import book_slot
 from scheduler_app.worker import make_dispatcher

@@ -3,10 +3,10 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from conftest import csrf_token
+from factories import HOMEWORK, login, look_again, make_slot, make_tutor
 from sqlalchemy import func, select
 
-from conftest import csrf_token
-from factories import HOMEWORK, login, make_slot, make_tutor, look_again
 from scheduler_app.models import JoinToken, Slot
 from scheduler_app.services import ServiceError
 from scheduler_app.services.slots import SlotPlan, open_slots
@@ -128,6 +128,7 @@ def test_a_refused_slot_form_comes_back_with_what_was_typed_and_what_to_do(clien
 
 def test_a_tutor_cancels_an_open_slot_and_its_bookings(client, db):
     from factories import make_person
+
     from scheduler_app.services.booking import book_slot
 
     tutor = make_tutor(db)
@@ -157,6 +158,7 @@ def test_a_tutor_cannot_cancel_someone_elses_slot(client, db):
 
 def test_a_session_page_shows_who_comes_and_offers_cancelling_until_it_starts(client, db, frozen_clock):
     from factories import make_family, make_person
+
     from scheduler_app.services.booking import book_slot
 
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))

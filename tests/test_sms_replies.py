@@ -6,15 +6,15 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import look_again, make_family, make_slot, make_tutor
 from sqlalchemy import select
+from twilio_inbound import FakeTwilio
 from werkzeug.serving import make_server
 
-from factories import look_again, make_family, make_slot, make_tutor
 from scheduler_app.models import Booking, InboundSms, Notification
 from scheduler_app.services.booking import book_slot
 from scheduler_app.services.sms_replies import twilio_signature, word
 from scheduler_app.worker import make_dispatcher
-from twilio_inbound import FakeTwilio
 
 TOKEN = "twilio-test-auth-token"
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)

@@ -5,11 +5,11 @@ once."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import csrf_token
 from factories import login, look_again, make_family, make_slot, make_tutor
 from racing import race
+from sqlalchemy import func, select
+
 from scheduler_app.models import Booking, Notification, Slot, WaitlistEntry
 from scheduler_app.services import ServiceError
 from scheduler_app.services.booking import SlotTaken, book_slot, cancel_booking

@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-
 from conftest import csrf_token
 from factories import PASSWORD, make_person, make_slot, make_tutor
+from sqlalchemy import create_engine, func, select, text
+
 from scheduler_app.models import LIVE_BOOKING, Booking, JoinToken, Notification, Slot
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
@@ -96,7 +96,7 @@ def test_a_worker_killed_with_bookings_half_way_leaves_nothing_half_written_and_
     slots = [make_slot(db, tutor, starts_in=timedelta(days=2, hours=n)) for n in range(IN_FLIGHT + 1)]
     students = [make_person(db, "student", f"Yasmine {n}") for n in range(IN_FLIGHT + 1)]
     visitors = [Visitor(port) for _ in students]
-    for visitor, student in zip(visitors, students):
+    for visitor, student in zip(visitors, students, strict=True):
         assert visitor.send("/login", {"email": student.email, "password": PASSWORD})[0] == 302
     # One booking made before anything happens: its rows must all still be there at the end.
     assert visitors[IN_FLIGHT].send(f"/slots/{slots[IN_FLIGHT].id}/book", {"topic": "les fractions"})[0] == 302
@@ -104,7 +104,7 @@ def test_a_worker_killed_with_bookings_half_way_leaves_nothing_half_written_and_
     server = create_engine(database_url, isolation_level="AUTOCOMMIT")
     holder = create_engine(database_url)
     with server.connect() as watch:
-        forms = [visitor.request("GET", f"/slots/{slot.id}/book")[2] for visitor, slot in zip(visitors, slots)]
+        forms = [visitor.request("GET", f"/slots/{slot.id}/book")[2] for visitor, slot in zip(visitors, slots, strict=False)]
         outcomes: list = [None] * IN_FLIGHT
 
         def book(n):

@@ -19,8 +19,8 @@ from ..services.activities import all_activities, has_sessions, save_activity
 from ..services.centre_sessions import CentreFilter, centre_slots
 from ..services.join import JoinOpening, coordinator_can_enter, coordinator_entry, who_moderates
 from ..services.people import find_tutor, tutor_names, update_tutor_profile
-from ..services.tutor_sessions import bookings_of_slots
 from ..services.slots import move_slot
+from ..services.tutor_sessions import bookings_of_slots
 from .centre_forms import ActivityForm, CentreFilterForm, MoveForm
 from .forms import TutorProfileForm
 from .routes import bp

@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from ..catalogue import activity_name
 from ..forms import date_within_bounds, minutes_field, places_field
 from ..models import HOLIDAY_ZONES
-from ..services.centre_calendar import PUBLIC_HOLIDAY_AREAS
 from ..services.activities import ActivityChange
+from ..services.centre_calendar import PUBLIC_HOLIDAY_AREAS
 
 
 class CentreFilterForm(FlaskForm):

@@ -1,20 +1,19 @@
 """The centre's staff: people (tutors and families)."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask import request
 
 from .. import db
 from ..access import role_required
-from ..i18n import readable_phone
-from ..forms import as_id, e164, show_service_error
-from ..dispatch import retry
-from ..models import User
-from ..clock import now_utc
-from ..services.message_log import STATUS_NAMES, kind_name, message_page
-from ..services import ServiceError, family_page, login_codes, passwords
 from ..auth.forms import ProfileForm
+from ..clock import now_utc
+from ..dispatch import retry
+from ..forms import as_id, e164, show_service_error
+from ..i18n import readable_phone
+from ..models import User
+from ..services import ServiceError, family_page, login_codes, passwords
 from ..services.accounts import NewPerson, NewTutor, create_contact, create_family, create_tutor, update_profile
+from ..services.message_log import STATUS_NAMES, kind_name, message_page
 from ..services.people import coordinators, families_page, first_child, tutors
 from .forms import ContactForm, FamilyForm, TutorForm
 

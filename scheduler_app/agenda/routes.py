@@ -16,7 +16,6 @@ from .. import db
 from ..access import own_booking, own_slot, role_required
 from ..cache import LRUCache
 from ..calendar_entries import Centre, session_entry
-from .forms import FeedFilterForm
 from ..clock import now_utc
 from ..models import Activity, Booking, Slot, User
 from ..services.feeds import (
@@ -25,12 +24,13 @@ from ..services.feeds import (
     FeedSessions,
     feed_owner,
     feed_sessions,
-    feed_version,
     feed_token,
+    feed_version,
     reset_feed_token,
 )
 from ..services.join import links_for
 from ..services.tutor_sessions import bookings_of_slots
+from .forms import FeedFilterForm
 
 bp = Blueprint("agenda", __name__)
 

@@ -1,7 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-                     TelField)
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
 from ..catalogue import LANGUAGES, class_choices

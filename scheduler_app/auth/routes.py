@@ -8,16 +8,24 @@ from flask_login import current_user, login_required, login_user, logout_user, u
 
 from .. import db
 from ..access import current_account
-from ..extensions import limiter
-from ..i18n import readable_phone
-from ..forms import e164, safe_next, show_service_error
-from ..services import ServiceError
-from ..services import login_codes, passwords
 from ..clock import now_utc
+from ..extensions import limiter
+from ..forms import e164, safe_next, show_service_error
+from ..i18n import readable_phone
+from ..services import ServiceError, login_codes, passwords
 from ..services.accounts import NewPerson, find_by_email, note_login, update_profile
 from ..services.accounts import register as register_person
-from .forms import (ChangePasswordForm, ChoosePasswordForm, CodeForm, ForgotForm, LoginForm, PhoneForm,
-                    PhoneSignUpForm, ProfileForm, RegisterForm)
+from .forms import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    CodeForm,
+    ForgotForm,
+    LoginForm,
+    PhoneForm,
+    PhoneSignUpForm,
+    ProfileForm,
+    RegisterForm,
+)
 
 bp = Blueprint("auth", __name__)
 

@@ -11,9 +11,9 @@ from ..catalogue import LEVELS, SUBJECTS, activity_name
 from ..clock import now_utc
 from ..forms import date_within_bounds, minutes_field, places_field
 from ..i18n import viewer_zone
+from ..models import WEEKDAY_CODES
 from ..services import ServiceError
 from ..services.localtime import check_day
-from ..models import WEEKDAY_CODES
 from .wording import weekday_names
 
 # Dates people type: 22/04/2027 (as asked), 22/04/27, 22-04-2027, 22.04.2027, or 2027-04-22.

@@ -8,9 +8,8 @@ from datetime import date, datetime, time
 
 from babel.dates import format_date, format_time, get_day_names
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from ..i18n import PATTERNS
 from ..models import WEEKDAY_CODES, AvailabilityRule

@@ -11,18 +11,18 @@ from .. import db
 from ..access import current_account, own_booking, own_enrolment, role_required
 from ..catalogue import CLASS_LEVELS
 from ..clock import now_utc
+from ..extensions import limiter
 from ..forms import CancelForm, as_id, show_service_error
 from ..i18n import say, viewer_zone
 from ..models import Guardianship, Slot, User
 from ..paging import mark_of, page_mark
 from ..services import ServiceError, consent
-from ..extensions import limiter
 from ..services.accounts import add_child, link_child
 from ..services.activities import active_activities
 from ..services.booking import SlotTaken, book_slot, cancel_booking
-from ..services.enrolment import bounds_for, cancel_weeks_to_come, enrol, enrolment_of, weeks_of
 from ..services.browse import SlotFilter, browse_slots, free_slot_rows
 from ..services.confidential import MEDIATION, booking_texts, kind_of_slot
+from ..services.enrolment import bounds_for, cancel_weeks_to_come, enrol, enrolment_of, weeks_of
 from ..services.family import session_rows, students_in_care
 from ..services.join import family_links, links_for
 from .forms import ApproveForm, BookForm, ChildCodeForm, ChildForm, EnrolForm, SlotFilterForm

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, Booking, EnrolmentOccurrence, Guardianship, JoinToken, Slot, User
-from . import ServiceError
-from . import consent, outbox
+from . import ServiceError, consent, outbox
 
 TOPIC_MAX = 500
 

@@ -118,7 +118,7 @@ def school_year(zone: str, day: date) -> tuple[date, date]:
     """The first and last school days of the school year `day` belongs to (summer counts
     with the year that follows it)."""
     summers = _summers(zone)
-    for summer_start, summer_end in summers:
+    for summer_start, _summer_end in summers:
         if day < summer_start:
             previous = [end for start, end in summers if end < summer_start]
             if not previous:

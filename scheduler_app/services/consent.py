@@ -13,7 +13,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..clock import now_utc
 from ..db import write_transaction
@@ -68,11 +68,14 @@ def approve(db: Session, parent_id: int, student_id: int) -> None:
 def awaiting(db: Session, parent_id: int) -> list[User]:
     """A parent's children who wait for a parent's approval before they can be booked (one
     statement: the parent's page shows them every time)."""
-    approved = select(Guardianship.student_id).where(Guardianship.approved_at.is_not(None))
+    # Another parent's approval counts too, asked of each child's own links: a NOT IN over every
+    # approval of the centre grew with the centre.
+    other = aliased(Guardianship)
+    approved = select(other.student_id).where(other.student_id == User.id, other.approved_at.is_not(None)).exists()
     return list(db.scalars(
         select(User).join(Guardianship, Guardianship.student_id == User.id)
         .where(Guardianship.parent_id == parent_id, User.role == "student",
-               User.birth_year >= now_utc().year - CONSENT_AGE, User.id.not_in(approved))
+               User.birth_year >= now_utc().year - CONSENT_AGE, ~approved)
         .order_by(User.name, User.id)
     ))
 

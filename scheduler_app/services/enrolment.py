@@ -23,9 +23,9 @@ from ..db import write_transaction
 from ..models import LIVE_BOOKING, AvailabilityRule, Booking, Enrolment, EnrolmentOccurrence, Slot, User
 from . import ServiceError
 from .availability import materialise
-from .confidential import MEDIATION, kind_of_slot
 from .booking import book_slot, cancel_booking, may_act_for, refuse_without_consent
 from .centre_calendar import centre_calendar, closed_days, school_year, term_end
+from .confidential import MEDIATION, kind_of_slot
 from .localtime import say_day
 
 

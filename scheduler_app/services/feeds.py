@@ -7,7 +7,6 @@ It is random (192 bits), one live per person, and a reset revokes it at once.
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
 from functools import cache
 
 from sqlalchemy import Integer, Select, and_, bindparam, select, update

@@ -74,7 +74,7 @@ def enqueue(db: Session, kind: str, people: Iterable[User], *, due_at: datetime,
     if not rows:
         return []
     existing = {row.dedupe_key: row for row in db.scalars(select(Notification).where(Notification.dedupe_key.in_(rows)))}
-    for key, old in existing.items():
+    for old in existing.values():
         if old.status == "cancelled":
             old.status, old.due_at, old.attempts, old.last_error = "pending", due_at, 0, ""
     fresh = [row for key, row in rows.items() if key not in existing]

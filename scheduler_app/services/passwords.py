@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import secrets
+from contextlib import suppress
 from datetime import timedelta
 from functools import cache
 
@@ -52,10 +53,8 @@ def check_login(user: User | None, password: str) -> bool:
     """Whether `password` is this active account's, taking as long when there is no account (or
     no password), so that the time of an answer does not tell who has an account."""
     if user is None or not user.password_hash:
-        try:
+        with suppress(VerificationError):
             password_hasher.verify(_decoy_hash(), password)
-        except VerificationError:
-            pass
         return False
     return user.check_password(password) and user.active
 

@@ -13,7 +13,6 @@ from sqlalchemy import and_, delete, func, or_, select, union, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..clock import now_utc
-from .confidential import NOTE, OUTSIDE, TOPIC, shown
 from ..db import write_transaction
 from ..models import (
     AvailabilityRule,
@@ -29,6 +28,7 @@ from ..models import (
 )
 from . import ServiceError
 from .booking import give_back_place
+from .confidential import NOTE, OUTSIDE, TOPIC, shown
 from .waitlist import offer_freed_place, withdraw_student
 
 DELETED_NAME = "Personne supprimée"

@@ -67,17 +67,17 @@ def attendance(db: Session, *, start: datetime, end: datetime, grouping: str, tz
     zone = ZoneInfo(tz)
     lines: dict[str, Line] = OrderedDict()
     report = Report(grouping=grouping)
-    for status, starts_at, cancelled_at, activity, tutor, student, student_id, kind in rows:
+    for status, starts_at, cancelled_at, activity, tutor, student, _student_id, kind in rows:
         late = status == "cancelled" and cancelled_at is not None and starts_at - cancelled_at < LATE_CANCELLATION
         if status == "cancelled" and not late:
             continue
-        label = {
-            "month": lambda: month_name(starts_at.astimezone(zone)),
-            "activity": lambda: activity,
-            "tutor": lambda: tutor,
+        if grouping == "month":
+            label = month_name(starts_at.astimezone(zone))
+        elif grouping == "student":
             # Mediations are counted, never named: who came to one is the mediator's to know.
-            "student": lambda: activity if kind == "mediation" else student,
-        }[grouping]()
+            label = activity if kind == "mediation" else student
+        else:
+            label = activity if grouping == "activity" else tutor
         line = lines.setdefault(label, Line(label=label))
         for target in (line, report.total):
             target.booked += 1

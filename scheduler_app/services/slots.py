@@ -127,7 +127,7 @@ def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
 def _overlaps(db: Session, tutor_id: int, times) -> bool:
     """True when the times overlap each other or one of the tutor's open slots."""
     ordered = sorted(times)
-    for (_, previous_end), (next_start, _) in zip(ordered, ordered[1:]):
+    for (_, previous_end), (next_start, _) in zip(ordered, ordered[1:], strict=False):
         if next_start < previous_end:
             return True
     existing = db.scalars(

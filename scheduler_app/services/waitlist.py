@@ -22,8 +22,8 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Booking, Slot, User, WaitlistEntry
 from . import ServiceError, outbox
-from .confidential import MEDIATION, kind_of_slot
 from .booking import add_booking, current_rules, may_act_for, refuse_without_consent
+from .confidential import MEDIATION, kind_of_slot
 
 HOLD = timedelta(hours=2)
 # An offer shorter than this could not be read in time: the place is simply free again.

@@ -11,11 +11,14 @@ from ..clock import now_utc
 from ..forms import CancelForm, show_service_error
 from ..i18n import viewer_zone
 from ..models import Booking
-from ..services.attendance import mark
-from .attendance_form import AttendanceForm
-from ..services import ServiceError
-from ..services.activities import activities_run_by
 from ..paging import mark_of, page_mark
+from ..services import ServiceError
+from ..services.absences import declare_absence
+from ..services.activities import activities_run_by
+from ..services.attendance import mark
+from ..services.confidential import NOTE, may_read
+from ..services.mediation import MediationPlan, parties_to_choose, plan_mediation
+from ..services.slots import SlotPlan, cancel_slot, open_slots
 from ..services.tutor_sessions import (
     MARK_SHOWN,
     tutor_booking_row,
@@ -23,10 +26,7 @@ from ..services.tutor_sessions import (
     tutor_slot_page,
     tutor_to_mark,
 )
-from ..services.slots import SlotPlan, cancel_slot, open_slots
-from ..services.absences import declare_absence
-from ..services.confidential import NOTE, may_read
-from ..services.mediation import MediationPlan, parties_to_choose, plan_mediation
+from .attendance_form import AttendanceForm
 from .forms import AbsenceForm, MediationForm, SlotForm
 
 bp = Blueprint("slots", __name__, url_prefix="/slots")

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import make_slot, make_tutor, sqlite_copy
 from flask_babel import force_locale, gettext, ngettext
 from werkzeug.serving import make_server
 
-from factories import make_slot, make_tutor, sqlite_copy
 from scheduler_app.models import Slot, User
 
 CHROMIUM = os.environ.get("LIEN_CHROMIUM", "/usr/bin/chromium")

@@ -5,9 +5,9 @@ everyone is told."""
 import time
 
 import pytest
+from factories import PASSWORD, look_again, make_person
 from sqlalchemy import select
 
-from factories import PASSWORD, look_again, make_person
 from scheduler_app.models import Notification, User
 
 pytestmark = pytest.mark.browser

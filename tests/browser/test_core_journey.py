@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from factories import PASSWORD, make_person, make_tutor
+
 from rooms import JitsiSettings, fragment_values, verify_token
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,6 @@ a phone's."""
 from urllib.parse import urlsplit
 
 import pytest
-
 from browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser

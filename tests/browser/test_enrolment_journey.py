@@ -4,10 +4,10 @@ which weeks have no session and why, then cancels the weeks to come."""
 from datetime import date, time, timedelta
 
 import pytest
+from factories import HOMEWORK, PASSWORD, look_again, make_family, make_tutor
 from sqlalchemy import select
 from vacances_scolaires_france import SchoolHolidayDates
 
-from factories import HOMEWORK, PASSWORD, look_again, make_family, make_tutor
 from scheduler_app.models import Booking, Slot
 from scheduler_app.services.availability import WeeklyPlan, save_rule
 from scheduler_app.services.centre_calendar import save_calendar_settings

@@ -2,9 +2,9 @@
 messages), pass the same checks at phone and desktop width — axe, weight, width, requests."""
 
 import pytest
+from factories import PASSWORD, make_family, make_person
 from sqlalchemy import select
 
-from factories import PASSWORD, make_family, make_person
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot, cancel_booking
 

@@ -2,8 +2,8 @@
 content, every stop shows where focus is, and focus moves in reading order."""
 
 import pytest
-
 from factories import PASSWORD, make_person
+
 from scheduler_app.services.booking import book_slot
 
 pytestmark = pytest.mark.browser

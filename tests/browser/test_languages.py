@@ -3,9 +3,9 @@ phone, Turkish and Portuguese too. Each family page passes axe-core, the weight 
 phone's width in that language, and the messages' language stays the one the account chose."""
 
 import pytest
+from factories import PASSWORD, make_family
 from sqlalchemy import select
 
-from factories import PASSWORD, make_family
 from scheduler_app.models import Booking, JoinToken, User
 from scheduler_app.services.booking import book_slot
 

@@ -5,9 +5,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import MEDIATION, PASSWORD, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import MEDIATION, PASSWORD, make_person, make_slot, make_tutor
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot
 

@@ -7,9 +7,9 @@ with a code by SMS."""
 import re
 
 import pytest
+from factories import PASSWORD, look_again, make_person
 from sqlalchemy import select
 
-from factories import PASSWORD, look_again, make_person
 from scheduler_app.models import Booking, User
 from scheduler_app.worker import make_dispatcher
 

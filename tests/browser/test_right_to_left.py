@@ -2,9 +2,9 @@
 fits a 360 px phone; and an Arabic name reads right inside a French page."""
 
 import pytest
+from factories import PASSWORD, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
-from factories import PASSWORD, make_person, make_slot, make_tutor
 from scheduler_app.clock import now_utc
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot
@@ -66,7 +66,7 @@ def test_an_arabic_name_and_words_read_right_in_a_french_page(db, karim, week, o
     name, topic = entry.get_by_text(YOUSSEF), entry.get_by_text("الكسور")
     for piece in (name, topic):
         box = piece.bounding_box()
-        assert piece.is_visible() and 0 <= box["x"] and box["x"] + box["width"] <= 360
+        assert piece.is_visible() and box["x"] >= 0 and box["x"] + box["width"] <= 360
         # Isolated, so the name's direction does not reorder the French around it.
         assert piece.evaluate("element => getComputedStyle(element).unicodeBidi") in ("isolate", "plaintext")
     # Reading order: the name, then what the student needs help with.

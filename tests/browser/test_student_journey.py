@@ -2,8 +2,8 @@
 a place that someone else took a moment before is offered the other free sessions."""
 
 import pytest
-
 from factories import PASSWORD, make_person
+
 from scheduler_app.services.booking import book_slot
 
 pytestmark = pytest.mark.browser

@@ -5,9 +5,9 @@ from datetime import UTC
 from urllib.parse import urlsplit
 
 import pytest
+from factories import PASSWORD, look_again, make_person, make_tutor
 from sqlalchemy import select
 
-from factories import PASSWORD, look_again, make_person, make_tutor
 from rooms import JitsiSettings, fragment_values, verify_token
 from scheduler_app.clock import now_utc
 from scheduler_app.models import Booking, Slot

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp_sink import Mailbox, SmtpServer, free_port  # noqa: F401  (the shared test SMTP server)
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from smtp_sink import Mailbox, SmtpServer, free_port  # noqa: F401  (the shared test SMTP server)
 
 from notifications import (
     ConsoleEmailChannel,
@@ -33,7 +33,7 @@ ICS = (
     "DTSTAMP:20251201T090000Z\r\nDTSTART:20251203T130000Z\r\nDTEND:20251203T140000Z\r\n"
     "SUMMARY:Aide aux devoirs – mathématiques\r\n"
     f"LOCATION:{JOIN_URL}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-).encode("utf-8")
+).encode()
 
 
 def confirmation(**changes: Any) -> Email:
@@ -54,7 +54,7 @@ def smtp(start_smtp: Any) -> SmtpServer:
 
 
 def test_confirmation_arrives_with_headers_both_parts_and_an_invitation(smtp: SmtpServer) -> None:
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     message_id = smtp.channel().send(confirmation())
 
     mail_from, rcpt_tos, _ = smtp.mailbox.messages[0]
@@ -65,7 +65,7 @@ def test_confirmation_arrives_with_headers_both_parts_and_an_invitation(smtp: Sm
     assert received["Subject"] == "Séance confirmée : mercredi 3 décembre à 14 h 00"
     assert received["Message-ID"] == message_id
     assert message_id.startswith("<") and message_id.endswith("@centre.example.org>")
-    assert before <= parsedate_to_datetime(received["Date"]) <= dt.datetime.now(dt.timezone.utc)
+    assert before <= parsedate_to_datetime(received["Date"]) <= dt.datetime.now(dt.UTC)
 
     # multipart/mixed [ multipart/alternative [plain, html, calendar], invite.ics ]
     assert received.get_content_type() == "multipart/mixed"
@@ -218,7 +218,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())

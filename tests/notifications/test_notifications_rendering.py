@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from notifications import MessageRenderer, format_date, format_datetime, format_time
 
-START = datetime(2025, 12, 3, 13, 0, tzinfo=timezone.utc)  # 14 h 00 in Paris
+START = datetime(2025, 12, 3, 13, 0, tzinfo=UTC)  # 14 h 00 in Paris
 JOIN_URL = "https://lien.example.org/j/Zx8vQ2mN4pL7"
 
 TEMPLATES = {
@@ -137,7 +137,7 @@ def test_dates_as_people_say_them() -> None:
     assert format_datetime(START, "fr") == "mercredi 3 décembre à 14 h 00"
     assert format_datetime(START, "en", "Europe/Paris") == "Wednesday 3 December at 2:00 PM"
     assert format_datetime(START, "fr", "UTC") == "mercredi 3 décembre à 13 h 00"
-    assert format_time(datetime(2025, 12, 3, 8, 5, tzinfo=timezone.utc), "fr") == "9 h 05"
+    assert format_time(datetime(2025, 12, 3, 8, 5, tzinfo=UTC), "fr") == "9 h 05"
     assert format_date(START, "en") == "Wednesday 3 December"
     assert "\u202f" not in format_datetime(START, "en_US") + format_datetime(START, "ar")
     with pytest.raises(ValueError, match="aware"):
