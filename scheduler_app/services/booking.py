@@ -9,7 +9,7 @@ exclusion constraint; SQLite's queued writers make the checks below exact there.
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..clock import now_utc
@@ -37,6 +37,10 @@ def may_act_for(actor: User, student: User, db: Session) -> bool:
     return link is not None
 
 
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
+DEADLOCK_ATTEMPTS = 5
+
+
 def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: str = "",
               rules: outbox.Rules | None = None, *, enrolment_id: int | None = None,
               confirm_by_email_only: bool = False) -> Booking:
@@ -54,6 +58,21 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
         raise ServiceError(_l("Vous ne pouvez pas réserver pour cette personne."))
     refuse_without_consent(db, student, booked_by)
     topic = topic.strip()[:TOPIC_MAX]
+    options = {"mediation": mediation, "enrolment_id": enrolment_id, "confirm_by_email_only": confirm_by_email_only}
+    for _attempt in range(DEADLOCK_ATTEMPTS - 1):
+        try:
+            return _take_place(db, slot_id, student, booked_by, topic, rules, **options)
+        except OperationalError as error:
+            # Two overlapping bookings inserted at once each wait on the other's exclusion check
+            # (PostgreSQL then aborts one): tried again, it meets the other's committed row.
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+    return _take_place(db, slot_id, student, booked_by, topic, rules, **options)
+
+
+def _take_place(db: Session, slot_id: int, student: User, booked_by: User, topic: str, rules: outbox.Rules | None,
+                **options) -> Booking:
+    """book_slot's transaction: the guarded counter, then the booking and its messages."""
     try:
         with write_transaction(db):
             now = now_utc()
@@ -72,13 +91,10 @@ def book_slot(db: Session, slot_id: int, student: User, booked_by: User, topic: 
             slot = db.get(Slot, slot_id, populate_existing=True)
             if taken.rowcount != 1:
                 raise _why_not_bookable(slot, now)
-            booking = add_booking(db, slot, student, booked_by, topic, rules, mediation=mediation,
-                                  enrolment_id=enrolment_id,
-                                  confirm_by_email_only=confirm_by_email_only)
+            return add_booking(db, slot, student, booked_by, topic, rules, **options)
     except IntegrityError as error:
         # PostgreSQL's unique index or exclusion constraint caught a concurrent twin.
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là.")) from error
-    return booking
 
 
 def refuse_without_consent(db: Session, student: User, booked_by: User) -> None:
