@@ -6,10 +6,10 @@ It is random (192 bits), one live per person, and a reset revokes it at once.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Integer, Select, and_, bindparam, select, update
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -133,13 +133,28 @@ class FeedVersion:
     last_change: datetime | None
 
 
+def _text(column):
+    """A time as the database writes it, in UTC (SQLite stores UTC; PostgreSQL's sessions run with
+    TimeZone=UTC): the version only compares times, so none is turned into a datetime."""
+    return cast(column, String)
+
+
+def _from_text(value: str | None) -> datetime | None:
+    """A time read by _text, as an aware UTC datetime (SQLite's text has no offset)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _slot_rows(extra_where) -> Select:
     """A slot a tutor's or the centre's feed shows, one row per live booking, with the viewer's
     own join link; everything an entry is made from (calendar_entries.session_entry)."""
     tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
     return (
-        select(Slot.id, Slot.calendar_uid, Slot.sequence, Slot.starts_at, Slot.ends_at, Slot.subject, Slot.status,
-               Slot.updated_at.label("changed"), Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token,
+        select(Slot.id, Slot.calendar_uid, Slot.sequence, _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
+               Slot.status,
+               _text(Slot.updated_at).label("changed"), Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token,
                Booking.id, student.name)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
@@ -166,9 +181,9 @@ def _version_statement(shape: str) -> Select:
     person = bindparam("person", type_=Integer)
     tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
     return (
-        select(Booking.id, Booking.calendar_uid, Booking.sequence, Booking.status, Booking.updated_at.label("changed"),
-               Booking.student_id, student.name, Slot.id, Slot.starts_at, Slot.ends_at, Slot.subject, Slot.status,
-               Slot.updated_at, Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token)
+        select(Booking.id, Booking.calendar_uid, Booking.sequence, Booking.status, _text(Booking.updated_at).label("changed"),
+               Booking.student_id, student.name, Slot.id, _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
+               Slot.status, _text(Slot.updated_at), Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
@@ -192,5 +207,6 @@ def feed_version(db: Session, person: User, now: datetime, chosen: FeedFilter = 
         shape = "tutor" if person.role == "tutor" else "family"
     rows = db.connection().execute(_version_statement(shape), values).all()
     # As the entries say it: a family's entry changes with its booking, a slot's with the slot.
-    last_change = max((row.changed for row in rows if row.changed), default=None)
+    # Texts of one format, in UTC, compare as their times do.
+    last_change = _from_text(max((row.changed for row in rows if row.changed), default=None))
     return FeedVersion(rows=tuple(tuple(row) for row in rows), last_change=last_change)
