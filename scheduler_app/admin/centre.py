@@ -49,7 +49,8 @@ def sessions():
     enterable = {slot.id for slot in slots if coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace)}
     return render_template("admin/sessions.html", form=form, slots=slots,
                            bookings=bookings_of_slots(db_session, slots, current_account()), now=now, enterable=enterable,
-                           moderation=moderation, opening=JoinOpening.from_config(current_app.config))
+                           moderation=moderation, opening=JoinOpening.from_config(current_app.config),
+                           lobby=jitsi.lobby)
 
 
 @bp.route("/slots/<int:slot_id>/enter")

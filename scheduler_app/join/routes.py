@@ -61,11 +61,12 @@ def join(token: str):
     g.timezone = link.holder_timezone
     now = now_utc()
     weak = request.args.get("connexion") == "faible"
+    jitsi = jitsi_settings()
     result = answer(
         link,
         now=now,
         opening=JoinOpening.from_config(current_app.config),
-        jitsi=jitsi_settings(),
+        jitsi=jitsi,
         weak_connection=weak,
     )
     if result.state == "open":
@@ -76,7 +77,7 @@ def join(token: str):
     response = current_app.make_response((
         render_template(
             "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left,
-            weak=weak,
+            weak=weak, lobby=jitsi.lobby and link.mediation,
             dial_in=dial_in_for(current_app.config, link.room_name, now) if result.state == "early" else None,
         ),
         status,
