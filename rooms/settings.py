@@ -30,6 +30,10 @@ class JitsiSettings:
     jaas_private_key: str | None = None
     # How long after the booked end a link still opens, so an overrunning lesson is not cut off.
     grace: timedelta = timedelta(minutes=5)
+    # The self-hosted server opens a lobby in its rooms and lets people past it by their token
+    # (docs/deploy.md): jitsi-contrib/prosody-plugins' lobby_autostart with token_lobby_bypass
+    # (`context.user.lobby_bypass`), or token_lobby_ondemand (`context.user.lobby`).
+    lobby: bool = False
 
     @property
     def mode(self) -> Mode:
@@ -54,6 +58,7 @@ class JitsiSettings:
             jaas_tenant=_text(mapping, "JITSI_JAAS_TENANT"),
             jaas_kid=_text(mapping, "JITSI_KID"),
             jaas_private_key=pem,
+            lobby=_flag(mapping, "JITSI_LOBBY"),
         )
 
     def problems(self) -> list["Problem"]:
@@ -116,6 +121,22 @@ class JitsiSettings:
                 load_rsa_private_key(self.jaas_private_key)
             except ValueError as error:
                 found.append(Problem("JITSI_PRIVATE_KEY", str(error)))
+        if self.lobby and self.mode == "public":
+            found.append(Problem(
+                "JITSI_LOBBY",
+                "is on, but unsigned links to a public server carry no token to say who waits in the lobby and "
+                "who lets people in: set JITSI_APP_ID and JITSI_APP_SECRET for your own Jitsi with its lobby "
+                "modules (docs/deploy.md), or write JITSI_LOBBY=0",
+            ))
+        if self.lobby and self.mode == "jaas":
+            # 8x8's token documentation (developer.8x8.com/jaas/docs/api-keys-jwt) names no lobby
+            # claim, and nothing documented starts a JaaS room with its lobby on.
+            found.append(Problem(
+                "JITSI_LOBBY",
+                "is on, but 8x8 JaaS documents no token claim or room setting that starts a room with its lobby "
+                "on, so the parties of a mediation would walk straight in: write JITSI_LOBBY=0 (their links then "
+                "open at the start time, the mediator's before)",
+            ))
         if self.grace < timedelta(0):
             found.append(Problem("JITSI_GRACE", "the grace period after a lesson cannot be negative"))
         return found
@@ -151,6 +172,14 @@ def load_rsa_private_key(pem: str) -> RSAPrivateKey:
     if not isinstance(key, RSAPrivateKey):
         raise ValueError("is not an RSA key: JaaS signs tokens with RS256, give the RSA private key 8x8 gave")
     return key
+
+
+def _flag(mapping: Mapping[str, Any], key: str) -> bool:
+    """A yes/no setting: True, or text such as "1" or "true" (as an environment variable gives it)."""
+    value = mapping.get(key)
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _text(mapping: Mapping[str, Any], key: str) -> str | None:

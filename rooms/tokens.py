@@ -37,12 +37,16 @@ _REQUIRED_CLAIMS = ["iss", "aud", "sub", "room", "iat", "nbf", "exp"]
 
 @dataclass(frozen=True)
 class Participant:
-    """Who the link is for, as Jitsi will show them; `moderator` lets them admit and mute others."""
+    """Who the link is for, as Jitsi will show them; `moderator` lets them admit and mute others.
+
+    `waits_in_lobby`: on a server with a lobby (JitsiSettings.lobby), they wait there until a
+    moderator lets them in; everyone else goes past it."""
 
     name: str
     moderator: bool = False
     email: str | None = None
     user_id: str | None = None
+    waits_in_lobby: bool = False
 
 
 def make_token(
@@ -62,6 +66,8 @@ def make_token(
     _check_aware(starts_at=starts_at, ends_at=ends_at, now=now)
     if ends_at <= starts_at:
         raise ValueError(f"a lesson must end after it starts: {starts_at} .. {ends_at}")
+    if participant.moderator and participant.waits_in_lobby:
+        raise ValueError("a moderator cannot wait in the lobby: nobody else could let people in")
     mode = settings.mode
     if mode == "public":
         return None
@@ -83,6 +89,8 @@ def make_token(
         # Self-hosted: `iss` must be the app id and `sub` the domain for https://DOMAIN/ROOM links.
         assert settings.app_secret is not None  # guaranteed by mode; tells the type checker
         user["moderator"] = participant.moderator
+        if settings.lobby:
+            user |= _lobby_claims(participant)
         claims |= {"iss": settings.app_id, "sub": settings.domain,
                    "context": {"user": user, "features": dict(FEATURES)}}
         return jwt.encode(claims, settings.app_secret, algorithm="HS256", headers={"typ": "JWT"})
@@ -102,6 +110,19 @@ def make_token(
         algorithm="RS256",
         headers={"typ": "JWT", "kid": settings.jaas_kid},
     )
+
+
+def _lobby_claims(participant: Participant) -> dict[str, bool]:
+    """What tells a self-hosted server's lobby modules to hold this person or let them past.
+
+    Both read `context.user` (jitsi-contrib/prosody-plugins, README of each): token_lobby_bypass lets
+    `lobby_bypass: true` past the lobby that lobby_autostart opens in every room, and
+    token_lobby_ondemand opens the lobby for `lobby: true` and lets everyone else past it. Both
+    compare with the boolean true, so these stay booleans. A moderator must go past too: Jitsi's
+    token_affiliation makes them owner only once they are past (it skips anyone the lobby holds)."""
+    if participant.waits_in_lobby:
+        return {"lobby_bypass": False, "lobby": True}
+    return {"lobby_bypass": True}
 
 
 def sign_join_url(

@@ -33,8 +33,17 @@ class Problem:
 def jitsi_problems(config: Mapping[str, Any]) -> list[Problem]:
     # The private key is read from the file that JITSI_PRIVATE_KEY_FILE names.
     variables = {"JITSI_PRIVATE_KEY": "JITSI_PRIVATE_KEY_FILE"}
-    return [Problem(variables.get(found.key, found.key), found.message)
-            for found in JitsiSettings.from_mapping(config).problems()]
+    jitsi = JitsiSettings.from_mapping(config)
+    found = [Problem(variables.get(problem.key, problem.key), problem.message) for problem in jitsi.problems()]
+    if jitsi.lobby and jitsi.mode == "hs256" and not config.get("JITSI_MODERATOR_FROM_TOKEN"):
+        # Jicofo's reference.conf: auto-owner makes the first participant owner, "and subsequently
+        # the next in line when the current owner leaves".
+        found.append(Problem("JITSI_LOBBY", "is on while JITSI_MODERATOR_FROM_TOKEN is off: Jicofo then makes the "
+                                            "first person in a room its moderator, and the next one when they "
+                                            "leave, so a party left in the room could let the other in; set up "
+                                            "token_affiliation as docs/deploy.md says and write "
+                                            "JITSI_MODERATOR_FROM_TOKEN=1, or write JITSI_LOBBY=0"))
+    return found
 
 
 def join_problems(config: Mapping[str, Any]) -> list[Problem]:

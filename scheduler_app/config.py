@@ -177,6 +177,9 @@ SETTINGS = (
     # 1 when the self-hosted Jitsi makes the token's moderator flag the rule (Prosody's
     # token_affiliation, Jicofo's auto-owner off: docs/deploy.md); JaaS always does.
     Setting("JITSI_MODERATOR_FROM_TOKEN", False, boolean),
+    # 1 when the self-hosted Jitsi opens a lobby in its rooms and lets people past it by their
+    # token (docs/deploy.md): a mediation's parties then wait there until the mediator lets them in.
+    Setting("JITSI_LOBBY", False, boolean),
     # Joining by phone, when the Jitsi server has dial-in (Jigasi): the two services its own
     # config.js names dialInNumbersUrl and dialInConfCodeUrl, and whose numbers to give.
     Setting("JITSI_DIAL_IN_NUMBERS_URL", None, web_address),

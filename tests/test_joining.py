@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from factories import login, logout, make_family, make_person, make_slot, make_tutor
+from factories import MEDIATION, login, logout, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import select
 
 from rooms import JitsiSettings, fragment_values, verify_token
@@ -21,12 +21,16 @@ SETTINGS = JitsiSettings(domain="meet.example.org", app_id="lien-test", app_secr
     ({}, "Le tuteur n'est pas sûr d'être modérateur.", "Personne ne peut"),
     ({"JITSI_MODERATOR_FROM_TOKEN": True}, "Le tuteur ou le médiateur est modérateur de sa salle",
      "pas sûr d'être modérateur"),
+    ({"JITSI_MODERATOR_FROM_TOKEN": True, "JITSI_LOBBY": True},
+     "Dans une médiation, les personnes attendent dans la salle d'attente, vous aussi : le médiateur les fait entrer.",
+     "pas sûr d'être modérateur"),
 ])
 def test_the_coordinators_page_says_who_can_lead_the_rooms(app, client, db, settings, says, not_said):
     app.config.update(settings)
     login(client, make_person(db, "coordinator", "Nadia Benali").email)
     html = client.get("/admin/sessions").get_data(as_text=True).replace("&#39;", "'")
     assert says in html and not_said not in html
+    assert ("salle d'attente" in html) is bool(settings.get("JITSI_LOBBY"))
     if "pas sûr" in says:
         assert "Le lien du tuteur s'ouvre 15 minutes avant l'heure, celui des familles 5 minutes avant" in html
 
@@ -198,3 +202,36 @@ def test_a_coordinator_enters_a_session_of_the_day_as_a_guest_to_help(client, db
     logout(client)
     login(client, tutor.email)
     assert client.get(f"/admin/slots/{today.id}/enter").status_code == 403
+
+
+@pytest.mark.parametrize("app_settings", [{"JITSI_LOBBY": True, "JITSI_MODERATOR_FROM_TOKEN": True}], ids=["lobby"])
+def test_with_a_lobby_homework_goes_on_as_before_and_a_coordinator_waits_only_at_a_mediation(
+        app, client, db, frozen_clock, app_settings):
+    """lobby_autostart opens a lobby in every room: only a mediation's parties, and a coordinator
+    stepping into one, are held there; a homework family goes past it at the usual time."""
+    jitsi = JitsiSettings.from_mapping(app.config)
+    frozen_clock(datetime(2027, 1, 13, 8, 0, tzinfo=UTC))  # Wednesday 9:00 in Paris
+    lesson = make_slot(db, make_tutor(db), starts_in=timedelta(hours=5))
+    mediation = make_slot(db, make_tutor(db, "Ousmane Diallo", mediator=True), activity_id=MEDIATION, subject="",
+                          level="", starts_in=timedelta(hours=7))
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
+    book_slot(db, lesson.id, adam, parent, "")
+    token = db.scalar(select(JoinToken.token).where(JoinToken.user_id == parent.id))
+
+    def user(location, slot, now):
+        return verify_token(jitsi, fragment_values(location)["jwt"], slot.room_name, now=now)["context"]["user"]
+
+    frozen_clock(lesson.starts_at - timedelta(minutes=6))
+    status, html = page(client, token)
+    assert status == 200 and "salle d'attente" not in html
+    now = frozen_clock(lesson.starts_at - timedelta(minutes=5))
+    family = user(client.get(f"/j/{token}").headers["Location"], lesson, now)
+    assert (family["moderator"], family["lobby_bypass"], "lobby" in family) == (False, True, False)
+
+    login(client, make_person(db, "coordinator", "Nadia Benali").email)
+    now = frozen_clock(lesson.starts_at + timedelta(minutes=10))
+    helper = {slot: user(client.get(f"/admin/slots/{slot.id}/enter").headers["Location"], slot, now)
+              for slot in (lesson, mediation)}
+    assert helper[lesson]["lobby_bypass"] is True and "lobby" not in helper[lesson]
+    assert (helper[mediation]["moderator"], helper[mediation]["lobby_bypass"], helper[mediation]["lobby"]) == (
+        False, False, True)

@@ -106,6 +106,7 @@ from datetime import date, time  # noqa: E402
 
 from factories import make_family  # noqa: E402
 
+from rooms import JitsiSettings, fragment_values, verify_token  # noqa: E402
 from scheduler_app.models import Booking, Guardianship, JoinToken  # noqa: E402
 from scheduler_app.services.booking import book_slot  # noqa: E402
 from scheduler_app.services.join import JoinOpening, answer, find_link  # noqa: E402
@@ -280,6 +281,74 @@ def test_the_mediator_opens_the_room_first_and_the_parties_come_in_from_the_star
         assert state(fatima, start) == "open" and state(samir, start) == "open"
     page = app.test_client().get(f"/j/{tokens[fatima.id]}").get_data(as_text=True)
     assert "Rendez-vous au centre social" in page and "Ousmane" not in page
+    assert "salle d&#39;attente" not in page  # no lobby on this server: nobody is told to wait in one
+
+
+# The server opens a lobby (docs/deploy.md), and Jitsi's moderator is the token's: the rule
+# `flask check` asks for with JITSI_LOBBY.
+LOBBY = {"JITSI_LOBBY": True, "JITSI_MODERATOR_FROM_TOKEN": True}
+
+
+def _lobby_claims(user):
+    return {key: user[key] for key in ("moderator", "lobby_bypass", "lobby") if key in user}
+
+
+@pytest.mark.parametrize(("app_settings", "party_opens", "mediator", "party"), [
+    ({}, timedelta(0), {"moderator": True}, {"moderator": False}),
+    (LOBBY, timedelta(minutes=5), {"moderator": True, "lobby_bypass": True},
+     {"moderator": False, "lobby_bypass": False, "lobby": True}),
+], ids=["no-lobby", "lobby"])
+def test_the_mediator_lets_the_parties_in_from_the_lobby_where_there_is_one(
+        app, client, db, monday, frozen_clock, parties, app_settings, party_opens, mediator, party):
+    fatima, samir = parties
+    ousmane = _mediator(db)
+    [slot] = plan_mediation(db, ousmane, MediationPlan(
+        activity_id=MEDIATION, day=date(2027, 1, 13), start_time=time(14, 0), minutes=45,
+        party_ids=(fatima.id, samir.id), separate=False, joint=True), "Europe/Paris")
+    tokens = {row.user_id: row.token for row in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    jitsi = JitsiSettings.from_mapping(app.config)
+
+    def visit(person, moment):
+        frozen_clock(moment)
+        return client.get(f"/j/{tokens[person.id]}")
+
+    def claims(person, moment):
+        response = visit(person, moment)
+        assert response.status_code == 303, response.status_code
+        token = fragment_values(response.headers["Location"])["jwt"]
+        return _lobby_claims(verify_token(jitsi, token, slot.room_name, now=moment)["context"]["user"])
+
+    start = slot.starts_at
+    assert visit(ousmane, start - timedelta(minutes=16)).status_code == 200
+    assert claims(ousmane, start - timedelta(minutes=15)) == mediator
+    for person in (fatima, samir):
+        assert visit(person, start - party_opens - timedelta(minutes=1)).status_code == 200
+        assert claims(person, start - party_opens) == party
+
+
+@pytest.mark.parametrize("app_settings", [LOBBY], ids=["lobby"])
+def test_with_a_lobby_the_waiting_pages_say_in_easy_words_who_lets_whom_in(
+        app, client, db, monday, frozen_clock, parties, app_settings):
+    import textstat
+    from test_easy_read import READING_EASE, SENTENCE_WORDS, sentences, words
+
+    fatima, samir = parties
+    ousmane = _mediator(db)
+    [slot] = plan_mediation(db, ousmane, MediationPlan(
+        activity_id=MEDIATION, day=date(2027, 1, 13), start_time=time(14, 0), minutes=45,
+        party_ids=(fatima.id, samir.id), separate=False, joint=True), "Europe/Paris")
+    tokens = {row.user_id: row.token for row in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    frozen_clock(slot.starts_at - timedelta(minutes=30))
+    pages = {person.name: client.get(f"/j/{tokens[person.id]}").get_data(as_text=True).replace("&#39;", "'")
+             for person in (fatima, ousmane)}
+    told = "Vous attendrez d'abord dans la salle d'attente. Le médiateur vous fera entrer."
+    assert told in pages["Fatima Haddou"] and "C'est vous qui les faites entrer" not in pages["Fatima Haddou"]
+    assert "Les personnes attendent dans la salle d'attente. C'est vous qui les faites entrer." in pages[
+        "Ousmane Diallo"] and told not in pages["Ousmane Diallo"]
+    assert "Ousmane" not in pages["Fatima Haddou"]  # "the mediator", never their name
+    textstat.set_lang("fr")
+    assert all(len(words(sentence)) <= SENTENCE_WORDS for sentence in sentences(told))
+    assert textstat.flesch_reading_ease(told) >= READING_EASE
 
 
 def test_a_mediation_booked_for_a_child_before_kinds_existed_stays_out_of_homework_and_other_parents_pages(

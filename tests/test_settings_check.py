@@ -50,6 +50,12 @@ def settings(**environment) -> dict:
      "'abc123' is not a JaaS tenant: write the tenant vpaas-magic-cookie-<id>"),
     ({"JITSI_DOMAIN": "https://meet.example.org"}, "JITSI_DOMAIN",
      "'https://meet.example.org' is not a bare host name: write only the host, such as meet.example.org"),
+    ({"JITSI_LOBBY": "1"}, "JITSI_LOBBY",
+     "is on, but unsigned links to a public server carry no token to say who waits in the lobby"),
+    ({"JITSI_LOBBY": "1", "JITSI_JAAS_TENANT": TENANT, "JITSI_KID": f"{TENANT}/4f4910", "key": True}, "JITSI_LOBBY",
+     "is on, but 8x8 JaaS documents no token claim or room setting that starts a room with its lobby on"),
+    ({"JITSI_LOBBY": "1", "JITSI_APP_ID": "lien", "JITSI_APP_SECRET": SECRET}, "JITSI_LOBBY",
+     "is on while JITSI_MODERATOR_FROM_TOKEN is off: Jicofo then makes the first person in a room its moderator"),
     ({"JITSI_DIAL_IN_NUMBERS_URL": "https://jitsi.example.org/phoneNumberList"}, "JITSI_DIAL_IN_CODE_URL",
      "is missing while JITSI_DIAL_IN_NUMBERS_URL is set: write the address your Jitsi's config.js gives"),
     ({"JOIN_OPENS_MINUTES_FAMILY": "20"}, "JOIN_OPENS_MINUTES_FAMILY",
@@ -78,6 +84,11 @@ def test_good_settings_have_no_problem(key_file):
                              SMTP_SECURITY="starttls", SMTP_USERNAME="lien", SMTP_PASSWORD="x",
                              SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="k", SMS_SENDER="CentreLien",
                              SECRET_KEY="a-real-secret"), production=True) == []
+
+
+def test_a_lobby_on_a_self_hosted_jitsi_that_follows_the_tokens_moderator_flag_is_accepted():
+    assert problems(settings(JITSI_LOBBY="1", JITSI_APP_ID="lien", JITSI_APP_SECRET=SECRET,
+                             JITSI_MODERATOR_FROM_TOKEN="1"), production=False) == []
 
 
 def test_production_refuses_to_start_listing_every_problem(monkeypatch):

@@ -49,14 +49,15 @@ def sessions():
     enterable = {slot.id for slot in slots if coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace)}
     return render_template("admin/sessions.html", form=form, slots=slots,
                            bookings=bookings_of_slots(db_session, slots, current_account()), now=now, enterable=enterable,
-                           moderation=moderation, opening=JoinOpening.from_config(current_app.config))
+                           moderation=moderation, opening=JoinOpening.from_config(current_app.config),
+                           lobby=jitsi.lobby)
 
 
 @bp.route("/slots/<int:slot_id>/enter")
 @role_required("coordinator")
 def enter(slot_id: int):
     """Step into a session of the day to help a stuck family: as a guest, never as moderator."""
-    from ..join.routes import jitsi_settings
+    from ..join.routes import jitsi_settings, to_room
 
     slot = db.session().get(Slot, slot_id)
     if slot is None:
@@ -67,10 +68,7 @@ def enter(slot_id: int):
     if url is None:
         flash(_("On ne peut entrer que dans une séance du jour qui n'est pas finie ni annulée."), "error")
         return redirect(url_for("admin.sessions"))
-    response = redirect(url, code=303)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return to_room(url)
 
 
 @bp.route("/slots/<int:slot_id>/move", methods=["GET", "POST"])

@@ -21,6 +21,19 @@ def _join_limit() -> str:
     return current_app.config["RATELIMIT_JOIN"]
 
 
+def private(response):
+    """Kept by no cache, and followed without a Referer: the page or its address leads to a
+    personal link or a signed room."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def to_room(url: str):
+    """The redirect into a video room: its address carries a signed token in the fragment."""
+    return private(redirect(url, code=303))
+
+
 def jitsi_settings() -> JitsiSettings:
     """The Jitsi set-up from the configuration, checked once per app."""
     settings = current_app.extensions.get("lien_jitsi")
@@ -48,25 +61,23 @@ def join(token: str):
     g.timezone = link.holder_timezone
     now = now_utc()
     weak = request.args.get("connexion") == "faible"
+    jitsi = jitsi_settings()
     result = answer(
         link,
         now=now,
         opening=JoinOpening.from_config(current_app.config),
-        jitsi=jitsi_settings(),
+        jitsi=jitsi,
         weak_connection=weak,
     )
     if result.state == "open":
-        response = redirect(result.url, code=303)
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+        return to_room(result.url)
     seconds_left = max(0, int((result.opens_at - now).total_seconds()))
     # Ended or cancelled: the link is gone for good (410); too early: it will open (200).
     status = 200 if result.state == "early" else 410
     response = current_app.make_response((
         render_template(
             "join/wait.html", result=result, slot=slot_shown(db.session(), link.slot_id), seconds_left=seconds_left,
-            weak=weak,
+            weak=weak, lobby=jitsi.lobby and link.mediation,
             dial_in=dial_in_for(current_app.config, link.room_name, now) if result.state == "early" else None,
         ),
         status,
@@ -84,10 +95,15 @@ def _short_link(short: str):
     return link
 
 
-def _mediation(link) -> bool:
-    """A mediation's short link says nothing of it: it only leads to the join link, which says
-    where and when (services/confidential)."""
-    return link.slot.activity.kind == MEDIATION
+def _not_here(link):
+    """What a short link answers instead of its own pages, or None: a 404 page for an unknown one;
+    a mediation's says nothing of it and only leads to its join link, which says where and when
+    (services/confidential)."""
+    if link is None:
+        return _no_store(render_template("join/short_unknown.html"), 404)
+    if link.slot.activity.kind == MEDIATION:
+        return redirect(url_for("join.join", token=link.token.token), code=303)
+    return None
 
 
 def _opens_before(link):
@@ -96,10 +112,7 @@ def _opens_before(link):
 
 
 def _no_store(body, status: int = 200):
-    response = current_app.make_response((body, status))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return private(current_app.make_response((body, status)))
 
 
 def _short_page(link, *, error=None, status=200):
@@ -115,10 +128,8 @@ def _short_page(link, *, error=None, status=200):
 @limiter.limit(_join_limit)
 def short(short: str):
     link = _short_link(short)
-    if link is None:
-        return _no_store(render_template("join/short_unknown.html"), 404)
-    if _mediation(link):
-        return redirect(url_for("join.join", token=link.token.token), code=303)
+    if (elsewhere := _not_here(link)) is not None:
+        return elsewhere
     return _short_page(link)
 
 
@@ -126,10 +137,8 @@ def short(short: str):
 @limiter.limit(_join_limit)
 def short_cancel(short: str):
     link = _short_link(short)
-    if link is None:
-        return _no_store(render_template("join/short_unknown.html"), 404)
-    if _mediation(link):
-        return redirect(url_for("join.join", token=link.token.token), code=303)
+    if (elsewhere := _not_here(link)) is not None:
+        return elsewhere
     now = now_utc()
     if link.state(now, _opens_before(link)) in ("ended", "cancelled"):
         return redirect(url_for("join.short", short=short))
@@ -149,10 +158,8 @@ def short_cancel(short: str):
 @limiter.limit(_join_limit)
 def short_book_other(short: str):
     link = _short_link(short)
-    if link is None:
-        return _no_store(render_template("join/short_unknown.html"), 404)
-    if _mediation(link):
-        return redirect(url_for("join.join", token=link.token.token), code=303)
+    if (elsewhere := _not_here(link)) is not None:
+        return elsewhere
     form = ChooseSlotForm()
     if not form.validate_on_submit():
         return _short_page(link, error=_("Choisissez une séance dans la liste."), status=400)

@@ -14,6 +14,7 @@ from rooms.dialin import DialIn, dial_in
 
 from ..cache import LRUCache
 from ..models import Activity, Booking, JoinToken, Slot, User
+from .confidential import MEDIATION
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class JoinLink:
     starts_at: datetime
     ends_at: datetime
     cancelled: bool
-    mediation: bool = False  # the mediator admits the parties: theirs opens at the start
+    mediation: bool = False  # the mediator admits the parties (JoinOpening.before)
     token: str = ""
     capacity: int = 1
 
@@ -38,6 +39,11 @@ class JoinLink:
     def leads(self) -> bool:
         """The tutor (or mediator) of the session leads the room: moderator, and in first."""
         return self.user_id == self.tutor_id
+
+    def waits_in_lobby(self, jitsi: JitsiSettings) -> bool:
+        """A party to a mediation waits in the lobby, where the server has one, until the mediator
+        lets them in: so that no party meets another without the mediator there."""
+        return jitsi.lobby and self.mediation and not self.leads
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,14 @@ class JoinOpening:
         return cls(tutor=timedelta(minutes=config["JOIN_OPENS_MINUTES_TUTOR"]),
                    family=timedelta(minutes=config["JOIN_OPENS_MINUTES_FAMILY"]))
 
-    def before(self, link: JoinLink) -> timedelta:
-        if link.mediation:  # the mediator admits the parties: theirs opens at the start
-            return self.tutor if link.leads else timedelta(0)
-        return self.tutor if link.leads else self.family
+    def before(self, link: JoinLink, jitsi: JitsiSettings) -> timedelta:
+        if link.leads:
+            return self.tutor
+        # The mediator admits the parties. Where they wait in the lobby, they may come at the usual
+        # time; otherwise their link opens only at the start, once the mediator is in.
+        if link.mediation and not link.waits_in_lobby(jitsi):
+            return timedelta(0)
+        return self.family
 
 
 @dataclass(frozen=True)
@@ -171,7 +181,7 @@ def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiS
 
     The window runs from the opening until the end plus Jitsi's grace period, the token's own
     expiry, so that someone who drops out near the end can come back."""
-    opens_at = link.starts_at - opening.before(link)
+    opens_at = link.starts_at - opening.before(link, jitsi)
     if link.cancelled:
         return JoinAnswer("cancelled", link, opens_at)
     if now >= link.ends_at + jitsi.grace:
@@ -181,7 +191,8 @@ def answer(link: JoinLink, *, now: datetime, opening: JoinOpening, jitsi: JitsiS
     url = sign_join_url(
         jitsi,
         link.room_name,
-        Participant(name=shown_name(link), moderator=link.leads, user_id=jitsi_id(link)),
+        Participant(name=shown_name(link), moderator=link.leads, user_id=jitsi_id(link),
+                    waits_in_lobby=link.waits_in_lobby(jitsi)),
         starts_at=link.starts_at,
         ends_at=link.ends_at,
         now=now,
@@ -203,8 +214,10 @@ def coordinator_entry(slot: Slot, name: str, *, now: datetime, zone, jitsi: Jits
     the session is not one they may enter now."""
     if not coordinator_can_enter(slot, now=now, zone=zone, grace=jitsi.grace):
         return None
-    # A fresh id for each entry: nothing ties it to the coordinator's account.
-    helper = Participant(name=name, moderator=False, user_id=secrets.token_hex(12))
+    # A fresh id for each entry: nothing ties it to the coordinator's account. In a mediation's
+    # room they too wait in the lobby, where there is one, for the mediator to let them in.
+    helper = Participant(name=name, moderator=False, user_id=secrets.token_hex(12),
+                         waits_in_lobby=jitsi.lobby and slot.activity.kind == MEDIATION)
     return sign_join_url(jitsi, slot.room_name, helper, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now)
 
 

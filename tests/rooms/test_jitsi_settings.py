@@ -50,6 +50,26 @@ def test_a_complete_jaas_setup_wins_over_an_app_secret(rsa_pem):
     assert settings.mode == "jaas"
 
 
+@pytest.mark.parametrize(("value", "lobby"), [(True, True), ("1", True), ("true", True), (False, False),
+                                              ("0", False), ("", False), (None, False)])
+def test_the_lobby_is_read_from_the_app_config_or_its_environment_text(value, lobby):
+    assert JitsiSettings.from_mapping({"JITSI_LOBBY": value}).lobby is lobby
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({}, "JITSI_LOBBY is on, but unsigned links to a public server carry no token"),
+    ({"jaas": True}, "JITSI_LOBBY is on, but 8x8 JaaS documents no token claim or room setting"),
+])
+def test_a_lobby_nothing_can_start_is_refused(fields, message, rsa_pem):
+    jaas = {"jaas_tenant": TENANT, "jaas_kid": KID, "jaas_private_key": rsa_pem} if fields.pop("jaas", False) else {}
+    with pytest.raises(ValueError, match=message):
+        JitsiSettings(lobby=True, **jaas, **fields).validate()
+
+
+def test_a_lobby_on_a_self_hosted_server_is_accepted():
+    JitsiSettings(domain="visio.example.org", app_id="lien", app_secret=SECRET, lobby=True).validate()
+
+
 def test_settings_are_read_from_the_app_config(rsa_pem):
     settings = JitsiSettings.from_mapping(
         {

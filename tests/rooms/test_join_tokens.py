@@ -205,6 +205,37 @@ def test_verifying_without_a_time_uses_the_clock(self_hosted, room):
         verify_token(self_hosted, token, room)
 
 
+# A self-hosted server with a lobby (jitsi-contrib/prosody-plugins' lobby_autostart with
+# token_lobby_bypass, or token_lobby_ondemand): each reads a boolean in `context.user`.
+
+
+def test_without_a_lobby_a_token_says_nothing_about_one(self_hosted, room):
+    party = Participant(name="Fatima Haddou", waits_in_lobby=True)
+    claims = verify_token(self_hosted, make_token(self_hosted, room, party, **TIMES), room, now=NOW)
+    assert claims["context"]["user"] == {"name": "Fatima Haddou", "moderator": False}
+
+
+def test_with_a_lobby_the_moderator_goes_past_it_and_a_party_waits_in_it(self_hosted, room):
+    with_lobby = replace(self_hosted, lobby=True)
+    mediator = Participant(name="Ousmane Diallo", moderator=True)
+    party = Participant(name="Fatima Haddou", waits_in_lobby=True)
+
+    def user(who):
+        return verify_token(with_lobby, make_token(with_lobby, room, who, **TIMES), room, now=NOW)["context"]["user"]
+
+    # Booleans, not strings: both modules compare with Lua's true.
+    assert user(mediator) == {"name": "Ousmane Diallo", "moderator": True, "lobby_bypass": True}
+    assert user(party) == {"name": "Fatima Haddou", "moderator": False, "lobby_bypass": False, "lobby": True}
+    # Everyone else (a homework session's family) goes past the lobby that lobby_autostart opens everywhere.
+    assert user(STUDENT) == {"name": "Zoé", "moderator": False, "lobby_bypass": True}
+
+
+def test_a_moderator_cannot_be_made_to_wait_in_the_lobby(self_hosted, room):
+    with pytest.raises(ValueError, match="nobody else could let people in"):
+        make_token(replace(self_hosted, lobby=True), room,
+                   Participant(name="Ousmane Diallo", moderator=True, waits_in_lobby=True), **TIMES)
+
+
 # 8x8 JaaS, RS256
 
 
