@@ -4,12 +4,18 @@ from flask import Blueprint, abort, current_app, request
 
 from .. import db
 from ..extensions import csrf
+from ..messages import Composer
 from ..services import ServiceError, sms_replies
 
 bp = Blueprint("inbound", __name__)
 
-# TwiML with nothing to say: Lien's answers go through the outbox, never twice.
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+def _composer() -> Composer:
+    """The app's message composer, made once: it loads every template and catalogue."""
+    composer = current_app.extensions.get("lien_composer")
+    if composer is None:
+        composer = current_app.extensions["lien_composer"] = Composer(current_app._get_current_object())
+    return composer
 
 
 @bp.route("/sms/inbound/twilio", methods=["POST"])
@@ -23,9 +29,13 @@ def twilio():
     if not sms_replies.twilio_genuine(current_app.config["TWILIO_AUTH_TOKEN"], url, params,
                                       request.headers.get("X-Twilio-Signature")):
         abort(403)
+    session = db.session()
     try:
-        sms_replies.handle(db.session(), "twilio", request.form.get("MessageSid", ""),
-                           request.form.get("From", ""), request.form.get("Body", ""))
+        handled = sms_replies.handle(session, "twilio", request.form.get("MessageSid", ""),
+                                     request.form.get("From", ""), request.form.get("Body", ""))
     except ServiceError:
         abort(400)
-    return current_app.response_class(EMPTY_TWIML, mimetype="text/xml")
+    # Lien's answer goes back the way the SMS came: in this reply, which Twilio sends from the
+    # number the family wrote to.
+    texts = sms_replies.answer_in_reply(session, handled, _composer())
+    return current_app.response_class(sms_replies.twiml(texts), mimetype="text/xml")
