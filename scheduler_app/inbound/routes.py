@@ -1,13 +1,19 @@
-"""POST /sms/inbound/twilio: the SMS families send back, as Twilio's webhook delivers them."""
+"""What SMS providers post to Lien: the SMS families send back (POST /sms/inbound/twilio, as
+Twilio's webhook delivers them) and whether each SMS reached the phone (POST /sms/status/brevo,
+Brevo's delivery reports)."""
+
+import json
 
 from flask import Blueprint, abort, current_app, request
 
 from .. import db
 from ..extensions import csrf
 from ..messages import Composer
-from ..services import ServiceError, sms_replies
+from ..services import ServiceError, sms_delivery, sms_replies
 
 bp = Blueprint("inbound", __name__)
+
+MAX_REPORT_BYTES = 1_000_000  # a batch of 500 events is some 150 kB
 
 
 def _composer() -> Composer:
@@ -39,3 +45,28 @@ def twilio():
     # number the family wrote to.
     texts = sms_replies.answer_in_reply(session, handled, _composer())
     return current_app.response_class(sms_replies.twiml(texts), mimetype="text/xml")
+
+
+@bp.route("/sms/status/brevo", methods=["POST"])
+@csrf.exempt  # Brevo sends the webhook's secret instead (basic auth or a bearer token)
+def brevo_status():
+    secret = current_app.config["SMS_BREVO_WEBHOOK_SECRET"]
+    if not secret:
+        abort(404)
+    if not sms_delivery.brevo_genuine(secret, request.headers.get("Authorization")):
+        # The challenge lets an HTTP client that holds credentials from the URL send them.
+        return current_app.response_class("", status=401, headers={"WWW-Authenticate": 'Basic realm="Lien"'})
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        abort(413)
+    body = request.stream.read(MAX_REPORT_BYTES + 1)
+    if len(body) > MAX_REPORT_BYTES:
+        abort(413)
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        abort(400)
+    reports = sms_delivery.read_reports(payload)
+    if reports is None:
+        abort(400)
+    sms_delivery.record(db.session(), reports)
+    return current_app.response_class("", status=204)
