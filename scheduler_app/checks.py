@@ -4,7 +4,7 @@ each named with what is wrong and what to write, and what only half-works in pro
 `flask --app scheduler_app check` prints them; config.validate() refuses to start on them."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
@@ -52,6 +52,17 @@ def join_problems(config: Mapping[str, Any]) -> list[Problem]:
     return []
 
 
+def channel_refusal(config: Mapping[str, Any], variable: str,
+                    build: Callable[[Mapping[str, Any]], object]) -> list[Problem]:
+    """What the channel itself refuses in settings the checks above let through: a rule of the
+    channel this list does not know yet."""
+    try:
+        build(config)
+    except ValueError as error:
+        return [Problem(variable, f"{config.get(variable)} cannot be used: {error}")]
+    return []
+
+
 def mail_problems(config: Mapping[str, Any]) -> list[Problem]:
     found = []
     if "@" not in parseaddr(str(config.get("MAIL_FROM") or ""))[1]:
@@ -78,12 +89,7 @@ def mail_problems(config: Mapping[str, Any]) -> list[Problem]:
     if security == "starttls" and port == SMTP_PORTS["ssl"]:
         found.append(Problem("SMTP_SECURITY", "is starttls but SMTP_PORT is 465, the SSL port: write "
                                               "SMTP_SECURITY=ssl, or SMTP_PORT=587"))
-    if not found:
-        try:
-            email_channel_from_mapping(config)
-        except ValueError as error:  # a rule of the mail channel this list does not know yet
-            found.append(Problem("MAIL_PROVIDER", f"smtp cannot be used: {error}"))
-    return found
+    return found or channel_refusal(config, "MAIL_PROVIDER", email_channel_from_mapping)
 
 
 def sms_problems(config: Mapping[str, Any]) -> list[Problem]:
@@ -98,12 +104,7 @@ def sms_problems(config: Mapping[str, Any]) -> list[Problem]:
         shown = f"{sender!r} is not a sender name" if sender else "is missing while SMS_PROVIDER is brevo"
         found.append(Problem("SMS_SENDER", f"{shown}: write up to 11 letters and digits, no spaces or "
                                            "accents, such as CentreLien"))
-    if not found:
-        try:
-            sms_channel_from_mapping(config)
-        except ValueError as error:  # a rule of the SMS channel this list does not know yet
-            found.append(Problem("SMS_PROVIDER", f"brevo cannot be used: {error}"))
-    return found
+    return found or channel_refusal(config, "SMS_PROVIDER", sms_channel_from_mapping)
 
 
 def secret_problems(config: Mapping[str, Any]) -> list[Problem]:

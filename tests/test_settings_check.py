@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from scheduler_app import config, create_app
-from scheduler_app.checks import problems, warnings
+from scheduler_app.checks import Problem, channel_refusal, problems, warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = "vpaas-magic-cookie-abc123"
@@ -78,6 +78,18 @@ def test_good_settings_have_no_problem(key_file):
                              SMTP_SECURITY="starttls", SMTP_USERNAME="lien", SMTP_PASSWORD="x",
                              SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="k", SMS_SENDER="CentreLien",
                              SECRET_KEY="a-real-secret"), production=True) == []
+
+
+def test_a_rule_only_the_channel_knows_is_named_too():
+    # Mail and SMS alike: what their channel refuses and these checks do not know yet.
+    def refusing(_config):
+        raise ValueError("a rule of the channel")
+
+    assert channel_refusal({"MAIL_PROVIDER": "smtp"}, "MAIL_PROVIDER", refusing) == [
+        Problem("MAIL_PROVIDER", "smtp cannot be used: a rule of the channel")]
+    assert channel_refusal({"SMS_PROVIDER": "brevo"}, "SMS_PROVIDER", refusing) == [
+        Problem("SMS_PROVIDER", "brevo cannot be used: a rule of the channel")]
+    assert channel_refusal({"SMS_PROVIDER": "brevo"}, "SMS_PROVIDER", lambda _config: object()) == []
 
 
 def test_production_refuses_to_start_listing_every_problem(monkeypatch):
