@@ -16,6 +16,7 @@ SMTP_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # Brevo: alphanumeric senders up to 11 letters and digits, numeric ones 12 to 15 digits.
 SMS_SENDER = re.compile(r"[A-Za-z0-9]{1,11}|\d{12,15}")
+WEBHOOK_SECRET_LENGTH = 24
 SECRET_EXAMPLE = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
@@ -93,9 +94,14 @@ def mail_problems(config: Mapping[str, Any]) -> list[Problem]:
 
 
 def sms_problems(config: Mapping[str, Any]) -> list[Problem]:
-    if config.get("SMS_PROVIDER") != "brevo":
-        return []
     found = []
+    webhook_secret = str(config.get("SMS_BREVO_WEBHOOK_SECRET") or "")
+    if webhook_secret and len(webhook_secret) < WEBHOOK_SECRET_LENGTH:
+        # Whoever knows it can mark any SMS delivered, and hide a wrong number from the coordinators.
+        found.append(Problem("SMS_BREVO_WEBHOOK_SECRET", f"is {len(webhook_secret)} characters long: write at least "
+                                                         f"{WEBHOOK_SECRET_LENGTH}, e.g. the output of {SECRET_EXAMPLE}"))
+    if config.get("SMS_PROVIDER") != "brevo":
+        return found
     if not config.get("SMS_BREVO_API_KEY"):
         found.append(Problem("SMS_BREVO_API_KEY", "is missing while SMS_PROVIDER is brevo: write the API key "
                                                   "from Brevo's settings (SMTP & API, API keys)"))

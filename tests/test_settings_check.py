@@ -64,6 +64,8 @@ def settings(**environment) -> dict:
     ({"SMS_PROVIDER": "brevo", "SMS_SENDER": "Lien"}, "SMS_BREVO_API_KEY", "is missing while SMS_PROVIDER is brevo"),
     ({"SMS_PROVIDER": "brevo", "SMS_BREVO_API_KEY": "k", "SMS_SENDER": "Centre Lien"}, "SMS_SENDER",
      "'Centre Lien' is not a sender name: write up to 11 letters and digits"),
+    ({"SMS_BREVO_WEBHOOK_SECRET": "brevo"}, "SMS_BREVO_WEBHOOK_SECRET",
+     "is 5 characters long: write at least 24, e.g. the output of python3"),
 ])
 def test_each_broken_setting_is_named_with_what_to_write(environment, variable, says, key_file):
     if environment.pop("key", False):
@@ -77,7 +79,7 @@ def test_good_settings_have_no_problem(key_file):
                              JITSI_PRIVATE_KEY_FILE=key_file, SMTP_HOST="smtp.example.org",
                              SMTP_SECURITY="starttls", SMTP_USERNAME="lien", SMTP_PASSWORD="x",
                              SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="k", SMS_SENDER="CentreLien",
-                             SECRET_KEY="a-real-secret"), production=True) == []
+                             SMS_BREVO_WEBHOOK_SECRET="x" * 24, SECRET_KEY="a-real-secret"), production=True) == []
 
 
 def test_a_rule_only_the_channel_knows_is_named_too():
