@@ -215,6 +215,9 @@ SETTINGS = (
     Setting("CONSOLE_MESSAGES_DIR", None),
     Setting("SMS_BREVO_API_KEY", None),
     Setting("SMS_SENDER", None),
+    # Brevo's delivery reports come to POST /sms/status/brevo with this secret (as the password
+    # in the webhook's URL, or its bearer token); unset, the address answers 404.
+    Setting("SMS_BREVO_WEBHOOK_SECRET", None),
     Setting("NOTIFY_REMINDERS", reminder_offsets("24h,1h"), reminder_offsets),
     Setting("NOTIFY_CONFIRMATIONS", True, boolean),
     Setting("NOTIFY_CANCELLATIONS", True, boolean),

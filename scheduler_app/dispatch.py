@@ -53,6 +53,7 @@ class Outcome:
 
     status: str  # sent | retry | failed
     error: str = ""
+    provider_id: str | None = None  # what the provider calls the message (an SMS's delivery reports name it)
 
 
 @dataclass
@@ -149,7 +150,7 @@ class Dispatcher:
         if isinstance(message, Exception):
             return Outcome("failed", f"composing failed: {message!r}")
         try:
-            send(message)
+            provider_id = send(message)
         except DeliveryError as error:
             if error.permanent or error.maybe_delivered or row.attempts >= self.max_attempts:
                 return Outcome("failed", error.reason)
@@ -159,7 +160,7 @@ class Dispatcher:
             if row.attempts >= self.max_attempts:
                 return Outcome("failed", repr(error))
             return Outcome("retry", repr(error))
-        return Outcome("sent")
+        return Outcome("sent", provider_id=str(provider_id)[:64] if provider_id and row.channel == "sms" else None)
 
     def _mark_attempt(self, db: Session, row: Notification) -> None:
         with write_transaction(db):
@@ -174,7 +175,8 @@ class Dispatcher:
         """Write one message's outcome, only if this worker still holds its claim."""
         now = now_utc()
         if outcome.status == "sent":
-            values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": ""}
+            values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": "",
+                      "provider_message_id": outcome.provider_id}
         elif outcome.status == "retry":
             values = {"status": "pending", "due_at": now + backoff(row.attempts), "attempted_at": None,
                       "last_error": outcome.error[:2000], "lease_until": None, "claimed_by": None}
@@ -198,13 +200,15 @@ class Dispatcher:
 
 
 def retry(db: Session, notification_id: int) -> bool:
-    """A coordinator sends a failed message again: it becomes due now, attempts start over."""
+    """A coordinator sends a failed message again, or an SMS its provider reported undelivered
+    (once the number is checked): it becomes due now, attempts start over."""
+    undelivered = (Notification.status == "sent") & (Notification.delivery == "undelivered")
     with write_transaction(db):
         changed = db.execute(
             update(Notification)
-            .where(Notification.id == notification_id, Notification.status == "failed")
+            .where(Notification.id == notification_id, (Notification.status == "failed") | undelivered)
             .values(status="pending", due_at=now_utc(), attempts=0, attempted_at=None, claimed_by=None,
-                    lease_until=None)
+                    lease_until=None, sent_at=None, provider_message_id=None, delivery=None, delivery_at=None)
             .execution_options(synchronize_session=False)
         ).rowcount
     return changed == 1

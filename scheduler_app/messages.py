@@ -28,6 +28,7 @@ from .services.confidential import MEDIATION, OUTSIDE, TOPIC, shown
 from .services.join import dial_in_for
 from .services.login_codes import code_in_message
 from .services.phones import readable
+from .services.sms_replies import reply_words
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Composer:
         self.domain = self.centre.domain
         self.centre_zone = app.config["TIMEZONE"]
         self.centre_name = app.config["CENTRE_NAME"]
-        # Family SMS say they can answer ANNULER or OUI only when replies reach Lien.
+        # Family SMS say they can answer ANNULER or OUI (in their language) only when replies reach Lien.
         self.replies = app.config["SMS_INBOUND_PROVIDER"] != "none"
         self.centre_tel = app.config["CENTRE_PHONE"]
         self.centre_phone = readable(self.centre_tel) if self.centre_tel else None
@@ -115,7 +116,7 @@ class Composer:
                    "by_self": False, "reason": "", "booked_by_centre": False,
                    "show_zone": person.timezone != self.centre_zone,
                    "centre_name": self.centre_name, "centre_phone": self.centre_phone,
-                   "centre_tel": self.centre_tel, "replies": self.replies,
+                   "centre_tel": self.centre_tel, "replies": self.replies, **reply_words(row.locale),
                    # Rows written before "cancelled_by" said only whether the tutor cancelled.
                    "cancelled_by": "tutor" if row.payload.get("by_tutor") else "family", **row.payload}
         if "old_starts_at" in row.payload:  # a moved session says from when to when

@@ -419,6 +419,8 @@ class InboundSms(Base):
 
 
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+# What the SMS provider's delivery reports said of a sent message (NULL: nothing yet).
+DELIVERIES = ("delivered", "undelivered")
 
 
 class Notification(Base):
@@ -429,7 +431,10 @@ class Notification(Base):
     __table_args__ = (
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         CheckConstraint(f"status IN {NOTIFICATION_STATUSES}", name="status"),
+        CheckConstraint(f"delivery IS NULL OR delivery IN {DELIVERIES}", name="delivery"),
         Index("ix_notification_status_due_at", "status", "due_at"),
+        # A delivery report names the message by the provider's id.
+        Index("ix_notification_provider_message_id", "provider_message_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -458,6 +463,11 @@ class Notification(Base):
     # Left part of the email's Message-ID, the same at every attempt; NULL before migration
     # 0012, whose rows keep the Message-ID hashed from dedupe_key.
     message_key: Mapped[str | None] = mapped_column(String(64), default=new_unique_key)
+    # The id the SMS provider gave the message when it accepted it (Brevo's messageId), then
+    # whether it reached the phone, as the provider's delivery report says, and when it said so.
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    delivery: Mapped[str | None] = mapped_column(String(12))
+    delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[User | None] = relationship()
     booking: Mapped[Booking | None] = relationship()

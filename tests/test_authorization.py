@@ -277,7 +277,8 @@ def test_every_route_of_the_app_is_in_the_matrix(app, world):
     # The waitlist offer's buttons answer to the link's key alone (tests/test_waitlist.py).
     # join.short_book_other: the short link is the key, whoever holds it (tests/test_short_links.py).
     # inbound.twilio: signed by the provider, not a role (tests/test_sms_replies.py).
+    # inbound.brevo_status: the webhook's secret, not a role (tests/test_sms_delivery.py).
     known_elsewhere = {"auth.logout", "auth.choose_password", "agenda.feed", "join.join", "bookings.take",
-                       "bookings.leave", "join.short_book_other", "inbound.twilio"}
+                       "bookings.leave", "join.short_book_other", "inbound.twilio", "inbound.brevo_status"}
     missing = {rule.endpoint for rule in app.url_map.iter_rules()} - endpoints - known_elsewhere
     assert missing == set(), "add these routes to the authorisation matrix"

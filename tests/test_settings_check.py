@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from scheduler_app import config, create_app
-from scheduler_app.checks import problems, warnings
+from scheduler_app.checks import Problem, channel_refusal, problems, warnings
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = "vpaas-magic-cookie-abc123"
@@ -70,6 +70,8 @@ def settings(**environment) -> dict:
     ({"SMS_PROVIDER": "brevo", "SMS_SENDER": "Lien"}, "SMS_BREVO_API_KEY", "is missing while SMS_PROVIDER is brevo"),
     ({"SMS_PROVIDER": "brevo", "SMS_BREVO_API_KEY": "k", "SMS_SENDER": "Centre Lien"}, "SMS_SENDER",
      "'Centre Lien' is not a sender name: write up to 11 letters and digits"),
+    ({"SMS_BREVO_WEBHOOK_SECRET": "brevo"}, "SMS_BREVO_WEBHOOK_SECRET",
+     "is 5 characters long: write at least 24, e.g. the output of python3"),
 ])
 def test_each_broken_setting_is_named_with_what_to_write(environment, variable, says, key_file):
     if environment.pop("key", False):
@@ -83,7 +85,19 @@ def test_good_settings_have_no_problem(key_file):
                              JITSI_PRIVATE_KEY_FILE=key_file, SMTP_HOST="smtp.example.org",
                              SMTP_SECURITY="starttls", SMTP_USERNAME="lien", SMTP_PASSWORD="x",
                              SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="k", SMS_SENDER="CentreLien",
-                             SECRET_KEY="a-real-secret"), production=True) == []
+                             SMS_BREVO_WEBHOOK_SECRET="x" * 24, SECRET_KEY="a-real-secret"), production=True) == []
+
+
+def test_a_rule_only_the_channel_knows_is_named_too():
+    # Mail and SMS alike: what their channel refuses and these checks do not know yet.
+    def refusing(_config):
+        raise ValueError("a rule of the channel")
+
+    assert channel_refusal({"MAIL_PROVIDER": "smtp"}, "MAIL_PROVIDER", refusing) == [
+        Problem("MAIL_PROVIDER", "smtp cannot be used: a rule of the channel")]
+    assert channel_refusal({"SMS_PROVIDER": "brevo"}, "SMS_PROVIDER", refusing) == [
+        Problem("SMS_PROVIDER", "brevo cannot be used: a rule of the channel")]
+    assert channel_refusal({"SMS_PROVIDER": "brevo"}, "SMS_PROVIDER", lambda _config: object()) == []
 
 
 def test_a_lobby_on_a_self_hosted_jitsi_that_follows_the_tokens_moderator_flag_is_accepted():
