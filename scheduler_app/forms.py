@@ -120,5 +120,6 @@ def places_field(label, default: int = 1) -> IntegerField:
 class CancelForm(FlaskForm):
     """The confirmation step of every cancellation, with a reason the tutor and the centre read."""
 
-    reason = TextAreaField(_l("Pourquoi ? (facultatif, le tuteur et le centre le liront)"),
+    reason = TextAreaField(_l("Pourquoi ? (si vous voulez)"),
+                           description=_l("Le tuteur et le centre liront votre réponse."),
                            validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))])
