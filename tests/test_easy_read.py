@@ -10,10 +10,12 @@ logged in reaches, from the home page to the error pages.
 How a page is read: the visible text of its <main>, cut into blocks (a paragraph, a list item, a
 heading, a label, a button, a choice...). Every sentence of every block, labels and buttons
 included, has at most 15 words. The reading-ease score is given to the page's prose only: the
-blocks of running text (paragraphs, list items) written as sentences, ending with . ! or ?.
-Headings, labels, buttons and links standing alone name a thing or an action ("Réserver",
-"Mot de passe oublié") and are not sentences; a formula made for sentences says nothing about two
-words. Codes and addresses (<code>) are not words.
+blocks of running text (paragraphs, list items) written as sentences, ending with . ! or ?,
+taken together, as a message's sentences are. Headings, labels, buttons and links standing alone
+name a thing or an action ("Réserver", "Mot de passe oublié") and are not sentences: a formula
+made for sentences says nothing about two words. Nor about one short list item that quotes a
+phone's own button (« Autorisations »), hence a score per page rather than per item. Codes and
+addresses (<code>) are not words. Sentences end at . ! ? : ; and line breaks, as in messages.
 """
 
 import re
