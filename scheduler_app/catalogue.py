@@ -3,7 +3,8 @@
 from functools import lru_cache
 
 from babel import Locale
-from flask_babel import get_locale, gettext
+from babel.core import get_global
+from flask_babel import LazyString, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 SUBJECTS = {
@@ -81,6 +82,23 @@ def language_name(code: str) -> str:
 def _language_name(code: str, locale: str) -> str:
     name = Locale.parse(locale).languages.get(code, code)
     return name[:1].upper() + name[1:]
+
+
+def zone_place(zone: str) -> str:
+    """Where a time zone's clock is, in the viewer's language ("Algérie" for Africa/Algiers):
+    people know their country, not a time zone's name."""
+    return _zone_place(zone, str(get_locale()))
+
+
+@lru_cache(maxsize=256)
+def _zone_place(zone: str, locale: str) -> str:
+    territory = get_global("zone_territories").get(zone)
+    return Locale.parse(locale).territories.get(territory, zone) if territory else zone
+
+
+def zone_choices(zones) -> list[tuple[str, LazyString]]:
+    """Time zones for a form, each named by its country when the form is shown."""
+    return [(zone, LazyString(zone_place, zone)) for zone in zones]
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -29,10 +29,10 @@ FIXED_PAGE = """<!doctype html>
 </head>
 <body>
 <main>
-<h1>Le service est momentanément indisponible</h1>
-<p>Réessayez dans quelques minutes.</p>
+<h1>Lien ne marche pas en ce moment</h1>
+<p>Essayez encore dans quelques minutes.</p>
 <div lang="en">
-<h2>The service is temporarily unavailable</h2>
+<h2>Lien is not working right now</h2>
 <p>Please try again in a few minutes.</p>
 </div>
 <p><a href="/">Lien</a></p>

@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms.validators import AnyOf, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from .catalogue import class_choices
 from .clock import now_utc
 from .i18n import viewer_zone
 from .services import ServiceError, phones
@@ -117,8 +118,17 @@ def places_field(label, default: int = 1) -> IntegerField:
     ])
 
 
+def school_class_field(label) -> SelectField:
+    """A child's class, CP to Terminale (catalogue.SCHOOL_CLASSES), or not said: wherever a child
+    is added or signs up. Anything else gets a message that says what to do."""
+    choices = class_choices()
+    return SelectField(label, choices=choices, default="", validate_choice=False, validators=[
+        AnyOf([value for value, _label in choices], message=_l("Choisissez une classe dans la liste."))])
+
+
 class CancelForm(FlaskForm):
     """The confirmation step of every cancellation, with a reason the tutor and the centre read."""
 
-    reason = TextAreaField(_l("Pourquoi ? (facultatif, le tuteur et le centre le liront)"),
+    reason = TextAreaField(_l("Pourquoi ? (si vous voulez)"),
+                           description=_l("Le tuteur et le centre liront votre réponse."),
                            validators=[Length(max=500, message=_l("Écrivez au plus 500 caractères."))])

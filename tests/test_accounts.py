@@ -67,7 +67,7 @@ def test_a_form_without_its_csrf_token_is_refused(client, db):
     person = make_person(db, "student", "Yasmine Haddou")
     response = client.post("/login", data={"email": person.email, "password": PASSWORD})
     assert response.status_code == 400
-    assert "Formulaire expiré" in response.get_data(as_text=True)
+    assert "La page est trop ancienne" in response.get_data(as_text=True)
 
 
 def test_login_returns_only_to_pages_of_this_site(client, db):

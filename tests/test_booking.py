@@ -48,7 +48,7 @@ def test_a_full_slot_is_not_offered_and_booking_it_shows_other_slots(client, db)
     response = _book_through_page(client, full.id)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "vient d&#39;être pris" in html or "vient d'être pris" in html
+    assert "vient de prendre cette séance" in html
     assert f"/slots/{other.id}/book" in html
     assert db.scalar(select(func.count()).select_from(Booking).where(Booking.slot_id == full.id)) == 1
 

@@ -22,8 +22,8 @@ from tcp_proxy import TcpProxy
 from scheduler_app.models import Booking, JoinToken, Notification, Slot
 from scheduler_app.services.booking import book_slot
 
-FRENCH = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
-ENGLISH = "The service is temporarily unavailable. Please try again in a few minutes."
+FRENCH = "Lien ne marche pas en ce moment"
+ENGLISH = "Lien is not working right now"
 
 on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

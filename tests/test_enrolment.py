@@ -106,7 +106,7 @@ def test_a_full_week_and_a_clash_are_reported_and_the_other_weeks_booked(db, cen
     result = enrol(db, centre["first"].id, centre["adam"], centre["parent"], term_end)
 
     reasons = {missed.day: missed.reason for missed in result.missed}
-    assert reasons[full_day] == "Ce créneau vient d'être pris par quelqu'un d'autre."
+    assert reasons[full_day] == "Quelqu'un d'autre vient de prendre cette séance."
     assert reasons[clash_day] == "Cet élève a déjà une séance à ce moment-là."
     booked_days = {booking.starts_at.astimezone(PARIS).date() for booking in result.booked}
     assert booked_days | set(reasons) == set(wednesdays_until(term_end))

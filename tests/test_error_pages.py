@@ -45,4 +45,4 @@ def test_when_the_error_page_itself_cannot_be_rendered_a_fixed_page_says_it_in_f
     page = client.get("/nowhere")
     assert page.status_code == 404
     html = page.get_data(as_text=True)
-    assert "momentanément indisponible" in html and "temporarily unavailable" in html
+    assert "Lien ne marche pas en ce moment" in html and "Lien is not working right now" in html

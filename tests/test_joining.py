@@ -91,7 +91,7 @@ def test_a_weak_connection_opens_the_room_with_sound_only_and_phones_stay_in_the
     # Early, the waiting page offers the choice, and keeps it once made.
     frozen_clock(slot.starts_at - timedelta(hours=1))
     html = client.get(f"/j/{token}").get_data(as_text=True)
-    assert f'href="/j/{token}?connexion=faible">Connexion faible ? Entrer avec le son seulement' in html
+    assert f'href="/j/{token}?connexion=faible">Internet lent ? Entrer avec le son seulement' in html
     html = client.get(f"/j/{token}?connexion=faible").get_data(as_text=True)
     assert f'class="button big" href="/j/{token}?connexion=faible"' in html
     assert "Vous entrerez avec le son seulement." in html and f'href="/j/{token}">Entrer avec la vidéo' in html
@@ -135,9 +135,9 @@ def test_ended_and_cancelled_links_are_gone_in_words_that_fit_the_reader(client,
     status, html = page(client, booked["tutor"])
     assert status == 410 and "Cette séance est terminée" in html
     assert "Pensez à noter qui était là." in html and 'href="/slots/to-mark"' in html
-    assert "réservez un autre créneau" not in html  # a tutor does not book sessions
+    assert "réserver une autre séance" not in html  # a tutor does not book sessions
     status, html = page(client, booked["parent"])
-    assert status == 410 and "Pour une nouvelle séance, réservez un autre créneau." in html
+    assert status == 410 and "Ce lien ne marche plus. Vous pouvez réserver une autre séance." in html
     assert 'href="/slots"' in html and "noter qui était là" not in html
 
     slot = booked["slot"]
@@ -145,9 +145,9 @@ def test_ended_and_cancelled_links_are_gone_in_words_that_fit_the_reader(client,
     db.commit()
     status, html = page(client, booked["tutor"])
     assert status == 410 and "Cette séance est annulée" in html
-    assert "Les familles qui avaient réservé ont été prévenues." in html and "réservez" not in html
+    assert "Les familles qui avaient réservé ont été prévenues." in html and "réserver une autre séance" not in html
     status, html = page(client, booked["parent"])
-    assert status == 410 and "Ce lien ne fonctionne plus. Pour une nouvelle séance, réservez un autre créneau." in html
+    assert status == 410 and "Ce lien ne marche plus. Vous pouvez réserver une autre séance." in html
 
 
 @pytest.mark.parametrize("token", ["unknown-but-well-formed-link-000", "a" * 65, "a" * 5000, "abc%00def",

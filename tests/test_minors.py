@@ -78,7 +78,7 @@ def test_a_child_under_15_is_used_by_nobody_until_a_parent_links_and_approves(ap
     # The child's page says, in plain words, what to do, with the code to give.
     assert "Un parent doit d'abord donner son accord" in welcome
     code = re.search(r"Donnez ce code à votre parent : (\w{4}-\w{4})", welcome).group(1)
-    assert "Lien ne vous envoie aucun message" in welcome
+    assert "Lien ne vous envoie pas de message" in welcome
     look_again(db)
     adam = db.scalar(select(User).where(User.email == "adam@example.org"))
     assert adam.birth_year == 2014 and adam.family_code == code.replace("-", "")
@@ -101,9 +101,9 @@ def test_a_child_under_15_is_used_by_nobody_until_a_parent_links_and_approves(ap
     assert "Donner votre accord pour Adam Haddou" in approval and "Adam Haddou a moins de 15 ans" in approval
     with pytest.raises(ServiceError, match="Adam Haddou a moins de 15 ans"):
         book_slot(db, slot.id, adam, parent)
-    assert "Votre compte est relié à Fatima Haddou. Il reste à donner l'accord" in text_of(client.get("/sessions"))
+    assert "Votre compte est relié à Fatima Haddou. Votre parent doit encore dire oui" in text_of(client.get("/sessions"))
     sessions = text_of(parents_client.get("/sessions"))
-    assert "votre accord est nécessaire avant de réserver" in sessions
+    assert "donnez votre accord avant de réserver" in sessions
     look_again(db)
     assert db.scalar(select(func.count()).select_from(Booking)) == 0
     assert db.scalar(select(func.count()).select_from(Notification).where(Notification.recipient_id == adam.id)) == 0
@@ -113,7 +113,7 @@ def test_a_child_under_15_is_used_by_nobody_until_a_parent_links_and_approves(ap
     response = parents_client.post(url, data={"csrf_token": csrf_token(parents_client.get(url).get_data(as_text=True))},
                                    follow_redirects=True)
     assert "Merci. Adam Haddou peut maintenant réserver des séances." in text_of(response)
-    assert "votre accord est nécessaire" not in text_of(response)
+    assert "donnez votre accord" not in text_of(response)
     assert "Un parent doit d'abord donner son accord" not in text_of(client.get("/sessions"))
     look_again(db)
     adam = db.get(User, adam.id)

@@ -25,7 +25,7 @@ def test_a_forgotten_password_is_replaced_through_a_link_that_works_once(app, cl
     page = client.get("/password/forgot")
     response = client.post("/password/forgot", data={"email": person.email, "csrf_token": csrf_token(page.get_data(as_text=True))},
                            follow_redirects=True)
-    assert "Si un compte existe avec cette adresse" in response.get_data(as_text=True)
+    assert "Si cette adresse a un compte, nous venons de lui envoyer un lien." in response.get_data(as_text=True)
     assert make_dispatcher(app).tick().sent == 1
     [mail] = smtp.mailbox.to(person.email)
     assert mail["Subject"] == "Choisir un nouveau mot de passe"
@@ -45,7 +45,7 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(app, client, db, sm
     response = client.post("/password/forgot", data={"email": "nobody@example.org",
                                                      "csrf_token": csrf_token(page.get_data(as_text=True))},
                            follow_redirects=True)
-    assert "Si un compte existe avec cette adresse" in response.get_data(as_text=True)
+    assert "Si cette adresse a un compte, nous venons de lui envoyer un lien." in response.get_data(as_text=True)
     assert make_dispatcher(app).tick().sent == 0
 
 

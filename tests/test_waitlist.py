@@ -72,7 +72,7 @@ def test_an_offer_taken_twice_or_after_it_expired_is_refused_and_changes_nothing
     cancel_booking(db, full_slot["holders"][0])
     first = entries(db)[0]
     frozen_clock(first.offer_expires_at + timedelta(seconds=1))
-    with pytest.raises(ServiceError, match="Cette offre a expiré"):
+    with pytest.raises(ServiceError, match="C'est trop tard"):
         take_offer(db, first.token)
     assert entries(db)[0].status == "offered" and db.scalar(select(func.count()).select_from(Booking)) == 2
 
@@ -81,7 +81,7 @@ def test_an_offer_taken_twice_or_after_it_expired_is_refused_and_changes_nothing
     first, second, third = entries(db)
     assert (first.status, second.status, third.status) == ("expired", "offered", "waiting")
     assert db.get(Slot, full_slot["slot"].id).booked == 2  # the hold moved to the next in line
-    with pytest.raises(ServiceError, match="Cette offre a expiré"):
+    with pytest.raises(ServiceError, match="C'est trop tard"):
         take_offer(db, first.token)
     take_offer(db, second.token)
     with pytest.raises(ServiceError, match="déjà à vous"):

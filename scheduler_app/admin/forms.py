@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..catalogue import LEVELS, SUBJECTS, language_choices
-from ..forms import email_format, optional, password_length, phone_format, strong_password
+from ..forms import email_format, optional, password_length, phone_format, school_class_field, strong_password
 from ..models import TutorProfile, User
 from ..services.people import TutorProfileChange
 
@@ -55,8 +55,18 @@ class FamilyForm(FlaskForm):
         validators=[optional, password_length, strong_password],
     )
     child_1 = _name_field(_l("Enfant : prénom et nom"))
+    child_1_class = school_class_field(_l("Enfant : classe"))
     child_2 = StringField(_l("Deuxième enfant (facultatif)"), validators=[Length(max=120)])
+    child_2_class = school_class_field(_l("Deuxième enfant : classe"))
     child_3 = StringField(_l("Troisième enfant (facultatif)"), validators=[Length(max=120)])
+    child_3_class = school_class_field(_l("Troisième enfant : classe"))
+
+    def children(self) -> list[tuple[str, str]]:
+        """The children typed, each with their class ("" when not said)."""
+        return [(name.data, klass.data) for name, klass in ((self.child_1, self.child_1_class),
+                                                            (self.child_2, self.child_2_class),
+                                                            (self.child_3, self.child_3_class))
+                if name.data and name.data.strip()]
 
 
 class TutorProfileForm(FlaskForm):

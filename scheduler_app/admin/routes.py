@@ -111,11 +111,8 @@ def new_family():
     form = FamilyForm()
     if form.validate_on_submit():
         zone = current_app.config["TIMEZONE"]
-        children = [
-            NewPerson(name=name, role="student", timezone=zone)
-            for name in (form.child_1.data, form.child_2.data, form.child_3.data)
-            if name and name.strip()
-        ]
+        children = [NewPerson(name=name, role="student", timezone=zone, school_class=school_class or None)
+                    for name, school_class in form.children()]
         try:
             parent = create_family(
                 db.session(),

@@ -12,9 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, Length, StopValidation
 
-from ..catalogue import LANGUAGES, class_choices
+from ..catalogue import LANGUAGES, zone_choices
 from ..clock import now_utc
-from ..forms import e164, email_format, optional, password_length, phone_format, strong_password
+from ..forms import e164, email_format, optional, password_length, phone_format, school_class_field, strong_password
 from ..services import ServiceError, consent
 from ..services.accounts import ProfileChange
 
@@ -55,7 +55,7 @@ class RegisterForm(FlaskForm):
         _l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail.")), email_format]
     )
     phone = TelField(_l("Téléphone portable (pour les rappels par SMS)"), validators=[optional, phone_format])
-    school_class = SelectField(_l("Classe (élèves seulement)"), choices=class_choices(), default="")
+    school_class = school_class_field(_l("Classe (élèves seulement)"))
     birth_year = IntegerField(_l("Année de naissance (élèves seulement)"), description=_l("Par exemple 2012."),
                               validators=[student_birth_year])
     password = PasswordField(
@@ -104,7 +104,7 @@ class ProfileForm(FlaskForm):
     phone = TelField(_l("Téléphone portable (pour les SMS)"), validators=[optional, phone_format])
     notify_by = RadioField(_l("Recevoir les confirmations et les rappels"), choices=NOTIFY_CHOICES, default="email")
     locale = RadioField(_l("Langue des messages"), choices=list(LANGUAGES.items()), default="fr")
-    timezone = SelectField(_l("Fuseau horaire"), choices=[(zone, zone) for zone in TIMEZONES])
+    timezone = SelectField(_l("L'heure de quel pays ?"), choices=zone_choices(TIMEZONES))
 
     def change(self) -> ProfileChange:
         """What was typed, as the change update_profile makes (the person's own page and the coordinator's).

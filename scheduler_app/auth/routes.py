@@ -117,8 +117,8 @@ def forgot_password():
         if user is not None and user.active:
             passwords.send_link(db.session(), user, "reset")
         # The same answer either way: the page must not tell who has an account.
-        flash(_("Si un compte existe avec cette adresse, un e-mail vient de partir avec un lien. "
-                "Regardez aussi dans les indésirables."), "info")
+        flash(_("Si cette adresse a un compte, nous venons de lui envoyer un lien. "
+                "Regardez aussi dans le courrier indésirable."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
 

@@ -3,8 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..catalogue import LEVELS, SUBJECTS, activity_name, class_choices, language_choices
-from ..forms import date_within_bounds
+from ..catalogue import LEVELS, SUBJECTS, activity_name, language_choices
+from ..forms import date_within_bounds, school_class_field
 
 
 class SlotFilterForm(FlaskForm):
@@ -43,7 +43,7 @@ class ChildForm(FlaskForm):
             Length(max=120, message=_l("Écrivez au plus 120 caractères.")),
         ],
     )
-    school_class = SelectField(_l("Sa classe"), choices=class_choices(), default="")
+    school_class = school_class_field(_l("Sa classe"))
 
 
 class ApproveForm(FlaskForm):

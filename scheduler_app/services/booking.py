@@ -24,7 +24,7 @@ class SlotTaken(ServiceError):
     """Someone else took the last place first."""
 
     def __init__(self):
-        super().__init__(_l("Ce créneau vient d'être pris par quelqu'un d'autre."))
+        super().__init__(_l("Quelqu'un d'autre vient de prendre cette séance."))
 
 
 def may_act_for(actor: User, student: User, db: Session) -> bool:
@@ -116,7 +116,7 @@ def add_booking(db: Session, slot: Slot, student: User, booked_by: User, topic: 
     """Inside a write transaction, once the place is counted in slot.booked: the booking, its
     join links and its messages, or a ServiceError (rolled back with the transaction)."""
     if _holds_place(db, slot, student):
-        raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
+        raise ServiceError(_l("Cet élève a déjà une place dans cette séance."))
     if _has_session_during(db, slot, student):
         raise ServiceError(_l("Cet élève a déjà une séance à ce moment-là."))
     booking = Booking(
@@ -142,9 +142,9 @@ def add_booking(db: Session, slot: Slot, student: User, booked_by: User, topic: 
 
 def _why_not_bookable(slot: Slot | None, now) -> ServiceError:
     if slot is None or slot.status != "open":
-        return ServiceError(_l("Ce créneau n'est plus proposé."))
+        return ServiceError(_l("Cette séance n'est plus proposée."))
     if slot.starts_at <= now:
-        return ServiceError(_l("Ce créneau a déjà commencé."))
+        return ServiceError(_l("Cette séance a déjà commencé."))
     return SlotTaken()
 
 

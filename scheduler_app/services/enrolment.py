@@ -78,7 +78,7 @@ def enrol(db: Session, slot_id: int, student: User, booked_by: User, last_day: d
     now = now or now_utc()
     slot = db.get(Slot, slot_id)
     if slot is None:
-        raise ServiceError(_l("Ce créneau n'est plus proposé."))
+        raise ServiceError(_l("Cette séance n'est plus proposée."))
     if student.role != "student":
         raise ServiceError(_l("Seul un élève peut réserver une place."))
     if not may_act_for(booked_by, student, db):

@@ -50,17 +50,17 @@ def join_waitlist(db: Session, slot_id: int, student: User, added_by: User) -> W
         with write_transaction(db):
             slot = _locked_slot(db, slot_id)
             if slot is None or slot.status != "open" or slot.starts_at <= now_utc():
-                raise ServiceError(_l("Ce créneau n'est plus proposé."))
+                raise ServiceError(_l("Cette séance n'est plus proposée."))
             if slot.booked < slot.capacity:
-                raise ServiceError(_l("Il reste une place dans ce créneau : vous pouvez la réserver."))
+                raise ServiceError(_l("Il reste une place dans cette séance. Vous pouvez la réserver."))
             if db.scalar(select(Booking.id).where(Booking.slot_id == slot.id, Booking.student_id == student.id,
                                                   LIVE_BOOKING)):
-                raise ServiceError(_l("Cet élève a déjà une place dans ce créneau."))
+                raise ServiceError(_l("Cet élève a déjà une place dans cette séance."))
             entry = WaitlistEntry(slot_id=slot.id, student_id=student.id, added_by_id=added_by.id)
             db.add(entry)
             db.flush()
     except IntegrityError:
-        raise ServiceError(_l("Cet élève est déjà sur la liste d'attente de ce créneau.")) from None
+        raise ServiceError(_l("Cet élève est déjà sur la liste d'attente de cette séance.")) from None
     return entry
 
 
@@ -95,12 +95,12 @@ def take_offer(db: Session, token: str, *, now: datetime | None = None) -> Booki
             if entry.status == "booked":
                 raise ServiceError(_l("Cette place est déjà à vous : la séance est réservée."))
             if entry.status == "expired" or (entry.status == "offered" and entry.offer_expires_at <= now):
-                raise ServiceError(_l("Cette offre a expiré : la place n'est plus gardée pour vous."))
+                raise ServiceError(_l("C'est trop tard. La place n'est plus gardée pour vous."))
             if entry.status != "offered":
-                raise ServiceError(_l("Cette offre n'est plus valable."))
+                raise ServiceError(_l("Cette place n'est plus gardée pour vous."))
             slot = db.get(Slot, entry.slot_id)
             if slot.status != "open" or slot.starts_at <= now:
-                raise ServiceError(_l("Ce créneau n'est plus proposé."))
+                raise ServiceError(_l("Cette séance n'est plus proposée."))
             # The place is already counted in slot.booked: the booking only takes it.
             db.execute(update(Slot).where(Slot.id == slot.id).values(sequence=Slot.sequence + 1)
                        .execution_options(synchronize_session=False))
@@ -117,7 +117,7 @@ def leave_waitlist(db: Session, token: str, *, now: datetime | None = None) -> W
     with write_transaction(db):
         entry = _locked_entry(db, token)
         if entry.status not in ("waiting", "offered"):
-            raise ServiceError(_l("Vous n'êtes plus sur la liste d'attente de ce créneau."))
+            raise ServiceError(_l("Vous n'êtes plus sur la liste d'attente de cette séance."))
         held = entry.status == "offered"
         entry.status = "left"
         db.flush()

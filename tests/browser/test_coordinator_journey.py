@@ -50,7 +50,7 @@ def test_a_coordinator_creates_a_family_on_the_phone_books_for_them_then_cancels
     tab.arrive(tab.t("Toutes les séances"))
     tab.click("link", f"{tab.t('Annuler la séance')} — {week.when(14, tab.lang)}")
     tab.arrive(tab.t("Annuler la séance ?"))
-    tab.main.get_by_label(tab.t("Pourquoi ? (facultatif, le tuteur et le centre le liront)")).fill("Karim est malade")
+    tab.main.get_by_label(tab.t("Pourquoi ? (si vous voulez)")).fill("Karim est malade")
     tab.click("button", tab.t("Oui, annuler la séance"))
     tab.arrive(tab.t("Toutes les séances"))
     told = tab.tn("Séance annulée : %(num)d famille prévenue, ainsi que le tuteur.",

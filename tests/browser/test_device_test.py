@@ -58,7 +58,7 @@ def test_a_refusal_says_how_to_allow_the_camera_on_android_and_iphone(fake_devic
     page.wait_for_selector('#device-test[data-state="refused"]')
     assert page.get_by_role("alert").filter(has_text="Votre appareil a refusé la caméra ou le micro.").is_visible()
     assert page.get_by_role("heading", name="Sur Android (Chrome)").is_visible()
-    assert page.get_by_text("Touchez « Autorisations », puis autorisez la caméra et le micro.").is_visible()
+    assert page.get_by_text("Touchez « Autorisations ». Puis autorisez la caméra et le micro.").is_visible()
     assert page.get_by_role("heading", name="Sur iPhone (Safari)").is_visible()
     context.close()
 
@@ -66,7 +66,7 @@ def test_a_refusal_says_how_to_allow_the_camera_on_android_and_iphone(fake_devic
 def test_without_javascript_the_page_says_what_to_do(fake_devices_browser, live_server):
     context, page, requests, _ = open_test_page(fake_devices_browser, live_server, java_script_enabled=False)
     # Rendered text (Playwright's text locators skip <noscript>, which the browser shows here).
-    assert "Ce test a besoin de JavaScript, comme la salle vidéo." in page.inner_text("main")
+    assert "Ce test ne marche pas dans cette application. La salle vidéo non plus." in page.inner_text("main")
     assert not page.get_by_role("button", name="Commencer le test").is_visible()
     assert page.get_by_role("heading", name="Sur iPhone (Safari)").is_visible()
     context.close()

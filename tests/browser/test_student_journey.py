@@ -60,8 +60,8 @@ def test_a_student_whose_place_was_just_taken_is_offered_the_other_sessions(db, 
     book_slot(db, karim.slots[14].id, lucas, lucas, "la géométrie")
     book_on_this_page(tab, "les fractions")
 
-    tab.arrive(tab.t("Créneau déjà pris"))
-    assert tab.t("Pas de souci : voici d'autres créneaux.") in tab.text()
+    tab.arrive(tab.t("Cette séance est déjà prise"))
+    assert tab.t("Voici d'autres séances libres.") in tab.text()
     assert week.when(15, tab.lang) in tab.text()
     tab.click("link", f"{tab.t('Réserver')} — {week.when(15, tab.lang)}")
     tab.arrive(tab.t("Réserver"))

@@ -17,8 +17,8 @@ def app_settings(tmp_path):
 def test_the_unavailable_page_passes_the_checks_in_french_and_in_english(open_tab, device):
     tab = open_tab(f"{device}-fr")
     tab.goto("/j/a-join-link")
-    tab.arrive("Service indisponible")
-    assert "Réessayez dans quelques minutes." in tab.text()
+    tab.arrive("Lien ne marche pas en ce moment")
+    assert "Essayez encore dans quelques minutes." in tab.text()
     tab.page.get_by_role("contentinfo").get_by_role("link", name="English").click()
-    tab.arrive("Service unavailable")
-    assert "Please try again in a few minutes." in tab.text()
+    tab.arrive("Lien is not working right now")
+    assert "Try again in a few minutes." in tab.text()
