@@ -14,7 +14,7 @@ from rooms import new_room_name
 from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
-from . import ServiceError, outbox
+from . import ServiceError, outbox, waitlist
 from .booking import clean_reason, current_rules
 from .localtime import check_day, date_bounds, local_to_utc, say_day
 
@@ -116,6 +116,8 @@ def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
             db.add_all(slots)
             db.flush()
             db.add_all(JoinToken(slot_id=slot.id, user_id=tutor.id) for slot in slots)
+            # A family waiting for a slot like one of these is offered its place first.
+            waitlist.offer_new_slots(db, slots, now_utc())
     except IntegrityError as error:
         # PostgreSQL's exclusion constraint: another request opened an overlapping slot first.
         raise ServiceError(
@@ -143,9 +145,12 @@ def _overlaps(db: Session, tutor_id: int, times) -> bool:
     )
 
 
-def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "") -> list[Booking]:
+def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "", *,
+                wait_for_similar: bool = False) -> list[Booking]:
     """Cancel a slot that has not started; its bookings are cancelled with it (returned), and
-    everyone booked is told who cancelled (`by`: the centre when not given) and why (`reason`)."""
+    everyone booked is told who cancelled (`by`: the centre when not given) and why (`reason`).
+    `wait_for_similar`: each booked student also waits for a session like it (its tutor is
+    absent), and their message says so."""
     reason = clean_reason(reason)
     with write_transaction(db):
         db.refresh(slot)
@@ -167,7 +172,12 @@ def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "
         slot.cancel_reason = reason
         slot.booked = 0
         slot.sequence += 1
-        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by, reason=reason)
+        waitlist.slot_withdrawn(db, slot.id)
+        waiting = {}
+        if wait_for_similar and slot.activity.kind != "mediation":
+            for booking in bookings:
+                waiting[booking.id] = waitlist.wait_for_similar(db, booking, slot, by or booking.booked_by, now)
+        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by, reason=reason, waiting=waiting)
     return list(bookings)
 
 
