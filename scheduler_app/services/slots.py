@@ -16,6 +16,7 @@ from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox, waitlist
 from .booking import clean_reason, current_rules
+from .centre_calendar import refuse_closure_days
 from .localtime import check_day, date_bounds, local_to_utc, say_day
 
 MAX_SLOTS_AT_ONCE = 60
@@ -96,6 +97,8 @@ def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
             if activity.kind == "mediation" and plan.capacity != 1:
                 # Each party has their own session; a joint one is planned with the parties named.
                 raise ServiceError(_l("Un rendez-vous de médiation a une seule place."), field="capacity")
+            days = [starts_at.astimezone(ZoneInfo(tz)).date() for starts_at, _ends_at in times]
+            refuse_closure_days(db, days, lambda day: "day" if day == days[0] else "weeks")
             if _overlaps(db, tutor.id, times):
                 raise ServiceError(
                     _l("Vous avez déjà un créneau qui chevauche celui-ci."), field="start_time"
