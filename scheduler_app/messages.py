@@ -6,7 +6,7 @@ links are loaded for the whole batch), so a worker's cost does not grow per mess
 
 import logging
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import Flask
@@ -113,7 +113,7 @@ class Composer:
         context = {"person_name": person.name, "tz": person.timezone, "browse_url": f"{self.public_url}/slots",
                    "device_test_url": f"{self.public_url}/tester",
                    "absences_url": f"{self.public_url}/admin/absences",
-                   "by_self": False, "reason": "", "booked_by_centre": False,
+                   "by_self": False, "reason": "", "booked_by_centre": False, "waitlist_url": None,
                    "show_zone": person.timezone != self.centre_zone,
                    "centre_name": self.centre_name, "centre_phone": self.centre_phone,
                    "centre_tel": self.centre_tel, "replies": self.replies, **reply_words(row.locale),
@@ -146,6 +146,10 @@ class Composer:
                 for_child=booking is not None and booking.student_id != person.id and not is_tutor,
                 now=now_utc(),
             )
+        if "waitlist_path" in row.payload:  # a cancelled session's family waits for one like it
+            context["waitlist_url"] = self.public_url + row.payload["waitlist_path"]
+            # The wish ends at a midnight: its last day is the one before.
+            context["waiting_until"] = datetime.fromisoformat(row.payload["waiting_until"]) - timedelta(seconds=1)
         if "offer_path" in row.payload:  # a waitlist offer: its link takes the place, or leaves the list
             join_url = sms_link = context["offer_url"] = self.public_url + row.payload["offer_path"]
             context["expires_at"] = datetime.fromisoformat(row.payload["expires_at"])

@@ -5,7 +5,7 @@ PostgreSQL exclusion constraints added by the migration), so a race cannot break
 """
 
 import secrets
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -621,24 +621,37 @@ class EnrolmentOccurrence(Base):
 
 
 WAITLIST_STATUSES = ("waiting", "offered", "booked", "left", "expired")
+# A wish still waiting for its slot (see WaitlistEntry).
+WAITING_WISH_SQL = "status = 'waiting' AND slot_id IS NULL"
 
 
 class WaitlistEntry(Base):
-    """A student waiting for a place in a full slot. When a place frees, the first waiting is
-    offered it: the place is held for them (counted in slot.booked) until `offer_expires_at`."""
+    """A student waiting for a place: in one full slot, or in any slot like the one they wish for
+    (a "wish": subject, level, a language of the tutor's, within some days). When a place frees,
+    the first waiting is offered it: the place is held for them (counted in slot.booked) until
+    `offer_expires_at`; a wish's entry then points at the slot offered."""
 
     __tablename__ = "waitlist_entry"
     __table_args__ = (
         CheckConstraint(f"status IN {WAITLIST_STATUSES}", name="status"),
+        # A waiting wish has no slot yet; every other entry has one.
+        CheckConstraint("slot_id IS NOT NULL OR wish_until IS NOT NULL", name="slot_or_wish"),
+        CheckConstraint("wish_until IS NULL OR wish_until > wish_from", name="wish_days_in_order"),
         # One live entry per student and slot.
         Index("uq_waitlist_entry_live_slot_student", "slot_id", "student_id", unique=True,
               sqlite_where=text("status IN ('waiting', 'offered')"),
               postgresql_where=text("status IN ('waiting', 'offered')")),
         Index("ix_waitlist_entry_slot_id_status", "slot_id", "status"),
+        # The wishes still waiting, first come first: read for every place freed or slot opened.
+        Index("ix_waitlist_entry_waiting_wish_created_at_id", "created_at", "id",
+              sqlite_where=text(WAITING_WISH_SQL), postgresql_where=text(WAITING_WISH_SQL)),
+        # One waiting wish per student for the same subject, level and language.
+        Index("uq_waitlist_entry_waiting_wish", "student_id", "subject", "level", "language", unique=True,
+              sqlite_where=text(WAITING_WISH_SQL), postgresql_where=text(WAITING_WISH_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slot.id"))
     student_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     added_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     status: Mapped[str] = mapped_column(String(12), default="waiting")
@@ -648,10 +661,25 @@ class WaitlistEntry(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # A wish: what the slot must be ("" for any), and when it starts (from, until: UTC).
+    subject: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    level: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    wish_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wish_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    slot: Mapped[Slot] = relationship()
+    slot: Mapped[Slot | None] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])
     added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+
+    @property
+    def is_wish(self) -> bool:
+        return self.wish_until is not None
+
+    @property
+    def wish_last_moment(self) -> datetime | None:
+        """A moment of the wish's last day: it ends at the midnight after."""
+        return self.wish_until - timedelta(seconds=1) if self.wish_until is not None else None
 
 
 ABSENCE_STATUSES = ("open", "reassigned", "cancelled")

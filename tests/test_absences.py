@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from calendar_reading import both_parsers
 from conftest import csrf_token
-from factories import login, look_again, make_family, make_person, make_slot, make_tutor
-from sqlalchemy import select
+from factories import MEDIATION, login, look_again, make_family, make_person, make_slot, make_tutor
+from sqlalchemy import func, select
 
-from scheduler_app.models import Booking, JoinToken, Notification, Slot, TutorAbsence
+from scheduler_app.models import Booking, JoinToken, Notification, Slot, TutorAbsence, WaitlistEntry
 from scheduler_app.services import ServiceError
 from scheduler_app.services.absences import cancel_for_absence, declare_absence, give_to_tutor
 from scheduler_app.services.booking import book_slot
@@ -105,7 +105,12 @@ def test_a_session_cannot_go_to_a_tutor_busy_then(db, session):
     assert db.get(TutorAbsence, absence.id).status == "open"
 
 
-def test_the_coordinator_cancels_the_session_and_the_families_are_told(db, session):
+def test_the_coordinator_cancels_the_session_and_the_families_wait_for_one_like_it(app, db, session, mail_server,
+                                                                                    brevo):
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    session["parent"].phone, session["parent"].notify_by = "+33612345678", "both"
+    db.commit()
     [absence] = declare_absence(db, session["karim"], session["slot"].id, "malade")
 
     cancelled = cancel_for_absence(db, absence.id, session["coordinator"])
@@ -113,11 +118,49 @@ def test_the_coordinator_cancels_the_session_and_the_families_are_told(db, sessi
     look_again(db)
     assert [b.id for b in cancelled] == [session["booking"].id]
     assert db.get(Booking, session["booking"].id).status == "cancelled"
+    [wish] = db.scalars(select(WaitlistEntry)).all()
+    assert (wish.student_id, wish.added_by_id, wish.status, wish.slot_id) == (
+        session["adam"].id, session["coordinator"].id, "waiting", None)
+    assert (wish.subject, wish.level, wish.language) == ("maths", "college", "")  # a French-speaking family
+    # From now until the same day a week after the cancelled session (Wednesday 3 March), Paris time.
+    assert (wish.wish_from, wish.wish_until) == (MONDAY, datetime(2027, 3, 10, 23, 0, tzinfo=UTC))
     told = db.scalar(select(Notification).where(Notification.kind == "booking_cancelled",
                                                Notification.recipient_id == session["parent"].id))
-    assert told.payload == {"cancelled_by": "coordinator", "reason": ""}  # the absence reason stays with the centre
+    # The absence reason stays with the centre; the family's message says they wait.
+    assert told.payload == {"cancelled_by": "coordinator", "reason": "", "waitlist_path": f"/w/{wish.token}",
+                            "waiting_until": "2027-03-11T00:00:00+01:00"}
+    make_dispatcher(app).tick()
+    email = mail_server.mailbox.to(session["parent"].email)[-1].get_body(("plain",)).get_content()
+    assert "Adam Haddou est sur la liste d'attente pour une séance comme celle-ci." in email
+    assert "d'ici le mercredi 10 mars" in email.replace("\xa0", " ")
+    assert f"https://lien.example.org/w/{wish.token}" in email and "malade" not in email
+    [sms] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"
+             and "annulé" in r["json"]["content"]]
+    assert "sur la liste d'attente : nous vous écrirons si une place se libère" in sms
     with pytest.raises(ServiceError, match="déjà réglée"):
         cancel_for_absence(db, absence.id, session["coordinator"])
+
+    # Claire opens a session like it on Friday: Adam's family is offered it first.
+    friday = make_slot(db, session["claire"], starts_in=timedelta(days=4))
+    look_again(db)
+    assert (db.get(WaitlistEntry, wish.id).status, db.get(WaitlistEntry, wish.id).slot_id) == ("offered", friday.id)
+
+
+def test_a_family_that_shared_its_language_with_the_absent_tutor_waits_for_a_tutor_who_speaks_it(db, session):
+    session["parent"].locale = "ar"
+    db.commit()
+    [absence] = declare_absence(db, session["karim"], session["slot"].id, "malade")
+    cancel_for_absence(db, absence.id, session["coordinator"])
+    look_again(db)
+    [wish] = db.scalars(select(WaitlistEntry)).all()
+    assert wish.language == "ar"  # Karim speaks Arabic; Claire (French and Arabic too, by default) may take it
+    mediator = make_tutor(db, "Ousmane Diallo", mediator=True)
+    mediation = make_slot(db, mediator, activity_id=MEDIATION, subject="", level="")
+    book_slot(db, mediation.id, session["parent"], session["parent"])
+    [absence] = declare_absence(db, mediator, mediation.id, "malade")
+    cancel_for_absence(db, absence.id, session["coordinator"])
+    look_again(db)
+    assert db.scalar(select(func.count()).select_from(WaitlistEntry)) == 1  # no waitlist for a mediation
 
 
 def test_the_tutor_and_the_coordinator_use_the_pages(client, db, session):
@@ -142,3 +185,13 @@ def test_the_tutor_and_the_coordinator_use_the_pages(client, db, session):
                           data={"tutor_id": str(session["claire"].id), "csrf_token": csrf_token(page)})
     assert "Séance confiée. 1 famille prévenue" in response.get_data(as_text=True)
     assert "Aucune absence à régler." in response.get_data(as_text=True)
+
+
+def test_the_coordinator_cancels_from_the_absences_page_and_is_told_the_families_wait(client, db, session):
+    declare_absence(db, session["karim"], session["slot"].id, "malade")
+    login(client, session["coordinator"].email)
+    page = client.get("/admin/absences").get_data(as_text=True)
+    [absence] = db.scalars(select(TutorAbsence))
+    response = client.post(f"/admin/absences/{absence.id}/cancel", data={"csrf_token": csrf_token(page)},
+                           follow_redirects=True)
+    assert "Séance annulée. 1 famille prévenue et mise sur la liste d&#39;attente." in response.get_data(as_text=True)

@@ -107,6 +107,11 @@ def pages(ids) -> dict[str, dict]:
         "/slots": only("student", "parent", "coordinator"),
         f"/slots/{ids['slot']}/book": {**only("student", "parent"), "coordinator": {302}, "mediation_coordinator": {302}},
         f"/slots/{ids['slot']}/calendar.ics": only(),
+        # Waiting for any slot like one: a family for its own children, a coordinator for a student.
+        "/waitlist/new": {**only("student", "parent"), "coordinator": {302}, "mediation_coordinator": {302}},
+        f"/waitlist/new?for={ids['student']}": only("student", "parent", "coordinator"),
+        f"/waitlist/new?for={ids['parent']}": {**only("student", "parent"), "coordinator": {404},
+                                               "mediation_coordinator": {404}},
         # A one-off slot in a centre without a zone: everyone allowed is sent back to book it alone.
         f"/slots/{ids['slot']}/every-week": only("student", "parent", "coordinator", ok={302}),
         f"/enrolments/{ids['enrolment']}": only("coordinator"),

@@ -4,13 +4,14 @@ zone, on public holidays of its region, nor on the days the coordinator closes t
 Expected dates are read from the two packages themselves, so the tests check Lien follows them,
 not guesses of when the holidays fall."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
 from conftest import csrf_token
-from factories import HOMEWORK, login, look_again, make_family, make_person, make_tutor
+from factories import HOMEWORK, MEDIATION, login, look_again, make_family, make_person, make_tutor
 from sqlalchemy import select
 from vacances_scolaires_france import SchoolHolidayDates
 
@@ -25,6 +26,8 @@ from scheduler_app.services.centre_calendar import (
     school_year,
     term_end,
 )
+from scheduler_app.services.mediation import MediationPlan, plan_mediation
+from scheduler_app.services.slots import SlotPlan, open_slots
 
 PARIS = ZoneInfo("Europe/Paris")
 SUMMER_2026 = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
@@ -140,6 +143,57 @@ def test_a_closure_day_in_the_past_or_twice_is_refused_and_changes_nothing(db, f
     with pytest.raises(ServiceError, match="région"):
         save_calendar_settings(db, "A", "2A")  # Corsica: closure days, not a subdivision
     assert db.get(CentreCalendar, 1) is None
+
+
+def test_a_session_opened_on_a_closure_day_is_refused_with_the_day_and_why(db, frozen_clock):
+    frozen_clock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    save_calendar_settings(db, "C", "")
+    tutor = make_tutor(db)
+    add_closure_day(db, date(2027, 3, 10), "Formation de l'équipe", date(2027, 3, 1))
+    wednesday = SlotPlan(activity_id=HOMEWORK, day=date(2027, 3, 10), start_time=time(14, 0), duration_minutes=45)
+
+    with pytest.raises(ServiceError, match="Le centre est fermé le 2027-03-10 : Formation de l'équipe.") as refused:
+        open_slots(db, tutor, wednesday, "Europe/Paris")
+    assert refused.value.field == "day"
+    with pytest.raises(ServiceError, match="fermé le 2027-03-10") as refused:  # the second of three weeks
+        open_slots(db, tutor, replace(wednesday, day=date(2027, 3, 3), weeks=3), "Europe/Paris")
+    assert refused.value.field == "weeks"
+    mediator = make_tutor(db, "Ousmane Diallo", mediator=True)
+    parent, _ = make_family(db, "Fatima Haddou")
+    with pytest.raises(ServiceError, match="fermé le 2027-03-10") as refused:
+        plan_mediation(db, mediator, MediationPlan(activity_id=MEDIATION, day=date(2027, 3, 10),
+                                                   start_time=time(10, 0), minutes=45, party_ids=(parent.id,),
+                                                   separate=True, joint=False), "Europe/Paris")
+    assert refused.value.field == "day"
+    look_again(db)
+    assert db.scalars(select(Slot)).all() == []
+
+    # Public and school holidays are only skipped by weekly availability: a session the tutor
+    # chooses for one is meant (8 May, and a day of zone C's spring holidays).
+    spring = min(day for day in SCHOOL_DATES.holidays_for_year_and_zone(2027, "C") if day.month == 4)
+    assert date(2027, 5, 8) in holidays.France(years=2027)
+    for day in (date(2027, 5, 8), spring):
+        open_slots(db, tutor, replace(wednesday, day=day), "Europe/Paris")
+    assert len(session_days(db, tutor)) == 2
+
+
+def test_the_tutors_form_says_the_centre_is_closed_that_day_and_keeps_what_was_typed(client, db, frozen_clock):
+    frozen_clock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    add_closure_day(db, date(2027, 3, 10), "Formation de l'équipe", date(2027, 3, 1))
+    tutor = make_tutor(db)
+    login(client, tutor.email)
+    page = client.get("/slots/new").get_data(as_text=True)
+    response = client.post("/slots/new", data={
+        "activity_id": str(HOMEWORK), "day": "2027-03-10", "start_time": "16:30", "duration_minutes": "60",
+        "capacity": "2", "subject": "maths", "level": "college", "in_a_row": "1", "weeks": "1",
+        "csrf_token": csrf_token(page)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Le centre est fermé le 10 mars 2027 : Formation de l&#39;équipe. Choisissez un autre jour." in html
+    assert 'value="2027-03-10"' in html and 'value="16:30"' in html and 'value="60"' in html and 'value="2"' in html
+    assert 'aria-invalid="true"' in html
+    look_again(db)
+    assert db.scalars(select(Slot)).all() == []
 
 
 @pytest.mark.parametrize("zone", ["A", "B", "C"])

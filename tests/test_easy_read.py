@@ -30,6 +30,7 @@ from flask import abort
 from sqlalchemy import select
 
 from scheduler_app.models import Booking, Guardianship, JoinToken, User, WaitlistEntry
+from scheduler_app.services.absences import cancel_for_absence, declare_absence
 from scheduler_app.services.booking import book_slot, cancel_booking
 from scheduler_app.services.slots import move_slot
 from scheduler_app.services.waitlist import join_waitlist
@@ -74,6 +75,14 @@ def family_messages(app, db, mail_server, brevo, frozen_clock):
     make_dispatcher(app).tick()
     cancel_booking(db, booking, by=coordinator)
     make_dispatcher(app).tick()
+    # The tutor falls ill: the session is cancelled and Adam waits for one like it, then is offered one.
+    third = make_slot(db, tutor, starts_in=timedelta(days=5))
+    book_slot(db, third.id, adam, parent)
+    [absence] = declare_absence(db, tutor, third.id, "malade")
+    cancel_for_absence(db, absence.id, coordinator)
+    make_dispatcher(app).tick()
+    make_slot(db, make_tutor(db, "Claire Martin"), starts_in=timedelta(days=6))
+    make_dispatcher(app).tick()
     texts = [message.get_body(("plain",)).get_content() for message in mail_server.mailbox.to(parent.email)]
     texts += [message["Subject"] for message in mail_server.mailbox.to(parent.email)]
     texts += [request["json"]["content"] for request in brevo.requests if request["json"]["recipient"] == "33612345678"]
@@ -82,6 +91,9 @@ def family_messages(app, db, mail_server, brevo, frozen_clock):
 
 def test_a_familys_french_messages_are_easy_to_read(family_messages):
     assert len(family_messages) >= 10  # confirmations, reminders, a move, a cancellation: by email and SMS
+    # ... a session cancelled for an absent tutor, with the waitlist, and the offer of a place.
+    assert any("est sur la liste d'attente" in text for text in family_messages)
+    assert any("Une place s'est libérée pour Adam Haddou" in text for text in family_messages)
     textstat.set_lang("fr")
     too_long, hard = [], []
     for text in family_messages:

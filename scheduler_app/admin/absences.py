@@ -8,6 +8,7 @@ from ..access import current_account, role_required
 from ..forms import as_id
 from ..services import ServiceError
 from ..services.absences import cancel_for_absence, give_to_tutor, open_absences
+from ..services.confidential import MEDIATION
 from ..services.people import tutors
 from .routes import bp
 
@@ -41,7 +42,13 @@ def cancel_absence(absence_id: int):
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
-        flash(ngettext("Séance annulée. %(num)d famille prévenue, avec d'autres créneaux à réserver.",
-                       "Séance annulée. %(num)d familles prévenues, avec d'autres créneaux à réserver.",
-                       len(bookings)), "success")
+        if bookings and bookings[0].slot.activity.kind != MEDIATION:  # the families wait for a session like it
+            message = ngettext("Séance annulée. %(num)d famille prévenue et mise sur la liste d'attente.",
+                               "Séance annulée. %(num)d familles prévenues et mises sur la liste d'attente.",
+                               len(bookings))
+        else:
+            message = ngettext("Séance annulée. %(num)d famille prévenue, avec d'autres créneaux à réserver.",
+                               "Séance annulée. %(num)d familles prévenues, avec d'autres créneaux à réserver.",
+                               len(bookings))
+        flash(message, "success")
     return redirect(url_for("admin.absences"))

@@ -78,3 +78,21 @@ class EnrolForm(FlaskForm):
 
 class WaitlistForm(FlaskForm):
     student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])
+
+
+class WishForm(FlaskForm):
+    """Waiting for any slot like this: subject, level, a language of the tutor's, and the days."""
+
+    student_id = SelectField(_l("Pour qui ?"), coerce=int, validators=[DataRequired(_l("Choisissez l'enfant."))])
+    subject = SelectField(_l("Matière"), default="")
+    level = SelectField(_l("Niveau"), default="")
+    language = SelectField(_l("Langue parlée par le tuteur"), default="")
+    first_day = DateField(_l("À partir du"), validators=[
+        DataRequired(_l("Choisissez le premier jour (jour/mois/année).")), date_within_bounds])
+    last_day = DateField(_l("Jusqu'au"), validators=[
+        DataRequired(_l("Choisissez le dernier jour (jour/mois/année).")), date_within_bounds])
+
+    def fill_choices(self) -> None:
+        self.subject.choices = [("", _l("Toutes"))] + list(SUBJECTS.items())
+        self.level.choices = [("", _l("Tous"))] + list(LEVELS.items())
+        self.language.choices = [("", _l("Toutes"))] + language_choices()

@@ -114,17 +114,35 @@ def _alternatives(slot: Slot):
     return [other for other in similar if other.id != slot.id][:5]
 
 
-@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
-@role_required(*FAMILY, "coordinator")
-def book(slot_id: int):
-    db_session = db.session()
-    slot = db_session.get(Slot, slot_id)
+def _slot_and_person(slot_id: int) -> tuple[Slot, User | None]:
+    """The slot to book and the person a coordinator books it for (?for=): 404 for a slot that
+    does not exist; a coordinator who has not chosen the person yet is sent to choose."""
+    slot = db.session().get(Slot, slot_id)
     if slot is None:
         abort(404)
     booking_for = _booking_for()
     if current_user.role == "coordinator" and booking_for is None:
         flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
-        return redirect(url_for("admin.people"))
+        abort(redirect(url_for("admin.people")))
+    return slot, booking_for
+
+
+def _check_students(students: list[User]) -> None:
+    """Send a parent without a child to add one, and a student still waiting for a parent's
+    approval to their sessions page, where it is explained."""
+    if not students:
+        flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
+        abort(redirect(url_for("bookings.add_child_page")))
+    if current_user.role == "student" and consent.needs_approval(db.session(), students[0]):
+        flash(_("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."), "info")
+        abort(redirect(url_for("bookings.my_sessions")))
+
+
+@bp.route("/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@role_required(*FAMILY, "coordinator")
+def book(slot_id: int):
+    db_session = db.session()
+    slot, booking_for = _slot_and_person(slot_id)
     mediation = kind_of_slot(db_session, slot.id) == MEDIATION
     if booking_for and booking_for.role == "parent" and not mediation:
         abort(404)  # homework help is booked for a student
@@ -140,12 +158,7 @@ def book(slot_id: int):
             return redirect(url_for("bookings.browse"))
     else:
         students = students_in_care(db_session, current_user)
-    if not students:
-        flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
-        return redirect(url_for("bookings.add_child_page"))
-    if current_user.role == "student" and consent.needs_approval(db_session, students[0]):
-        flash(_("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."), "info")
-        return redirect(url_for("bookings.my_sessions"))
+    _check_students(students)
     form = BookForm()
     form.student_id.choices = [(student.id, student.name) for student in students]
     if current_user.role == "student" or booking_for or mediation:
@@ -174,24 +187,13 @@ def book(slot_id: int):
 def enrol_page(slot_id: int):
     """Book every week at this slot's time with its tutor, in one step."""
     db_session = db.session()
-    slot = db_session.get(Slot, slot_id)
-    if slot is None:
-        abort(404)
-    booking_for = _booking_for()
-    if current_user.role == "coordinator" and booking_for is None:
-        flash(_("Choisissez d'abord l'élève, dans la page des familles."), "info")
-        return redirect(url_for("admin.people"))
+    slot, booking_for = _slot_and_person(slot_id)
     if kind_of_slot(db_session, slot.id) == MEDIATION:  # booked one meeting at a time, for an adult
         return redirect(url_for("bookings.book", slot_id=slot.id, **({"for": booking_for.id} if booking_for else {})))
     if booking_for and booking_for.role != "student":
         abort(404)  # homework help is booked for a student
     students = [booking_for] if booking_for else students_in_care(db_session, current_user)
-    if not students:
-        flash(_("Ajoutez d'abord votre enfant : ensuite vous pourrez réserver pour lui."), "info")
-        return redirect(url_for("bookings.add_child_page"))
-    if current_user.role == "student" and consent.needs_approval(db_session, students[0]):
-        flash(_("Avant de réserver, un parent doit donner son accord : voyez « Mes séances »."), "info")
-        return redirect(url_for("bookings.my_sessions"))
+    _check_students(students)
     try:
         bounds = bounds_for(db_session, slot, now_utc())
     except ServiceError as error:

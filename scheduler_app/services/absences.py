@@ -105,11 +105,12 @@ def give_to_tutor(db: Session, absence_id: int, new_tutor_id: int, *, now: datet
 
 
 def cancel_for_absence(db: Session, absence_id: int, by: User, *, now: datetime | None = None) -> list[Booking]:
-    """Cancel the session: the families are told and offered other sessions (cancel_slot)."""
+    """Cancel the session: the families are told, pointed to other sessions, and put on the
+    waitlist for a session like it in the days that follow (cancel_slot)."""
     with write_transaction(db):
         absence = _open_absence(db, absence_id)
         slot = db.get(Slot, absence.slot_id)
-    bookings = cancel_slot(db, slot, by=by)
+    bookings = cancel_slot(db, slot, by=by, wait_for_similar=True)
     with write_transaction(db):
         absence = db.get(TutorAbsence, absence_id, populate_existing=True)
         absence.status, absence.resolved_at = "cancelled", now or now_utc()

@@ -26,6 +26,7 @@ from . import ServiceError
 from .centre_calendar import closed_days
 from .localtime import check_day
 from .slots import check_may_run, check_session_minutes
+from .waitlist import offer_new_slots
 
 DEFAULT_WEEKS_AHEAD = 4
 MAX_CAPACITY = 30
@@ -143,6 +144,7 @@ def save_rule(db: Session, tutor: User, plan: WeeklyPlan, rule: AvailabilityRule
         report = Materialised()
         horizon_end = now + timedelta(weeks=weeks_ahead())
         _materialise_rule(db, rule, now, horizon_end, report, _closed(db, now, horizon_end))
+        offer_new_slots(db, report.created, now)
     change.created, change.overlapping = report.created, report.overlapping
     return change
 
@@ -177,7 +179,9 @@ def materialise(db: Session, now: datetime, *, weeks: int | None = None,
         with write_transaction(db):
             rule = _locked(db, rule_id)
             if rule.active:  # it may have ended while this run waited for it
+                opened_before = len(report.created)
                 _materialise_rule(db, rule, now, horizon_end, report, closed)
+                offer_new_slots(db, report.created[opened_before:], now)
     return report
 
 

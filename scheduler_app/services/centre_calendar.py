@@ -7,6 +7,7 @@ departments their own days), or on a closure day the coordinator added (Corsica'
 school holidays, which neither package holds, are entered that way).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -21,7 +22,7 @@ from ..clock import now_utc
 from ..db import write_transaction
 from ..models import HOLIDAY_ZONES, CentreCalendar, ClosureDay, Slot
 from . import ServiceError
-from .localtime import check_day
+from .localtime import check_day, say_day
 
 # The `holidays` subdivisions of France a centre may follow for its public holidays.
 PUBLIC_HOLIDAY_AREAS = {
@@ -72,6 +73,18 @@ def centre_calendar(db: Session) -> CentreCalendar:
 def closure_days(db: Session, since: date) -> list[ClosureDay]:
     """The closure days from `since` on, soonest first."""
     return list(db.scalars(select(ClosureDay).where(ClosureDay.day >= since).order_by(ClosureDay.day)))
+
+
+def refuse_closure_days(db: Session, days: list[date], field: str | Callable[[date], str]) -> None:
+    """A ServiceError naming the first of `days` the coordinator closed the centre on, and why:
+    no session is opened on such a day. `field` is the form field to name, or gives it for the
+    day. School and public holidays are left to the tutor: weekly availability skips them, but
+    a session chosen for one of them is meant (a revision day before an exam)."""
+    closure = db.scalar(select(ClosureDay).where(ClosureDay.day.in_(set(days))).order_by(ClosureDay.day).limit(1))
+    if closure is not None:
+        raise ServiceError(_l("Le centre est fermé le %(day)s : %(why)s. Choisissez un autre jour.",
+                              day=say_day(closure.day), why=closure.reason or _l("fermeture")),
+                           field=field(closure.day) if callable(field) else field)
 
 
 def school_holidays(zone: str | None, first: date, last: date) -> dict[date, str]:

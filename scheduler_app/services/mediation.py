@@ -5,6 +5,7 @@ the mediator chose a joint session."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, Booking, JoinToken, Slot, User
 from . import ServiceError, outbox
 from .booking import TOPIC_MAX, current_rules
+from .centre_calendar import refuse_closure_days
 from .localtime import local_to_utc
 from .slots import _overlaps, check_may_run, check_session_minutes
 
@@ -73,6 +75,8 @@ def plan_mediation(db: Session, mediator: User, plan: MediationPlan, tz: str) ->
                     person.role != "parent" or not person.active for person in parties.values()):
                 raise ServiceError(_l("Un rendez-vous de médiation est pour un adulte, jamais pour un enfant."),
                                    field="parties")
+            zone = ZoneInfo(tz)
+            refuse_closure_days(db, [start.astimezone(zone).date() for start, _end, _group, _joint in times], "day")
             if _overlaps(db, mediator.id, [(start, end) for start, end, _group, _joint in times]):
                 raise ServiceError(_l("Vous avez déjà un créneau qui chevauche celui-ci."), field="start_time")
             slots = []

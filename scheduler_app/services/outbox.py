@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..clock import now_utc
-from ..models import Booking, Guardianship, Notification, Slot, User
+from ..models import Booking, Guardianship, Notification, Slot, User, WaitlistEntry
 
 
 @dataclass(frozen=True)
@@ -173,17 +173,20 @@ def booking_cancelled(db: Session, booking: Booking, slot: Slot, rules: Rules, *
 
 
 def slot_cancelled(db: Session, slot: Slot, bookings: list[Booking], rules: Rules, *, by: User | None,
-                   reason: str = "") -> None:
-    """A slot is withdrawn: every booked family is told who did it and why, and the tutor if
-    someone else did it."""
+                   reason: str = "", waiting: dict[int, WaitlistEntry] | None = None) -> None:
+    """A slot is withdrawn: every booked family is told who did it and why (and, for the
+    bookings in `waiting`, that they wait for a session like it), and the tutor if someone
+    else did it."""
     cancel_pending(db, booking_ids=[booking.id for booking in bookings], slot_id=slot.id)
     if not rules.cancellations:
         return
     payload = {"cancelled_by": who_cancelled(by, slot, default="coordinator"), "reason": reason}
     parents = parents_of(db, [booking.student_id for booking in bookings])
     for booking in bookings:
+        entry = (waiting or {}).get(booking.id)
+        wait = {"waitlist_path": f"/w/{entry.token}", "waiting_until": entry.wish_until.isoformat()} if entry else {}
         enqueue(db, "booking_cancelled", family_of(db, booking, slot, parents), booking=booking,
-                due_at=now_utc(), version=booking.sequence, payload=payload)
+                due_at=now_utc(), version=booking.sequence, payload={**payload, **wait})
     tutor = db.get(User, slot.tutor_id)
     if by is None or by.id != slot.tutor_id:
         enqueue(db, "slot_cancelled", [tutor], slot=slot, due_at=now_utc(), version=slot.sequence, payload=payload)

@@ -14,8 +14,9 @@ from rooms import new_room_name
 from ..clock import now_utc
 from ..db import write_transaction
 from ..models import LIVE_BOOKING, Activity, AvailabilityRule, Booking, JoinToken, Slot, User
-from . import ServiceError, outbox
+from . import ServiceError, outbox, waitlist
 from .booking import clean_reason, current_rules
+from .centre_calendar import refuse_closure_days
 from .localtime import check_day, date_bounds, local_to_utc, say_day
 
 MAX_SLOTS_AT_ONCE = 60
@@ -96,6 +97,8 @@ def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
             if activity.kind == "mediation" and plan.capacity != 1:
                 # Each party has their own session; a joint one is planned with the parties named.
                 raise ServiceError(_l("Un rendez-vous de médiation a une seule place."), field="capacity")
+            days = [starts_at.astimezone(ZoneInfo(tz)).date() for starts_at, _ends_at in times]
+            refuse_closure_days(db, days, lambda day: "day" if day == days[0] else "weeks")
             if _overlaps(db, tutor.id, times):
                 raise ServiceError(
                     _l("Vous avez déjà un créneau qui chevauche celui-ci."), field="start_time"
@@ -116,6 +119,8 @@ def open_slots(db: Session, tutor: User, plan: SlotPlan, tz: str) -> list[Slot]:
             db.add_all(slots)
             db.flush()
             db.add_all(JoinToken(slot_id=slot.id, user_id=tutor.id) for slot in slots)
+            # A family waiting for a slot like one of these is offered its place first.
+            waitlist.offer_new_slots(db, slots, now_utc())
     except IntegrityError as error:
         # PostgreSQL's exclusion constraint: another request opened an overlapping slot first.
         raise ServiceError(
@@ -143,9 +148,12 @@ def _overlaps(db: Session, tutor_id: int, times) -> bool:
     )
 
 
-def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "") -> list[Booking]:
+def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "", *,
+                wait_for_similar: bool = False) -> list[Booking]:
     """Cancel a slot that has not started; its bookings are cancelled with it (returned), and
-    everyone booked is told who cancelled (`by`: the centre when not given) and why (`reason`)."""
+    everyone booked is told who cancelled (`by`: the centre when not given) and why (`reason`).
+    `wait_for_similar`: each booked student also waits for a session like it (its tutor is
+    absent), and their message says so."""
     reason = clean_reason(reason)
     with write_transaction(db):
         db.refresh(slot)
@@ -167,7 +175,12 @@ def cancel_slot(db: Session, slot: Slot, by: User | None = None, reason: str = "
         slot.cancel_reason = reason
         slot.booked = 0
         slot.sequence += 1
-        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by, reason=reason)
+        waitlist.slot_withdrawn(db, slot.id)
+        waiting = {}
+        if wait_for_similar and slot.activity.kind != "mediation":
+            for booking in bookings:
+                waiting[booking.id] = waitlist.wait_for_similar(db, booking, slot, by or booking.booked_by, now)
+        outbox.slot_cancelled(db, slot, list(bookings), current_rules(), by=by, reason=reason, waiting=waiting)
     return list(bookings)
 
 

@@ -1,12 +1,15 @@
 """Beyond the journeys: every other page each role can reach, and forms sent empty (their error
 messages), pass the same checks at phone and desktop width — axe, weight, width, requests."""
 
+from datetime import timedelta
+
 import pytest
 from factories import PASSWORD, make_family, make_person
 from sqlalchemy import select
 
 from scheduler_app.models import JoinToken
 from scheduler_app.services.booking import book_slot, cancel_booking
+from scheduler_app.services.waitlist import Wish, join_wish
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +61,10 @@ def test_every_page_of_every_role_passes_the_checks(db, karim, week, open_tab, d
     visit(mother, "/children/link", "Relier mon enfant avec un code")
     send_empty(mother, "Relier", "Relier mon enfant avec un code")
     visit(mother, f"/slots/{karim.slots[15].id}/book", "Réserver")
+    visit(mother, "/waitlist/new?subject=maths", "Prévenez-moi si une place se libère")
+    wish = join_wish(db, adam, parent, Wish(starts_from=week.wednesday(9), starts_until=week.wednesday(9) + timedelta(days=7),
+                                            subject="francais"))
+    visit(visitor, f"/w/{wish.token}", "Liste d'attente")
 
     tutor = open_tab(way)
     tutor.log_in(karim.tutor.email, PASSWORD)
@@ -87,6 +94,7 @@ def test_every_page_of_every_role_passes_the_checks(db, karim, week, open_tab, d
     visit(centre, f"/agenda?tutor={karim.tutor.id}", "Agenda du centre")
     visit(centre, "/admin/reports", "Présences")
     visit(centre, f"/sessions/{booking.id}", "Votre séance")
+    visit(centre, f"/waitlist/new?for={adam.id}", "Prévenez-moi si une place se libère")
 
     # A join link once its booking is cancelled, and once the session is over.
     link = db.scalar(select(JoinToken.token).where(JoinToken.user_id == parent.id))
