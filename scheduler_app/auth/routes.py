@@ -12,13 +12,14 @@ from ..clock import now_utc
 from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..i18n import readable_phone
-from ..services import ServiceError, login_codes, passwords
-from ..services.accounts import NewPerson, find_by_email, note_login, update_profile
+from ..services import ServiceError, login_codes, passwords, sign_up
+from ..services.accounts import NewPerson, find_by_email, normalise_email, note_login, update_profile
 from ..services.accounts import register as register_person
 from .forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
     CodeForm,
+    FinishSignUpForm,
     ForgotForm,
     LoginForm,
     PhoneForm,
@@ -81,27 +82,53 @@ def register():
         form.locale.data = session["locale"]
     if form.validate_on_submit():
         try:
-            user = register_person(
-                db.session(),
-                NewPerson(
-                    name=form.name.data,
-                    role=form.role.data,
-                    email=form.email.data,
-                    phone=e164(form.phone.data),
-                    password=form.password.data,
-                    locale=form.locale.data,
-                    timezone=current_app.config["TIMEZONE"],
-                    birth_year=form.birth_year.data,
-                    school_class=form.school_class.data if form.role.data == "student" else None,
-                ),
-            )
+            sign_up.ask(db.session(), NewPerson(
+                name=form.name.data,
+                role=form.role.data,
+                email=form.email.data,
+                phone=e164(form.phone.data),
+                password=form.password.data,
+                locale=form.locale.data,
+                timezone=current_app.config["TIMEZONE"],
+                birth_year=form.birth_year.data,
+                school_class=form.school_class.data if form.role.data == "student" else None,
+            ))
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            login_user(user)
-            flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
-            return redirect(url_for("main.home"))
+            # The same answer whether or not the address has an account (services/sign_up.py).
+            session["sign_up_email"] = normalise_email(form.email.data)
+            return redirect(url_for("auth.sign_up_sent"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/sent")
+def sign_up_sent():
+    email = session.get("sign_up_email")
+    return render_template("auth/sign_up_sent.html", email=email if isinstance(email, str) else None)
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def finish_sign_up(token: str):
+    """The link of a sign-up email: one button creates the account (a mail scanner that opens
+    links creates nothing) and logs in."""
+    person = sign_up.from_link(token)
+    if person is None:
+        return render_template("auth/link_expired.html", sign_up=True), 410
+    form = FinishSignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = sign_up.finish(db.session(), person)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            return redirect(url_for("auth.login") if error.field == "email" else url_for("auth.register"))
+        session.pop("sign_up_email", None)
+        login_user(user)
+        session["locale"] = user.locale
+        flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/finish_sign_up.html", form=form, person=person)
 
 
 def _forgot_limit() -> str:

@@ -37,6 +37,7 @@ class NewPerson:
     email: str | None = None
     phone: str | None = None
     password: str | None = None
+    password_hash: str | None = None  # hashed already (a sign-up finished from its link)
     locale: str = "fr"
     timezone: str = "Europe/Paris"
     birth_year: int | None = None  # a student signing up says it (services/consent.py)
@@ -58,6 +59,8 @@ def _user_from(person: NewPerson) -> User:
     )
     if person.password:
         user.set_password(person.password)
+    elif person.password_hash:
+        user.password_hash = person.password_hash
     return user
 
 

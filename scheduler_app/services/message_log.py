@@ -31,6 +31,8 @@ KIND_NAMES = {
     "password_reset": _l("Nouveau mot de passe"),
     "invitation": _l("Invitation à créer un compte"),
     "login_code": _l("Code de connexion"),
+    "sign_up": _l("Inscription : le lien pour finir"),
+    "sign_up_taken": _l("Inscription avec l'adresse d'un compte existant"),
     "sms_budget": _l("Alerte : le budget de SMS du jour est atteint"),
     "sms_reply_confirmed": _l("Réponse à un SMS de la famille"),
     "sms_reply_nothing": _l("Réponse à un SMS de la famille"),
