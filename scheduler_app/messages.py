@@ -35,9 +35,11 @@ CANCELLATIONS = {"booking_cancelled", "tutor_booking_cancelled", "slot_cancelled
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
              "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
              "waitlist_offer", "tutor_absence", "tutor_changed", "tutor_session_given", "tutor_session_withdrawn",
-             "sms_reply_confirmed", "sms_reply_nothing", "sms_reply_help", "sign_up_taken"}
+             "sms_reply_confirmed", "sms_reply_nothing", "sms_reply_help", "sign_up_taken",
+             "email_change"}
 # Messages about no session in particular.
-WITHOUT_SESSION = ("password_reset", "invitation", "sms_reply_nothing", "sms_reply_help", "sign_up_taken")
+WITHOUT_SESSION = ("password_reset", "invitation", "sms_reply_nothing", "sms_reply_help", "sign_up_taken",
+                   "email_change")
 
 
 class Composer:

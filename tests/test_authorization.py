@@ -85,6 +85,7 @@ def pages(ids) -> dict[str, dict]:
         "/password/reset/forged-token": dict.fromkeys(ROLES, {410}),
         "/register/sent": EVERYONE,  # says only to look at one's emails
         "/register/finish/forged-token": dict.fromkeys(ROLES, {410}),  # the link is the key
+        "/profile/email/forged-token": dict.fromkeys(ROLES, {410}),  # the link is the key
         "/health": EVERYONE,
         "/health/live": EVERYONE,
         "/language/en?next=/health": dict.fromkeys(ROLES, {302}),

@@ -1,7 +1,8 @@
 """Signing up with an email gives nothing away: an address with an account and a new one get the
 same answer ("look at your emails"), the same work and one email each, read back here from a real
 SMTP server. The new address's email finishes the sign-up; the account owner's says someone tried,
-with a way in, and nothing of their account changes."""
+with a way in, and nothing of their account changes. A new address written on one's own page is
+answered the same way, and is the account's once the link sent to it is opened."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -14,12 +15,15 @@ from conftest import csrf_token
 from factories import PASSWORD, finish_sign_up, login, look_again, make_person
 from sqlalchemy import func, select
 from test_easy_read import READING_EASE, SENTENCE_WORDS, sentences, words
+from test_login_by_sms import ask_code, received_code, send_code
 
 from scheduler_app.models import Notification, User
 from scheduler_app.worker import make_dispatcher
 
 NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 TYPED_PASSWORD = "un-long-mot-de-passe"
+# Every form's CSRF token (the password form's is "pw-csrf_token"): each carries the second it was made.
+TOKENS = re.compile(r'csrf_token"[^>]*value="[^"]+"')
 
 
 @pytest.fixture
@@ -44,7 +48,7 @@ def answer(client, email) -> tuple:
     page = client.get(response.headers.get("Location", "/register"))
     return (response.status_code, response.headers.get("Location"), tuple(sorted(response.headers.keys())),
             response.get_data(as_text=True),
-            page.status_code, page.get_data(as_text=True).replace(email, "ADDRESS"))
+            page.status_code, TOKENS.sub("TOKEN", page.get_data(as_text=True).replace(email, "ADDRESS")))
 
 
 def body(message) -> str:
@@ -198,9 +202,13 @@ def test_the_sign_up_emails_are_easy_to_read(app, client, db, mail):
     make_person(db, "parent", "Fatima Haddou", email="fatima@example.org", phone="+33612345678")
     sign_up(app.test_client(), "fatima@example.org")
     sign_up(app.test_client(), "claire@example.org")
+    login(client, make_person(db, "parent", "Jean Petit").email)
+    write_on_own_page(client, "fatima@example.org")
+    write_on_own_page(client, "jean.nouveau@example.org")
     make_dispatcher(app).tick()
-    messages = mail.mailbox.to("fatima@example.org") + mail.mailbox.to("claire@example.org")
-    assert len(messages) == 2
+    messages = [*mail.mailbox.to("fatima@example.org"), *mail.mailbox.to("claire@example.org"),
+                *mail.mailbox.to("jean.nouveau@example.org")]
+    assert len(messages) == 4
     textstat.set_lang("fr")
     for message in messages:
         text = body(message) + "\n" + message["Subject"]
@@ -216,3 +224,83 @@ def test_the_sign_up_email_logs_in_a_student_who_then_sees_their_family_code(app
     assert "Bienvenue sur Lien, Adam Haddou" in welcome
     assert "Un parent doit d'abord donner son accord" in unescape(welcome)
     assert PASSWORD not in welcome
+
+
+def write_on_own_page(client, email, **fields):
+    page = client.get("/profile")
+    data = {"name": "Claire Martin", "email": email, "phone": "", "notify_by": "email", "locale": "fr",
+            "timezone": "Europe/Paris", "csrf_token": csrf_token(page.get_data(as_text=True)), **fields}
+    response = client.post("/profile", data=data)
+    page = client.get(response.headers.get("Location", "/profile"))
+    return response, page.get_data(as_text=True)
+
+
+def test_an_address_written_on_ones_own_page_waits_for_its_link(app, client, db, mail):
+    claire = make_person(db, "parent", "Claire Martin", email="claire@example.org")
+    login(client, claire.email)
+    response, page = write_on_own_page(client, "Claire.Nouvelle@example.org", name="Claire Martin-Diallo")
+    assert response.status_code == 302 and response.headers["Location"] == "/profile"
+    assert "Vos réglages sont enregistrés." in page
+    assert "Pour changer d&#39;adresse e-mail, ouvrez le lien envoyé à claire.nouvelle@example.org." in page
+    look_again(db)
+    saved = db.get(User, claire.id)
+    assert (saved.name, saved.email) == ("Claire Martin-Diallo", "claire@example.org")  # the rest is saved now
+    make_dispatcher(app).tick()
+    [message] = mail.mailbox.to("claire.nouvelle@example.org")
+    assert message["Subject"] == "Confirmez votre nouvelle adresse e-mail"
+    link = re.search(r"https://lien\.example\.org(/profile/email/\S+)", body(message)).group(1)
+    elsewhere = app.test_client()  # the email read on another device, not logged in
+    page = elsewhere.get(link)
+    assert "Nouvelle adresse : claire.nouvelle@example.org" in page.get_data(as_text=True)
+    look_again(db)
+    assert db.get(User, claire.id).email == "claire@example.org"  # opening the link changes nothing
+    response = elsewhere.post(link, data={"csrf_token": csrf_token(page.get_data(as_text=True))},
+                              follow_redirects=True)
+    assert "votre adresse e-mail est changée" in response.get_data(as_text=True)
+    look_again(db)
+    assert db.get(User, claire.id).email == "claire.nouvelle@example.org"
+    assert elsewhere.get(link).status_code == 410  # used once
+    assert "<h1>Mes séances</h1>" in login(app.test_client(), "claire.nouvelle@example.org").get_data(as_text=True)
+
+
+def test_an_address_with_an_account_on_ones_own_page_gets_the_same_answer_and_its_owner_is_told(app, client, db,
+                                                                                                   mail):
+    fatima = make_person(db, "parent", "Fatima Haddou", email="fatima@example.org")
+    claire = make_person(db, "parent", "Claire Martin", email="claire@example.org")
+    login(client, claire.email)
+    before = everyone(db)
+    taken = write_on_own_page(client, "fatima@example.org")
+    new = write_on_own_page(client, "nouvelle@example.org")
+    assert (taken[0].status_code, taken[0].headers["Location"]) == (new[0].status_code, new[0].headers["Location"])
+    assert (TOKENS.sub("TOKEN", taken[1].replace("fatima@example.org", "ADDRESS"))
+            == TOKENS.sub("TOKEN", new[1].replace("nouvelle@example.org", "ADDRESS")))
+    assert "existe" not in taken[1]
+    assert everyone(db) == before  # neither address is saved yet, nothing else changed
+    make_dispatcher(app).tick()
+    [notice] = mail.mailbox.to("fatima@example.org")
+    assert notice["Subject"] == "Vous avez déjà un compte Lien"
+    text = body(notice)
+    assert "Bonjour Fatima Haddou," in text and "Claire" not in text
+    assert "Quelqu'un a voulu mettre votre adresse e-mail sur un autre compte Lien." in text
+    assert "/profile/email/" not in text
+    look_again(db)
+    assert db.get(User, fatima.id).email == "fatima@example.org"
+
+
+def test_a_family_with_only_a_phone_adds_an_email_and_chooses_it(app, client, db, mail, brevo):
+    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
+                      SMS_BREVO_BASE_URL=brevo.url)
+    awa = make_person(db, "parent", "Awa Diallo", email=None, phone="+33612345678", notify_by="sms")
+    ask_code(client, "06 12 34 56 78")
+    send_code(client, received_code(app, brevo))  # logged in with the SMS code
+    response, page = write_on_own_page(client, "awa@example.org", name="Awa Diallo", phone="06 12 34 56 78",
+                                       notify_by="both")  # an email chosen with the address it waits for
+    assert "Vos réglages sont enregistrés." in page
+    make_dispatcher(app).tick()
+    [message] = mail.mailbox.to("awa@example.org")
+    link = re.search(r"https://lien\.example\.org(/profile/email/\S+)", body(message)).group(1)
+    page = client.get(link)
+    client.post(link, data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    look_again(db)
+    saved = db.get(User, awa.id)
+    assert (saved.email, saved.notify_by) == ("awa@example.org", "both")

@@ -72,7 +72,7 @@ class RegisterForm(FlaskForm):
 
 
 class FinishSignUpForm(FlaskForm):
-    """One button: what was typed is in the link."""
+    """One button: what was typed is in the link (a sign-up, a new email address)."""
 
 
 class ForgotForm(FlaskForm):

@@ -13,7 +13,7 @@ from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..i18n import readable_phone
 from ..services import ServiceError, login_codes, passwords, sign_up
-from ..services.accounts import NewPerson, find_by_email, normalise_email, note_login, update_profile
+from ..services.accounts import NewPerson, find_by_email, normalise_email, note_login
 from ..services.accounts import register as register_person
 from .forms import (
     ChangePasswordForm,
@@ -175,11 +175,13 @@ def profile():
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
         try:
-            update_profile(db.session(), account, form.change())
+            waiting = sign_up.update_own_profile(db.session(), account, form.change())
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("Vos réglages sont enregistrés."), "success")
+            if waiting:  # the same words whether or not the address has an account
+                flash(_("Pour changer d'adresse e-mail, ouvrez le lien envoyé à %(email)s.", email=waiting), "info")
             return redirect(url_for("auth.profile"))
     elif request.method == "POST" and "pw-current" in request.form and password_form.validate_on_submit():
         if not account.check_password(password_form.current.data):
@@ -190,6 +192,26 @@ def profile():
             flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)
+
+
+@bp.route("/profile/email/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def confirm_email(token: str):
+    """The link sent to a new address: one button gives it to the account that asked."""
+    found = sign_up.email_change_from_link(db.session(), token)
+    if found is None:
+        return render_template("auth/link_expired.html", email_change=True), 410
+    person, email = found
+    form = FinishSignUpForm()
+    if form.validate_on_submit():
+        try:
+            sign_up.change_email(db.session(), person, email)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("C'est fait : votre adresse e-mail est changée."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/confirm_email.html", form=form, person=person, email=email)
 
 
 def _code_limit() -> str:

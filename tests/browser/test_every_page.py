@@ -39,6 +39,7 @@ def test_every_page_of_every_role_passes_the_checks(db, karim, week, open_tab, d
     send_empty(visitor, "Créer mon compte", "Créer un compte")
     visit(visitor, "/register/sent", "Regardez vos e-mails")
     visit(visitor, "/register/finish/not-a-real-link", "Ce lien ne marche plus")
+    visit(visitor, "/profile/email/not-a-real-link", "Ce lien ne marche plus")
     visit(visitor, "/password/forgot", "Mot de passe oublié")
     visit(visitor, "/tester", "Tester mon micro et ma caméra")
     visit(visitor, "/password/reset/not-a-real-link", "Ce lien ne marche plus")
