@@ -36,9 +36,11 @@ CANCELLATIONS = {"booking_cancelled", "tutor_booking_cancelled", "slot_cancelled
 TEMPLATES = {"booking_confirmed", "tutor_booking_confirmed", "booking_cancelled", "tutor_booking_cancelled",
              "slot_cancelled", "session_moved", "tutor_session_moved", "password_reset", "invitation",
              "waitlist_offer", "tutor_absence", "tutor_changed", "tutor_session_given", "tutor_session_withdrawn",
-             "sms_reply_confirmed", "sms_reply_nothing", "sms_reply_help"}
+             "sms_reply_confirmed", "sms_reply_nothing", "sms_reply_help", "sign_up_taken",
+             "email_change"}
 # Messages about no session in particular.
-WITHOUT_SESSION = ("password_reset", "invitation", "sms_reply_nothing", "sms_reply_help")
+WITHOUT_SESSION = ("password_reset", "invitation", "sms_reply_nothing", "sms_reply_help", "sign_up_taken",
+                   "email_change")
 
 
 class Composer:
@@ -66,6 +68,9 @@ class Composer:
                 slot = slots.get(row.slot_id) or (booking.slot if booking else None)
                 if row.kind == "login_code":
                     composed[row.id] = self._login_code(row)
+                    continue
+                if row.kind == "sign_up":
+                    composed[row.id] = self._sign_up(row)
                     continue
                 if row.kind not in TEMPLATES and not row.kind.startswith("reminder_"):
                     continue
@@ -179,6 +184,12 @@ class Composer:
             return RuntimeError("the login code expired before it could be sent")
         rendered = self.renderer.render("login_code", row.locale, code=code, centre_name=self.centre_name)
         return sms_message(row, rendered, None)
+
+    def _sign_up(self, row: Notification) -> Email:
+        """The email that finishes a sign-up, to an address with no account yet."""
+        rendered = self.renderer.render("sign_up", row.locale, person_name=row.payload.get("name", ""),
+                                        url=row.payload.get("url", ""), centre_name=self.centre_name)
+        return email_message(row, rendered, domain=self.domain)
 
     def _calendar(self, row, booking, slot, join_url, groups):
         """The invitation that goes with a confirmation or a cancellation, in the person's words."""

@@ -78,6 +78,22 @@ def login(client, email: str, password: str = PASSWORD):
     )
 
 
+def finish_sign_up(client, mail_server, address: str):
+    """Send the outbox, then open the link of the sign-up email that reached `address` (read back
+    from the SMTP server) and press its button, as the person would; returns the page after."""
+    import re
+
+    from conftest import csrf_token
+
+    from scheduler_app.worker import make_dispatcher
+
+    make_dispatcher(client.application).tick()
+    [message] = mail_server.mailbox.to(address)[-1:]
+    link = re.search(r"https?://[^/\s]+(/register/finish/\S+)", message.get_body(("plain",)).get_content()).group(1)
+    page = client.get(link)
+    return client.post(link, data={"csrf_token": csrf_token(page.get_data(as_text=True))}, follow_redirects=True)
+
+
 def logout(client):
     from conftest import csrf_token
 

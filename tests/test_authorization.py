@@ -83,6 +83,9 @@ def pages(ids) -> dict[str, dict]:
         "/register": {"anonymous": OK, **{r: {302} for r in ROLES[1:]}},
         "/password/forgot": EVERYONE,
         "/password/reset/forged-token": dict.fromkeys(ROLES, {410}),
+        "/register/sent": EVERYONE,  # says only to look at one's emails
+        "/register/finish/forged-token": dict.fromkeys(ROLES, {410}),  # the link is the key
+        "/profile/email/forged-token": dict.fromkeys(ROLES, {410}),  # the link is the key
         "/health": EVERYONE,
         "/health/live": EVERYONE,
         "/language/en?next=/health": dict.fromkeys(ROLES, {302}),

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import csrf_token
-from factories import login, look_again, make_family, make_person, make_slot, make_tutor
+from factories import finish_sign_up, login, look_again, make_family, make_person, make_slot, make_tutor
 from sqlalchemy import func, select
 
 from scheduler_app.models import Booking, Guardianship, Notification, User
@@ -24,12 +24,23 @@ def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def register(client, **fields):
-    page = client.get("/register")
-    data = {"role": "student", "name": "Adam Haddou", "email": "adam@example.org", "phone": "",
-            "password": "un-long-mot-de-passe", "confirm": "un-long-mot-de-passe", "locale": "fr",
-            "birth_year": "2014", "csrf_token": csrf_token(page.get_data(as_text=True)), **fields}
-    return client.post("/register", data=data, follow_redirects=True)
+@pytest.fixture
+def register(client, mail_server):
+    """Sign up through the form, then the link the email brings (the page after), or the form
+    again when it has a mistake."""
+
+    def sign_up(**fields):
+        page = client.get("/register")
+        data = {"role": "student", "name": "Adam Haddou", "email": "adam@example.org", "phone": "",
+                "password": "un-long-mot-de-passe", "confirm": "un-long-mot-de-passe", "locale": "fr",
+                "birth_year": "2014", "csrf_token": csrf_token(page.get_data(as_text=True)), **fields}
+        response = client.post("/register", data=data)
+        if response.status_code != 302:
+            return response
+        assert response.headers["Location"] == "/register/sent"
+        return finish_sign_up(client, mail_server, data["email"])
+
+    return sign_up
 
 
 def test_whether_someone_may_be_under_15_is_read_from_the_year_cautiously():
@@ -43,25 +54,25 @@ def test_whether_someone_may_be_under_15_is_read_from_the_year_cautiously():
                                             ("1900", "Écrivez une année entre 1928 et 2022."),
                                             ("2026", "Écrivez une année entre 1928 et 2022."),
                                             ("99999999999999999999", "Écrivez une année entre 1928 et 2022.")])
-def test_a_student_signing_up_gives_a_plausible_birth_year(client, db, frozen_clock, typed, message):
+def test_a_student_signing_up_gives_a_plausible_birth_year(register, db, frozen_clock, typed, message):
     frozen_clock(MONDAY)
-    page = text_of(register(client, birth_year=typed))
+    page = text_of(register(birth_year=typed))
     assert message in page and 'value="Adam Haddou"' in page
     look_again(db)
     assert db.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_a_parent_signing_up_gives_no_birth_year(client, db, frozen_clock):
+def test_a_parent_signing_up_gives_no_birth_year(register, db, frozen_clock):
     frozen_clock(MONDAY)
-    assert "Bienvenue sur Lien" in text_of(register(client, role="parent", birth_year=""))
+    assert "Bienvenue sur Lien" in text_of(register(role="parent", birth_year=""))
     look_again(db)
     assert db.scalar(select(User.birth_year)) is None
 
 
-def test_a_student_of_15_or_more_books_at_once(client, db, frozen_clock):
+def test_a_student_of_15_or_more_books_at_once(register, client, db, frozen_clock):
     frozen_clock(MONDAY)
     slot = make_slot(db, make_tutor(db))
-    register(client, birth_year="2011")
+    register(birth_year="2011")
     look_again(db)
     student = db.scalar(select(User).where(User.email == "adam@example.org"))
     assert student.birth_year == 2011 and student.family_code is None
@@ -69,12 +80,13 @@ def test_a_student_of_15_or_more_books_at_once(client, db, frozen_clock):
     assert book_slot(db, slot.id, student, student).status == "confirmed"
 
 
-def test_a_child_under_15_is_used_by_nobody_until_a_parent_links_and_approves(app, client, db, frozen_clock):
+def test_a_child_under_15_is_used_by_nobody_until_a_parent_links_and_approves(app, register, client, db,
+                                                                             frozen_clock):
     frozen_clock(MONDAY)
     tutor = make_tutor(db)
     slot = make_slot(db, tutor)
     coordinator = make_person(db, "coordinator", "Nadia Benali")
-    welcome = text_of(register(client, birth_year="2014"))
+    welcome = text_of(register(birth_year="2014"))
     # The child's page says, in plain words, what to do, with the code to give.
     assert "Un parent doit d'abord donner son accord" in welcome
     code = re.search(r"Donnez ce code à votre parent : (\w{4}-\w{4})", welcome).group(1)

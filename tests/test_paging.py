@@ -46,7 +46,8 @@ def test_a_mangled_page_mark_shows_the_first_page(client, db, frozen_clock):
     first = make_slot(db, tutor, starts_in=timedelta(days=1))
     fatima, _ = make_family(db, "Fatima Haddou", "Adam Haddou")
     login(client, fatima.email)
-    for mark in ("nonsense", "12-", "-3", "9" * 40 + "-1"):
+    # A digit that is not ASCII, a start no datetime holds, an id past what INTEGER holds.
+    for mark in ("nonsense", "12-", "-3", "9" * 40 + "-1", "²-1", "999999999999-1", "1-99999999999999999999"):
         response = client.get(f"/slots?after={mark}")
         assert response.status_code == 200
         assert f'href="/slots/{first.id}/book"' in response.get_data(as_text=True)

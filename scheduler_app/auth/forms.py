@@ -71,6 +71,10 @@ class RegisterForm(FlaskForm):
     locale = RadioField(_l("Langue des messages"), choices=list(LANGUAGES.items()), default="fr")
 
 
+class FinishSignUpForm(FlaskForm):
+    """One button: what was typed is in the link (a sign-up, a new email address)."""
+
+
 class ForgotForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(_l("Écrivez votre adresse e-mail.")), email_format])
 

@@ -12,13 +12,14 @@ from ..clock import now_utc
 from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..i18n import readable_phone
-from ..services import ServiceError, login_codes, passwords
-from ..services.accounts import NewPerson, find_by_email, note_login, update_profile
+from ..services import ServiceError, login_codes, passwords, sign_up
+from ..services.accounts import NewPerson, find_by_email, normalise_email, note_login
 from ..services.accounts import register as register_person
 from .forms import (
     ChangePasswordForm,
     ChoosePasswordForm,
     CodeForm,
+    FinishSignUpForm,
     ForgotForm,
     LoginForm,
     PhoneForm,
@@ -81,27 +82,53 @@ def register():
         form.locale.data = session["locale"]
     if form.validate_on_submit():
         try:
-            user = register_person(
-                db.session(),
-                NewPerson(
-                    name=form.name.data,
-                    role=form.role.data,
-                    email=form.email.data,
-                    phone=e164(form.phone.data),
-                    password=form.password.data,
-                    locale=form.locale.data,
-                    timezone=current_app.config["TIMEZONE"],
-                    birth_year=form.birth_year.data,
-                    school_class=form.school_class.data if form.role.data == "student" else None,
-                ),
-            )
+            sign_up.ask(db.session(), NewPerson(
+                name=form.name.data,
+                role=form.role.data,
+                email=form.email.data,
+                phone=e164(form.phone.data),
+                password=form.password.data,
+                locale=form.locale.data,
+                timezone=current_app.config["TIMEZONE"],
+                birth_year=form.birth_year.data,
+                school_class=form.school_class.data if form.role.data == "student" else None,
+            ))
         except ServiceError as error:
             show_service_error(form, error)
         else:
-            login_user(user)
-            flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
-            return redirect(url_for("main.home"))
+            # The same answer whether or not the address has an account (services/sign_up.py).
+            session["sign_up_email"] = normalise_email(form.email.data)
+            return redirect(url_for("auth.sign_up_sent"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/sent")
+def sign_up_sent():
+    email = session.get("sign_up_email")
+    return render_template("auth/sign_up_sent.html", email=email if isinstance(email, str) else None)
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def finish_sign_up(token: str):
+    """The link of a sign-up email: one button creates the account (a mail scanner that opens
+    links creates nothing) and logs in."""
+    person = sign_up.from_link(token)
+    if person is None:
+        return render_template("auth/link_expired.html", sign_up=True), 410
+    form = FinishSignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = sign_up.finish(db.session(), person)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+            return redirect(url_for("auth.login") if error.field == "email" else url_for("auth.register"))
+        session.pop("sign_up_email", None)
+        login_user(user)
+        session["locale"] = user.locale
+        flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/finish_sign_up.html", form=form, person=person)
 
 
 def _forgot_limit() -> str:
@@ -148,11 +175,13 @@ def profile():
     password_form = ChangePasswordForm(prefix="pw")
     if request.method == "POST" and "pw-current" not in request.form and form.validate_on_submit():
         try:
-            update_profile(db.session(), account, form.change())
+            waiting = sign_up.update_own_profile(db.session(), account, form.change())
         except ServiceError as error:
             show_service_error(form, error)
         else:
             flash(_("Vos réglages sont enregistrés."), "success")
+            if waiting:  # the same words whether or not the address has an account
+                flash(_("Pour changer d'adresse e-mail, ouvrez le lien envoyé à %(email)s.", email=waiting), "info")
             return redirect(url_for("auth.profile"))
     elif request.method == "POST" and "pw-current" in request.form and password_form.validate_on_submit():
         if not account.check_password(password_form.current.data):
@@ -163,6 +192,26 @@ def profile():
             flash(_("Mot de passe changé. Vos autres appareils sont déconnectés."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form, password_form=password_form)
+
+
+@bp.route("/profile/email/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def confirm_email(token: str):
+    """The link sent to a new address: one button gives it to the account that asked."""
+    found = sign_up.email_change_from_link(db.session(), token)
+    if found is None:
+        return render_template("auth/link_expired.html", email_change=True), 410
+    person, email = found
+    form = FinishSignUpForm()
+    if form.validate_on_submit():
+        try:
+            sign_up.change_email(db.session(), person, email)
+        except ServiceError as error:
+            flash(str(error.message), "error")
+        else:
+            flash(_("C'est fait : votre adresse e-mail est changée."), "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/confirm_email.html", form=form, person=person, email=email)
 
 
 def _code_limit() -> str:

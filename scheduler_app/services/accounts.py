@@ -37,6 +37,7 @@ class NewPerson:
     email: str | None = None
     phone: str | None = None
     password: str | None = None
+    password_hash: str | None = None  # hashed already (a sign-up finished from its link)
     locale: str = "fr"
     timezone: str = "Europe/Paris"
     birth_year: int | None = None  # a student signing up says it (services/consent.py)
@@ -58,10 +59,12 @@ def _user_from(person: NewPerson) -> User:
     )
     if person.password:
         user.set_password(person.password)
+    elif person.password_hash:
+        user.password_hash = person.password_hash
     return user
 
 
-def _email_taken() -> ServiceError:
+def email_taken() -> ServiceError:
     return ServiceError(
         _l("Un compte existe déjà avec cette adresse e-mail. Connectez-vous, ou utilisez une autre adresse."),
         field="email",
@@ -79,7 +82,7 @@ def register(db: Session, person: NewPerson) -> User:
     try:
         with write_transaction(db):
             if person.email and find_by_email(db, person.email):
-                raise _email_taken()
+                raise email_taken()
             user = _user_from(person)
             if person.role == "student":
                 user.birth_year = person.birth_year
@@ -87,7 +90,7 @@ def register(db: Session, person: NewPerson) -> User:
                     user.family_code = _new_family_code()
             db.add(user)
     except IntegrityError as error:
-        raise _email_taken() from error
+        raise email_taken() from error
     return user
 
 
@@ -104,7 +107,7 @@ def create_tutor(db: Session, tutor: NewTutor) -> User:
     try:
         with write_transaction(db):
             if tutor.email and find_by_email(db, tutor.email):
-                raise _email_taken()
+                raise email_taken()
             user = _user_from(tutor)
             user.role = "tutor"
             user.tutor_profile = TutorProfile(
@@ -115,7 +118,7 @@ def create_tutor(db: Session, tutor: NewTutor) -> User:
             )
             db.add(user)
     except IntegrityError as error:
-        raise _email_taken() from error
+        raise email_taken() from error
     return user
 
 
@@ -124,7 +127,7 @@ def create_family(db: Session, parent: NewPerson, children: list[NewPerson]) -> 
     try:
         with write_transaction(db):
             if parent.email and find_by_email(db, parent.email):
-                raise _email_taken()
+                raise email_taken()
             parent_user = _user_from(parent)
             parent_user.role = "parent"
             db.add(parent_user)
@@ -136,7 +139,7 @@ def create_family(db: Session, parent: NewPerson, children: list[NewPerson]) -> 
                 db.flush()
                 db.add(Guardianship(parent_id=parent_user.id, student_id=student.id))
     except IntegrityError as error:
-        raise _email_taken() from error
+        raise email_taken() from error
     return parent_user
 
 
@@ -172,17 +175,21 @@ class ProfileChange:
     timezone: str
 
 
-def update_profile(db: Session, person: User, change: ProfileChange) -> User:
-    """A person (or a coordinator for them) sets their name, addresses, channels and language."""
+def update_profile(db: Session, person: User, change: ProfileChange, *, email_waits: bool = False) -> User:
+    """A person (or a coordinator for them) sets their name, addresses, channels and language.
+    `email_waits`: a new address counts for the channels but is not saved; it waits for the
+    link sent to it (services/sign_up.py), so the person's own page never says who has it."""
     try:
         with write_transaction(db):
             email = normalise_email(change.email)
             phone = phones.require(change.phone)
             phones.check_channel(change.notify_by, email, phone)
-            if email and email != person.email:
+            if email_waits:
+                email = person.email
+            elif email and email != person.email:
                 other = find_by_email(db, email)
                 if other is not None and other.id != person.id:
-                    raise _email_taken()
+                    raise email_taken()
             person.name = change.name.strip()
             person.email = email
             person.phone = phone
@@ -190,7 +197,7 @@ def update_profile(db: Session, person: User, change: ProfileChange) -> User:
             person.locale = change.locale
             person.timezone = change.timezone
     except IntegrityError as error:
-        raise _email_taken() from error
+        raise email_taken() from error
     return person
 
 
