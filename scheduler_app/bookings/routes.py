@@ -256,7 +256,7 @@ def my_sessions():
         parent=parent,
         children=children,
         # A child under 15 who signed up alone: the parent approves, the child is told how.
-        awaiting=consent.awaiting(db_session, current_user.id) if parent else (),
+        awaiting=[child for child in children if child.awaiting],
         waiting=None if parent else consent.waiting(db_session, current_user.id),
         after=after,
         next_page=url_for("bookings.my_sessions", after=mark_of(rows[-1])) if more else None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..clock import now_utc
@@ -65,17 +65,26 @@ def approve(db: Session, parent_id: int, student_id: int) -> None:
             link.approved_at = now_utc()
 
 
-def awaiting(db: Session, parent_id: int) -> list[User]:
-    """A parent's children who wait for a parent's approval before they can be booked (one
-    statement: the parent's page shows them every time)."""
+def born_since(today: date) -> int:
+    """The first birth year of those who may be under 15 (awaits_approval's `born_since`)."""
+    return today.year - CONSENT_AGE
+
+
+def awaits_approval(student, first_year) -> ColumnElement[bool]:
+    """SQL, true while a student (a User or an alias of it) born in `first_year` or later has no
+    linked parent who approved: the rule the parent's page and the approval page read."""
     # Another parent's approval counts too, asked of each child's own links: a NOT IN over every
     # approval of the centre grew with the centre.
     other = aliased(Guardianship)
-    approved = select(other.student_id).where(other.student_id == User.id, other.approved_at.is_not(None)).exists()
+    approved = select(other.student_id).where(other.student_id == student.id, other.approved_at.is_not(None)).exists()
+    return and_(student.role == "student", student.birth_year >= first_year, ~approved)
+
+
+def awaiting(db: Session, parent_id: int) -> list[User]:
+    """A parent's children who wait for a parent's approval before they can be booked."""
     return list(db.scalars(
         select(User).join(Guardianship, Guardianship.student_id == User.id)
-        .where(Guardianship.parent_id == parent_id, User.role == "student",
-               User.birth_year >= now_utc().year - CONSENT_AGE, ~approved)
+        .where(Guardianship.parent_id == parent_id, awaits_approval(User, born_since(now_utc().date())))
         .order_by(User.name, User.id)
     ))
 

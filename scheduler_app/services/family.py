@@ -7,9 +7,11 @@ from functools import cache
 from sqlalchemy import Integer, Row, Select, and_, bindparam, literal, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from ..clock import now_utc
 from ..models import Activity, Booking, Guardianship, JoinToken, Slot, TutorProfile, User
 from ..paging import after_mark, literal_limit, mark_values
 from .confidential import family_sees
+from .consent import awaits_approval, born_since
 from .slots import SESSION_MINUTES
 
 SESSIONS_PAGE = 10  # a family's sessions per page
@@ -32,15 +34,17 @@ def family_ids(person) -> Select:
 @cache
 def _children_statement() -> Select:
     return (
-        select(User.id, User.name)
+        select(User.id, User.name, awaits_approval(User, bindparam("born_since")).label("awaiting"))
         .where(User.id.in_(children_ids(bindparam("parent"))))
         .order_by(User.name, User.id)
     )
 
 
 def children_of(db: Session, parent: User) -> list[Row]:
-    """A parent's children, as (id, name) rows, by name."""
-    return db.connection().execute(_children_statement(), {"parent": parent.id}).all()
+    """A parent's children, as (id, name, awaiting) rows, by name: `awaiting` while the child
+    waits for a parent's approval before being booked (services/consent.py)."""
+    values = {"parent": parent.id, "born_since": born_since(now_utc().date())}
+    return db.connection().execute(_children_statement(), values).all()
 
 
 def students_in_care(db: Session, person: User) -> list[User]:
