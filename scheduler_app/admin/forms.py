@@ -1,10 +1,19 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..catalogue import LEVELS, SUBJECTS, language_choices
+from ..catalogue import LANGUAGES, LEVELS, SUBJECTS, language_choices
 from ..forms import email_format, optional, password_length, phone_format, school_class_field, strong_password
 from ..models import TutorProfile, User
 from ..services.people import TutorProfileChange
@@ -49,6 +58,8 @@ class FamilyForm(FlaskForm):
     parent_name = _name_field(_l("Parent : prénom et nom"))
     parent_phone = TelField(_l("Parent : téléphone portable"), validators=[optional, phone_format])
     parent_email = EmailField(_l("Parent : adresse e-mail (facultatif)"), validators=[optional, email_format])
+    # Asked on the phone: the language the family reads its SMS and emails in (each name in its own language).
+    parent_locale = SelectField(_l("Langue des messages de la famille"), choices=list(LANGUAGES.items()), default="fr")
     parent_password = PasswordField(
         _l("Mot de passe provisoire (facultatif)"),
         description=_l("Laissez vide : avec une adresse e-mail, le parent reçoit un lien pour choisir son mot de passe."),

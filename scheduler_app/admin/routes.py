@@ -111,7 +111,8 @@ def new_family():
     form = FamilyForm()
     if form.validate_on_submit():
         zone = current_app.config["TIMEZONE"]
-        children = [NewPerson(name=name, role="student", timezone=zone, school_class=school_class or None)
+        locale = form.parent_locale.data
+        children = [NewPerson(name=name, role="student", timezone=zone, locale=locale, school_class=school_class or None)
                     for name, school_class in form.children()]
         try:
             parent = create_family(
@@ -122,6 +123,7 @@ def new_family():
                     email=form.parent_email.data,
                     phone=e164(form.parent_phone.data),
                     password=form.parent_password.data,
+                    locale=locale,
                     timezone=zone,
                 ),
                 children,
