@@ -12,6 +12,7 @@ from ..clock import now_utc
 from ..extensions import limiter
 from ..forms import e164, safe_next, show_service_error
 from ..i18n import readable_phone
+from ..models import User
 from ..services import ServiceError, login_codes, passwords, sign_up
 from ..services.accounts import NewPerson, find_by_email, normalise_email, note_login
 from ..services.accounts import register as register_person
@@ -124,11 +125,16 @@ def finish_sign_up(token: str):
             flash(str(error.message), "error")
             return redirect(url_for("auth.login") if error.field == "email" else url_for("auth.register"))
         session.pop("sign_up_email", None)
-        login_user(user)
-        session["locale"] = user.locale
-        flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
-        return redirect(url_for("main.home"))
+        return _welcome(user)
     return render_template("auth/finish_sign_up.html", form=form, person=person)
+
+
+def _welcome(user: User):
+    """A new account, logged in and greeted on the home page in its own language."""
+    login_user(user)
+    session["locale"] = user.locale
+    flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
+    return redirect(url_for("main.home"))
 
 
 def _forgot_limit() -> str:
@@ -294,8 +300,5 @@ def register_by_phone():
             show_service_error(form, error)
         else:
             session.pop("verified_phone", None)
-            login_user(user)
-            session["locale"] = user.locale
-            flash(_("Bienvenue sur Lien, %(name)s !", name=user.name), "success")
-            return redirect(url_for("main.home"))
+            return _welcome(user)
     return render_template("auth/register_phone.html", form=form, phone=phone)
