@@ -97,7 +97,8 @@ def feed(secret: str):
     now = now_utc()
     version = feed_version(db_session, person, now, chosen)
     config = current_app.config
-    # marshal's format 2 writes equal plain values (text, numbers, None) as equal bytes, 4x as fast as repr.
+    # marshal's format 2 (no back-references) writes equal plain values (text, numbers, None) as
+    # equal bytes, and far faster than repr (figures in the commit that chose it).
     etag = hashlib.sha256(marshal.dumps((FEED_FORMAT, person.name, person.email, person.locale, person.timezone,
                                          config["PUBLIC_URL"], config["MAIL_FROM"], version.rows), 2)).hexdigest()[:32]
     response = Response(content_type=CALENDAR_TYPE)

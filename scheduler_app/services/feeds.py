@@ -153,9 +153,8 @@ def _slot_rows(extra_where) -> Select:
     tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
     return (
         select(Slot.id, Slot.calendar_uid, Slot.sequence, _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
-               Slot.status,
-               _text(Slot.updated_at).label("changed"), Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token,
-               Booking.id, student.name)
+               Slot.status, _text(Slot.updated_at).label("changed"), Activity.name, Activity.name_en, Activity.kind,
+               tutor.name, JoinToken.token, Booking.id, student.name)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
         .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == bindparam("person"),
