@@ -87,30 +87,29 @@ def feed(secret: str):
     body (the costly part) is written only for an ETag not yet in the cache.
     """
     db_session = db.session()
-    found = feed_owner(db_session, secret) if len(secret) <= SECRET_LENGTH_MAX else None
-    if found is None:
+    owner = feed_owner(db_session, secret) if len(secret) <= SECRET_LENGTH_MAX else None
+    if owner is None:
         abort(404)
-    person, token = found
-    chosen = _feed_filter() if person.role == "coordinator" else FeedFilter()
+    chosen = _feed_filter() if owner.role == "coordinator" else FeedFilter()
     if chosen is None:
         return Response("activity and tutor are whole numbers (ids)\n", status=400, content_type="text/plain")
     now = now_utc()
-    version = feed_version(db_session, person, now, chosen)
+    version = feed_version(db_session, owner.id, owner.role, now, chosen)
     config = current_app.config
     # marshal's format 2 (no back-references) writes equal plain values (text, numbers, None) as
     # equal bytes, and far faster than repr (figures in the commit that chose it).
-    etag = hashlib.sha256(marshal.dumps((FEED_FORMAT, person.name, person.email, person.locale, person.timezone,
+    etag = hashlib.sha256(marshal.dumps((FEED_FORMAT, owner.name, owner.email, owner.locale, owner.timezone,
                                          config["PUBLIC_URL"], config["MAIL_FROM"], version.rows), 2)).hexdigest()[:32]
     response = Response(content_type=CALENDAR_TYPE)
     response.set_etag(etag)
-    response.last_modified = max(filter(None, (token.created_at, version.last_change)))
+    response.last_modified = max(filter(None, (owner.token_created_at, version.last_change)))
     response.cache_control.private = True
     response.cache_control.no_cache = True  # keep it, but ask each time (a 304 costs nothing)
     response.headers["X-Robots-Tag"] = "noindex"
     response.make_conditional(request)
     if response.status_code == 200:
         response.set_data(current_app.extensions["lien_feed_cache"].get_or_make(
-            etag, lambda: _feed_body(db_session, person, now, chosen)))
+            etag, lambda: _feed_body(db_session, db_session.get(User, owner.id), now, chosen)))
     return response
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Integer, Select, String, and_, bindparam, cast, select, update
+from sqlalchemy import Integer, Row, Select, String, and_, bindparam, cast, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -108,15 +108,20 @@ def centre_feed_slots(db: Session, since: datetime, chosen: FeedFilter) -> Seque
     return db.scalars(query).all()
 
 
-def feed_owner(db: Session, secret: str) -> tuple[User, FeedToken] | None:
-    """The person whose live feed address this is (active, with a role that has a feed), and
-    their token; None for an unknown or revoked address."""
-    row = db.execute(
-        select(User, FeedToken)
-        .join(FeedToken, FeedToken.user_id == User.id)
-        .where(FeedToken.secret == secret, FeedToken.revoked_at.is_(None), User.active, User.role.in_(FEED_ROLES))
-    ).one_or_none()
-    return None if row is None else (row.User, row.FeedToken)
+_FEED_OWNER = (
+    select(User.id, User.role, User.name, User.email, User.locale, User.timezone,
+           FeedToken.created_at.label("token_created_at"))
+    .join(FeedToken, FeedToken.user_id == User.id)
+    .where(FeedToken.secret == bindparam("secret"), FeedToken.revoked_at.is_(None), User.active,
+           User.role.in_(FEED_ROLES))
+)
+
+
+def feed_owner(db: Session, secret: str) -> Row | None:
+    """Whose live feed address this is (an active person with a role that has a feed): their id,
+    role, name, email, locale and timezone, and when the address was issued; None for an unknown
+    or revoked address. Plain columns: a poll that ends in the cache needs no User object."""
+    return db.connection().execute(_FEED_OWNER, {"secret": secret}).one_or_none()
 
 
 def _live_token(db: Session, person: User) -> FeedToken | None:
@@ -193,17 +198,17 @@ def _version_statement(shape: str) -> Select:
     )
 
 
-def feed_version(db: Session, person: User, now: datetime, chosen: FeedFilter = FeedFilter()) -> FeedVersion:
+def feed_version(db: Session, person_id: int, role: str, now: datetime, chosen: FeedFilter = FeedFilter()) -> FeedVersion:
     """The version of a person's feed (feed_sessions' sessions as plain rows), in one statement."""
-    values = {"person": person.id, "since": now - timedelta(days=FEED_DAYS_BACK)}
-    if person.role == "coordinator":
+    values = {"person": person_id, "since": now - timedelta(days=FEED_DAYS_BACK)}
+    if role == "coordinator":
         shape = "centre"
         if chosen.activity_id is not None:
             shape, values["activity_id"] = shape + "-activity", chosen.activity_id
         if chosen.tutor_id is not None:
             shape, values["tutor_id"] = shape + "-tutor", chosen.tutor_id
     else:
-        shape = "tutor" if person.role == "tutor" else "family"
+        shape = "tutor" if role == "tutor" else "family"
     rows = db.connection().execute(_version_statement(shape), values).all()
     # As the entries say it: a family's entry changes with its booking, a slot's with the slot.
     # Texts of one format, in UTC, compare as their times do.
