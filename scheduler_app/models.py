@@ -365,14 +365,18 @@ class JoinToken(Base):
     """
 
     __tablename__ = "join_token"
-    # An index rather than a constraint: SQLite adds it without rebuilding the table.
-    __table_args__ = (Index("uq_join_token_short", "short", unique=True),)
+    # An index rather than a constraint: SQLite adds it without rebuilding the table. A person's
+    # link to a slot is found by (slot, person); the slot alone by the same index's first column.
+    __table_args__ = (
+        Index("uq_join_token_short", "short", unique=True),
+        Index("ix_join_token_slot_id_user_id", "slot_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_secret)
     # The same link, short enough for an SMS (/s/<short>): 72 random bits, set when first needed.
     short: Mapped[str | None] = mapped_column(String(16), default=new_short)
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot.id"))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Integer, Row, Select, String, and_, bindparam, cast, select, update
+from sqlalchemy import Integer, Row, Select, String, and_, bindparam, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -159,16 +159,22 @@ def _slot_rows(extra_where) -> Select:
     return (
         select(Slot.id, Slot.calendar_uid, Slot.sequence, _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
                Slot.status, _text(Slot.updated_at).label("changed"), Activity.name, Activity.name_en, Activity.kind,
-               tutor.name, JoinToken.token, Booking.id, student.name)
+               tutor.name, _own_link(JoinToken.slot_id == Slot.id, JoinToken.booking_id.is_(None)), Booking.id,
+               student.name)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
-        .outerjoin(JoinToken, and_(JoinToken.slot_id == Slot.id, JoinToken.user_id == bindparam("person"),
-                                   JoinToken.booking_id.is_(None)))
         .outerjoin(Booking, and_(Booking.slot_id == Slot.id, LIVE_BOOKING))
         .outerjoin(student, student.id == Booking.student_id)
         .where(Slot.ends_at > bindparam("since"), *extra_where)
         .order_by(Slot.starts_at, Slot.id, Booking.created_at, Booking.id)
     )
+
+
+def _own_link(*where):
+    """The viewer's join token for an entry, looked up per row: as a join, PostgreSQL's generic plan
+    guessed a person's links from the average (2, where a tutor has hundreds) and compared every
+    slot with every link."""
+    return select(func.min(JoinToken.token)).where(JoinToken.user_id == bindparam("person"), *where).scalar_subquery()
 
 
 @cache
@@ -187,12 +193,12 @@ def _version_statement(shape: str) -> Select:
     return (
         select(Booking.id, Booking.calendar_uid, Booking.sequence, Booking.status, _text(Booking.updated_at).label("changed"),
                Booking.student_id, student.name, Slot.id, _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
-               Slot.status, _text(Slot.updated_at), Activity.name, Activity.name_en, Activity.kind, tutor.name, JoinToken.token)
+               Slot.status, _text(Slot.updated_at), Activity.name, Activity.name_en, Activity.kind, tutor.name,
+               _own_link(JoinToken.booking_id == Booking.id))
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
         .join(student, student.id == Booking.student_id)
-        .outerjoin(JoinToken, and_(JoinToken.booking_id == Booking.id, JoinToken.user_id == person))
         .where(Booking.student_id.in_(family_ids(person)), Booking.ends_at > bindparam("since"))
         .order_by(Booking.starts_at, Booking.id)
     )
