@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from operator import itemgetter
 
 from sqlalchemy import Integer, Row, Select, String, and_, bindparam, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -112,8 +113,7 @@ _FEED_OWNER = (
     select(User.id, User.role, User.name, User.email, User.locale, User.timezone,
            FeedToken.created_at.label("token_created_at"))
     .join(FeedToken, FeedToken.user_id == User.id)
-    .where(FeedToken.secret == bindparam("secret"), FeedToken.revoked_at.is_(None), User.active,
-           User.role.in_(FEED_ROLES))
+    .where(FeedToken.secret == bindparam("secret"), FeedToken.revoked_at.is_(None), User.active)
 )
 
 
@@ -121,7 +121,9 @@ def feed_owner(db: Session, secret: str) -> Row | None:
     """Whose live feed address this is (an active person with a role that has a feed): their id,
     role, name, email, locale and timezone, and when the address was issued; None for an unknown
     or revoked address. Plain columns: a poll that ends in the cache needs no User object."""
-    return db.connection().execute(_FEED_OWNER, {"secret": secret}).one_or_none()
+    # The role is checked here: as an IN in the statement, its list was written out on every poll.
+    owner = db.connection().execute(_FEED_OWNER, {"secret": secret}).one_or_none()
+    return owner if owner is not None and owner.role in FEED_ROLES else None
 
 
 def _live_token(db: Session, person: User) -> FeedToken | None:
@@ -215,8 +217,9 @@ def feed_version(db: Session, person_id: int, role: str, now: datetime, chosen: 
             shape, values["tutor_id"] = shape + "-tutor", chosen.tutor_id
     else:
         shape = "tutor" if role == "tutor" else "family"
-    rows = db.connection().execute(_version_statement(shape), values).all()
+    result = db.connection().execute(_version_statement(shape), values)
+    changed = itemgetter(list(result.keys()).index("changed"))  # by name, read as plain tuples
+    rows = tuple(map(tuple, result))
     # As the entries say it: a family's entry changes with its booking, a slot's with the slot.
     # Texts of one format, in UTC, compare as their times do.
-    last_change = _from_text(max((row.changed for row in rows if row.changed), default=None))
-    return FeedVersion(rows=tuple(tuple(row) for row in rows), last_change=last_change)
+    return FeedVersion(rows=rows, last_change=_from_text(max(filter(None, map(changed, rows)), default=None)))
