@@ -220,7 +220,7 @@ def feed_version(db: Session, person_id: int, role: str, now: datetime, chosen: 
     changed = itemgetter(names.index("changed"))
     # Sorted here, by slot and booking (a slot without a booking has a single row): as an ORDER BY
     # it was a fifth of the statement's time on PostgreSQL.
-    rows = tuple(sorted(map(tuple, result), key=itemgetter(names.index("slot_id"), names.index("booking_id"))))
+    rows = tuple(sorted(map(tuple, result.all()), key=itemgetter(names.index("slot_id"), names.index("booking_id"))))
     # As the entries say it: a family's entry changes with its booking, a slot's with the slot.
     # Texts of one format, in UTC, compare as their times do.
     return FeedVersion(rows=rows, last_change=_from_text(max(filter(None, map(changed, rows)), default=None)))
