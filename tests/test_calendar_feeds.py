@@ -294,6 +294,24 @@ def test_a_cancelled_booking_shows_at_once_in_the_familys_and_the_tutors_feeds(a
     assert "Adam" not in descriptions(tutor_after)[f"{centre['slots'][0].calendar_uid}@centre.example.org"]
 
 
+def test_a_student_who_cancels_and_books_again_is_listed_last_in_the_tutors_feed(app, db, centre, frozen_clock):
+    # The same two names before and after, in the order they booked.
+    group = make_slot(db, centre["tutor"], starts_in=timedelta(days=5, hours=4), capacity=3)
+    adams = book_slot(db, group.id, centre["adam"], centre["fatima"])
+    book_slot(db, group.id, centre["leas"].student, centre["jean"])
+    uid = f"{group.calendar_uid}@centre.example.org"
+
+    def cancel_and_book_again():
+        cancel_booking(db, adams)
+        frozen_clock(MONDAY + timedelta(hours=1))
+        book_slot(db, group.id, centre["adam"], centre["fatima"])
+
+    [(tutor_before, tutor_after)] = feeds_after(app, db, [centre["tutor"]], cancel_and_book_again)
+
+    assert "Participants : Adam Haddou, Léa Petit" in descriptions(tutor_before)[uid]
+    assert "Participants : Léa Petit, Adam Haddou" in descriptions(tutor_after)[uid]
+
+
 def test_a_moved_session_shows_at_once_in_the_familys_and_the_tutors_feeds(app, db, centre):
     wednesday = centre["slots"][0]
     tuesday = (MONDAY + timedelta(days=1)).date()

@@ -265,7 +265,7 @@ def bookings_of_slots(db: Session, slots: Sequence[Slot], viewer: User | None = 
         .join(Activity, Activity.id == Slot.activity_id)
         .where(Booking.slot_id.in_(grouped), LIVE_BOOKING)
         .options(joinedload(Booking.student), with_expression(Booking.shown_topic, readable(TOPIC)))
-        .order_by(Booking.created_at)
+        .order_by(Booking.created_at, Booking.id)
         .execution_options(populate_existing=True),
         clearances(viewer),
     )
