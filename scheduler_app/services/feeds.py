@@ -159,10 +159,9 @@ def _slot_rows(extra_where) -> Select:
     link; everything an entry is made from (calendar_entries.session_entry)."""
     tutor = aliased(User, name="tutor")
     return (
-        select(Slot.id.label("slot_id"), Slot.calendar_uid, Slot.sequence, _text(Slot.starts_at), _text(Slot.ends_at),
-               Slot.subject, Slot.status, _text(Slot.updated_at).label("changed"), Activity.name, Activity.name_en,
-               Activity.kind, tutor.name, _own_link(JoinToken.slot_id == Slot.id, JoinToken.booking_id.is_(None)),
-               _participants())
+        select(Slot.id, Slot.calendar_uid, Slot.sequence, _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
+               Slot.status, _text(Slot.updated_at).label("changed"), Activity.name, Activity.name_en, Activity.kind,
+               tutor.name, _own_link(JoinToken.slot_id == Slot.id, JoinToken.booking_id.is_(None)), _participants())
         .join(Activity, Activity.id == Slot.activity_id)
         .join(tutor, tutor.id == Slot.tutor_id)
         .where(Slot.ends_at > bindparam("since"), *extra_where)
@@ -204,9 +203,10 @@ def _version_statement(shape: str) -> Select:
     person = bindparam("person", type_=Integer)
     tutor, student = aliased(User, name="tutor"), aliased(User, name="student")
     return (
-        select(Booking.id.label("booking_id"), Booking.calendar_uid, Booking.sequence, Booking.status, _text(Booking.updated_at).label("changed"),
-               Booking.student_id, student.name, Slot.id.label("slot_id"), _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject,
-               Slot.status, _text(Slot.updated_at), Activity.name, Activity.name_en, Activity.kind, tutor.name,
+        select(Booking.id, Booking.calendar_uid, Booking.sequence, Booking.status,
+               _text(Booking.updated_at).label("changed"), Booking.student_id, student.name, Slot.id,
+               _text(Slot.starts_at), _text(Slot.ends_at), Slot.subject, Slot.status, _text(Slot.updated_at),
+               Activity.name, Activity.name_en, Activity.kind, tutor.name,
                _own_link(JoinToken.booking_id == Booking.id))
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Activity, Activity.id == Slot.activity_id)
@@ -216,7 +216,8 @@ def _version_statement(shape: str) -> Select:
     )
 
 
-def feed_version(db: Session, person_id: int, role: str, now: datetime, chosen: FeedFilter = FeedFilter()) -> FeedVersion:
+def feed_version(db: Session, person_id: int, role: str, now: datetime,
+                 chosen: FeedFilter = FeedFilter()) -> FeedVersion:
     """The version of a person's feed (feed_sessions' sessions as plain rows), in one statement."""
     values = {"person": person_id, "since": now - timedelta(days=FEED_DAYS_BACK)}
     if role == "coordinator":
