@@ -257,15 +257,22 @@ def test_planning_refuses_a_child_and_a_non_mediator(db, monday, parties):
     assert db.scalar(select(Slot.id)) is None
 
 
+def _joint_session(db, parties):
+    """Ousmane, a joint session with both parties on Wednesday 13 January at 14:00 (Paris), and
+    each person's join token by their id."""
+    ousmane = _mediator(db)
+    [slot] = plan_mediation(db, ousmane, MediationPlan(
+        activity_id=MEDIATION, day=date(2027, 1, 13), start_time=time(14, 0), minutes=45,
+        party_ids=tuple(party.id for party in parties), separate=False, joint=True), "Europe/Paris")
+    tokens = {row.user_id: row.token for row in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    return ousmane, slot, tokens
+
+
 def test_the_mediator_opens_the_room_first_and_the_parties_come_in_from_the_start(app, db, monday, parties):
     from scheduler_app.join.routes import jitsi_settings
 
     fatima, samir = parties
-    ousmane = _mediator(db)
-    [slot] = plan_mediation(db, ousmane, MediationPlan(
-        activity_id=MEDIATION, day=date(2027, 1, 13), start_time=time(14, 0), minutes=45,
-        party_ids=(fatima.id, samir.id), separate=False, joint=True), "Europe/Paris")
-    tokens = {row.user_id: row.token for row in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    ousmane, slot, tokens = _joint_session(db, parties)
     with app.app_context():
         jitsi = jitsi_settings()
 
@@ -301,11 +308,7 @@ def _lobby_claims(user):
 def test_the_mediator_lets_the_parties_in_from_the_lobby_where_there_is_one(
         app, client, db, monday, frozen_clock, parties, app_settings, party_opens, mediator, party):
     fatima, samir = parties
-    ousmane = _mediator(db)
-    [slot] = plan_mediation(db, ousmane, MediationPlan(
-        activity_id=MEDIATION, day=date(2027, 1, 13), start_time=time(14, 0), minutes=45,
-        party_ids=(fatima.id, samir.id), separate=False, joint=True), "Europe/Paris")
-    tokens = {row.user_id: row.token for row in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    ousmane, slot, tokens = _joint_session(db, parties)
     jitsi = JitsiSettings.from_mapping(app.config)
 
     def visit(person, moment):
@@ -333,11 +336,7 @@ def test_with_a_lobby_the_waiting_pages_say_in_easy_words_who_lets_whom_in(
     from test_easy_read import READING_EASE, SENTENCE_WORDS, sentences, words
 
     fatima, samir = parties
-    ousmane = _mediator(db)
-    [slot] = plan_mediation(db, ousmane, MediationPlan(
-        activity_id=MEDIATION, day=date(2027, 1, 13), start_time=time(14, 0), minutes=45,
-        party_ids=(fatima.id, samir.id), separate=False, joint=True), "Europe/Paris")
-    tokens = {row.user_id: row.token for row in db.scalars(select(JoinToken).where(JoinToken.slot_id == slot.id))}
+    ousmane, slot, tokens = _joint_session(db, parties)
     frozen_clock(slot.starts_at - timedelta(minutes=30))
     pages = {person.name: client.get(f"/j/{tokens[person.id]}").get_data(as_text=True).replace("&#39;", "'")
              for person in (fatima, ousmane)}
