@@ -46,8 +46,11 @@ def make_tutor(db: Session, name: str = "Karim Haddad", *, subjects=("maths",), 
     return tutor
 
 
-def make_family(db: Session, parent_name: str, *children: str) -> tuple[User, list[User]]:
-    parent = make_person(db, "parent", parent_name)
+def make_family(db: Session, parent_name: str, *children: str, phone: str | None = None) -> tuple[User, list[User]]:
+    """A parent and their children. With `phone`, a parent who has only that phone: no email,
+    told everything by SMS."""
+    reach = {"email": None, "phone": phone, "notify_by": "sms"} if phone else {}
+    parent = make_person(db, "parent", parent_name, **reach)
     kids = [make_person(db, "student", child, email=None) for child in children]
     for kid in kids:
         db.add(Guardianship(parent_id=parent.id, student_id=kid.id))

@@ -92,9 +92,7 @@ def test_the_reminder_sms_says_it_first_and_keeps_the_link_whole(app, db, dial_i
                       SMS_BREVO_BASE_URL=brevo.url, CENTRE_PHONE="+33142345678")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2, hours=4))
-    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
-    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
-    db.commit()
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou", phone="+33612345678")
     book_slot(db, slot.id, adam, parent, "")
     short = db.scalar(select(JoinToken.short).where(JoinToken.user_id == parent.id))
     make_dispatcher(app).tick()

@@ -231,8 +231,7 @@ def family_pages(app, db, brevo, frozen_clock):
     wednesday, thursday, friday, saturday, sunday, _monday = (
         make_slot(db, tutor, starts_in=timedelta(days=days, hours=4)) for days in range(2, 8))
     fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
-    awa, [moussa] = make_family(db, "Awa Diallo", "Moussa Diallo")
-    awa.email, awa.phone, awa.notify_by = None, "+33612345678", "sms"  # only a phone
+    awa, [moussa] = make_family(db, "Awa Diallo", "Moussa Diallo", phone="+33612345678")
     yasmine = make_person(db, "student", "Yasmine Benali", birth_year=2009, school_class="1re")
     lina = make_person(db, "student", "Lina Petit", birth_year=2015)  # under 15: waits for her mother's consent
     sami = make_person(db, "student", "Sami Petit", birth_year=2014, family_code="KD4M7QPA")  # for a parent's

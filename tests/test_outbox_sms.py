@@ -22,9 +22,7 @@ def sms_family(app, db, brevo, frozen_clock):
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     tutor = make_tutor(db, email=None, phone="+33600000001", notify_by="sms")
     slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))
-    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
-    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
-    db.commit()
+    parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou", phone="+33612345678")
     booking = book_slot(db, slot.id, adam, parent)
     return {"parent": parent, "slot": slot, "booking": booking}
 

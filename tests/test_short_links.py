@@ -29,9 +29,7 @@ def family(app, db, brevo, frozen_clock):
     tutor = make_tutor(db, "Karim Haddad")
     slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=5))  # Wednesday 13 January, 15:00 in Paris
     later = make_slot(db, tutor, starts_in=timedelta(days=3, hours=5))
-    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo")
-    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
-    db.commit()
+    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo", phone="+33612345678")
     booking = book_slot(db, slot.id, adam, parent)
     short = db.scalar(select(JoinToken.short).where(JoinToken.booking_id == booking.id,
                                                     JoinToken.user_id == parent.id))

@@ -51,9 +51,7 @@ def sent(app, db, brevo, frozen_clock):
                       SMS_BREVO_BASE_URL=brevo.url, SMS_BREVO_WEBHOOK_SECRET=SECRET)
     frozen_clock(NOW)
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2))
-    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo")
-    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
-    db.commit()
+    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo", phone="+33612345678")
     book_slot(db, slot.id, adam, parent)
     make_dispatcher(app).tick()
     [row] = db.scalars(select(Notification).where(Notification.address == "+33612345678",

@@ -57,9 +57,7 @@ def family(app, db, frozen_clock, brevo):
     tutor = make_tutor(db)
     first = make_slot(db, tutor, starts_in=timedelta(days=2))
     second = make_slot(db, tutor, starts_in=timedelta(days=3))
-    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo")
-    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
-    db.commit()
+    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo", phone="+33612345678")
     bookings = [book_slot(db, slot.id, adam, parent) for slot in (first, second)]
     make_dispatcher(app).tick()
     brevo.requests.clear()
@@ -197,9 +195,7 @@ def test_family_sms_say_they_can_answer_when_replies_reach_lien(app, db, brevo, 
                       SMS_BREVO_BASE_URL=brevo.url)
     frozen_clock(NOW)
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2))
-    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo")
-    parent.email, parent.phone, parent.notify_by = None, "+33612345678", "sms"
-    db.commit()
+    parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo", phone="+33612345678")
     book_slot(db, slot.id, adam, parent)
     make_dispatcher(app).tick()
     [text] = [r["json"]["content"] for r in brevo.requests if r["json"]["recipient"] == "33612345678"]
