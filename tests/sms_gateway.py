@@ -24,6 +24,11 @@ class FakeBrevo:
     answer: dict[str, Any] = field(default_factory=lambda: {"messageId": 1511882900176220})
     delay: float = 0.0
 
+    def settings(self) -> dict[str, str]:
+        """Lien's settings that send every SMS through this stand-in."""
+        return {"SMS_PROVIDER": "brevo", "SMS_BREVO_API_KEY": "xkeysib-test", "SMS_SENDER": "Lien",
+                "SMS_BREVO_BASE_URL": self.url}
+
 
 @pytest.fixture
 def brevo() -> Iterator[FakeBrevo]:

@@ -107,8 +107,7 @@ def test_a_session_cannot_go_to_a_tutor_busy_then(db, session):
 
 def test_the_coordinator_cancels_the_session_and_the_families_wait_for_one_like_it(app, db, session, mail_server,
                                                                                     brevo):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     session["parent"].phone, session["parent"].notify_by = "+33612345678", "both"
     db.commit()
     [absence] = declare_absence(db, session["karim"], session["slot"].id, "malade")

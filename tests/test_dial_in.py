@@ -88,8 +88,7 @@ def test_the_confirmation_with_its_invitation_says_it(app, family, dial_in_serve
 
 def test_the_reminder_sms_says_it_first_and_keeps_the_link_whole(app, db, dial_in_server, brevo, frozen_clock):
     configure(app, dial_in_server)
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, CENTRE_PHONE="+33142345678")
+    app.config.update(brevo.settings(), CENTRE_PHONE="+33142345678")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2, hours=4))
     parent, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou", phone="+33612345678")

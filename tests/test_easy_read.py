@@ -54,8 +54,7 @@ def words(sentence: str) -> list[str]:
 @pytest.fixture
 def family_messages(app, db, mail_server, brevo, frozen_clock):
     """What Fatima (email and SMS, French) received about Adam's sessions, as read on arrival."""
-    app.config.update(PUBLIC_URL="https://lien.example.org", SMS_PROVIDER="brevo",
-                      SMS_BREVO_BASE_URL=brevo.url, SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     tutor = make_tutor(db)
     coordinator = make_person(db, "coordinator", "Nadia Benali")
@@ -221,8 +220,7 @@ def sms_code(brevo, number: str) -> str:
 def family_pages(app, db, brevo, frozen_clock):
     """Every page a family reaches, in French, as (who and where, html): a student, a parent, a
     family with only a phone, and anyone with a link from a message or no account yet."""
-    app.config.update(PUBLIC_URL="https://lien.example.org", SMS_PROVIDER="brevo", SMS_BREVO_BASE_URL=brevo.url,
-                      SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien", CENTRE_PHONE="+33142345678",
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org", CENTRE_PHONE="+33142345678",
                       PROPAGATE_EXCEPTIONS=False)
     for code in (400, 429, 500):  # the error pages, from routes added before the first request
         app.add_url_rule(f"/fails/{code}", f"fails_{code}", lambda code=code: abort(code))

@@ -18,8 +18,7 @@ NOW = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def sms(app, brevo, frozen_clock):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     frozen_clock(NOW)
     return brevo
 

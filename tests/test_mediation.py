@@ -152,8 +152,7 @@ def test_a_student_cannot_book_a_mediation(client, db, monday):
 
 def test_a_coordinator_adds_a_phone_only_contact_and_books_them_a_mediation_told_by_sms(app, client, db, brevo,
                                                                                        monday):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     slot = make_slot(db, _mediator(db), activity_id=MEDIATION, subject="", level="")
     login(client, make_person(db, "coordinator", "Nadia Benali").email)
     page = client.get("/admin/contacts/new").get_data(as_text=True)
@@ -201,8 +200,7 @@ def parties(db):
 
 def test_a_mediator_plans_separate_sessions_then_a_joint_one_each_party_invited_alone(app, client, db, monday,
                                                                                     mail_server, brevo, parties):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url)
+    app.config.update(brevo.settings())
     fatima, samir = parties
     ousmane = _mediator(db)
     login(client, ousmane.email)

@@ -40,8 +40,7 @@ def centre(app, db, mail_server, brevo, frozen_clock):
     """A mediation between Fatima (email) and Samir (email and SMS), Adam's parents, each also
     invited to separate sessions and a joint one; Adam's homework help with Karim; the mediator
     Ousmane; two coordinators, one marked for mediation."""
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     ousmane = make_tutor(db, "Ousmane Diallo", mediator=True)
     karim = make_tutor(db, "Karim Haddad")

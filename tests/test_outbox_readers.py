@@ -184,8 +184,7 @@ def test_each_reminder_says_the_real_time_left_in_the_readers_language_and_zone(
     from scheduler_app.config import reminder_offsets
     from scheduler_app.services.outbox import Rules
 
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url)
+    app.config.update(brevo.settings())
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     slot = make_slot(db, make_tutor(db), starts_in=WEDNESDAY_14H)  # Wednesday 13 January, 14:00 in Paris
     fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")
@@ -326,8 +325,7 @@ def test_a_family_that_cancels_is_named_to_the_tutor_with_its_reason(app, db, sm
 def test_a_cancellation_sms_leads_to_other_sessions_of_the_same_kind(app, db, brevo, frozen_clock):
     from scheduler_app.services.slots import cancel_slot
 
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     story = book_adam(db, frozen_clock)
     story["parent"].email, story["parent"].phone, story["parent"].notify_by = None, "+33612345678", "sms"
     db.commit()
@@ -359,8 +357,7 @@ def test_a_parent_of_two_gets_each_childs_name_in_the_subject_with_the_right_eli
 def test_a_booking_the_centre_made_says_so_by_email_and_sms(app, db, smtp, brevo, frozen_clock):
     from factories import make_person
 
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url)
+    app.config.update(brevo.settings())
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     slot = make_slot(db, make_tutor(db), starts_in=WEDNESDAY_14H)
     fatima, [adam] = make_family(db, "Fatima Haddou", "Adam Haddou")

@@ -17,8 +17,7 @@ from scheduler_app.worker import make_dispatcher
 @pytest.fixture
 def sms_family(app, db, brevo, frozen_clock):
     """A mother who chose SMS, booking for her son; SMS go to the local Brevo stand-in."""
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     frozen_clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     tutor = make_tutor(db, email=None, phone="+33600000001", notify_by="sms")
     slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=4))

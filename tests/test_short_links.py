@@ -23,8 +23,7 @@ def app_settings():
 
 @pytest.fixture
 def family(app, db, brevo, frozen_clock):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     frozen_clock(NOW)
     tutor = make_tutor(db, "Karim Haddad")
     slot = make_slot(db, tutor, starts_in=timedelta(days=2, hours=5))  # Wednesday 13 January, 15:00 in Paris

@@ -286,8 +286,7 @@ def test_an_address_with_an_account_on_ones_own_page_gets_the_same_answer_and_it
 
 
 def test_a_family_with_only_a_phone_adds_an_email_and_chooses_it(app, client, db, mail, brevo):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url)
+    app.config.update(brevo.settings())
     awa = make_person(db, "parent", "Awa Diallo", email=None, phone="+33612345678", notify_by="sms")
     ask_code(client, "06 12 34 56 78")
     send_code(client, received_code(app, brevo))  # logged in with the SMS code

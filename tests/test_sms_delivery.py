@@ -47,8 +47,7 @@ def post(client, payload, authorization: str | None = basic(SECRET), raw: bytes 
 @pytest.fixture
 def sent(app, db, brevo, frozen_clock):
     """A family's confirmation SMS, accepted by (the local) Brevo."""
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, SMS_BREVO_WEBHOOK_SECRET=SECRET)
+    app.config.update(brevo.settings(), SMS_BREVO_WEBHOOK_SECRET=SECRET)
     frozen_clock(NOW)
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2))
     parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo", phone="+33612345678")

@@ -51,8 +51,7 @@ def twilio(live):
 
 @pytest.fixture
 def family(app, db, frozen_clock, brevo):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, CENTRE_PHONE="+33142345678")
+    app.config.update(brevo.settings(), CENTRE_PHONE="+33142345678")
     frozen_clock(NOW)
     tutor = make_tutor(db)
     first = make_slot(db, tutor, starts_in=timedelta(days=2))
@@ -191,8 +190,7 @@ def test_unsigned_forged_or_unknown_requests_change_nothing(app, db, brevo, twil
 
 
 def test_family_sms_say_they_can_answer_when_replies_reach_lien(app, db, brevo, live, frozen_clock):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url)
+    app.config.update(brevo.settings())
     frozen_clock(NOW)
     slot = make_slot(db, make_tutor(db), starts_in=timedelta(days=2))
     parent, [adam] = make_family(db, "Awa Diallo", "Adam Diallo", phone="+33612345678")

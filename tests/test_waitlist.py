@@ -43,8 +43,7 @@ def entries(db) -> list[WaitlistEntry]:
 
 
 def test_a_freed_place_is_held_for_the_first_in_line_and_they_take_it(app, db, full_slot, mail_server, brevo):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
     cancel_booking(db, full_slot["holders"][0])
 
     first, second, third = entries(db)

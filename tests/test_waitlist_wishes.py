@@ -75,8 +75,7 @@ def phone_family(db):
 
 
 def use_brevo(app, brevo):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, PUBLIC_URL="https://lien.example.org")
+    app.config.update(brevo.settings(), PUBLIC_URL="https://lien.example.org")
 
 
 def test_a_freed_place_goes_to_the_first_in_line_whether_waiting_for_this_slot_or_one_like_it(

@@ -20,8 +20,7 @@ PHONE_WAYS = ["phone-fr-nojs", "phone-fr"]
 
 @pytest.fixture
 def sms_gateway(app, brevo):
-    app.config.update(SMS_PROVIDER="brevo", SMS_BREVO_API_KEY="xkeysib-test", SMS_SENDER="Lien",
-                      SMS_BREVO_BASE_URL=brevo.url, CENTRE_PHONE="+33142345678")
+    app.config.update(brevo.settings(), CENTRE_PHONE="+33142345678")
     return brevo
 
 
